@@ -1,0 +1,285 @@
+//! Raw bytes -> [`Email`] with mail-parser: charsets, transfer encodings, HTML-to-text and nesting.
+
+use super::{Attachment, Email, Mailbox};
+use chrono::{DateTime, Utc};
+use mail_parser::{Address, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
+
+/// Limits applied before and during parsing.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseLimits {
+    /// Mails larger than this many bytes are rejected as `too_large` without being parsed.
+    pub max_bytes: usize,
+    /// Nested messages deeper than this are kept as attachments instead of being parsed.
+    pub max_nesting: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 10 * 1024 * 1024,
+            max_nesting: 4,
+        }
+    }
+}
+
+/// Why raw bytes could not become an [`Email`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The mail exceeds [`ParseLimits::max_bytes`].
+    #[error("mail is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge {
+        /// Size of the mail in bytes.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// No RFC 5322 header could be found.
+    #[error("no RFC 5322 header found in {size} bytes")]
+    Unparseable {
+        /// Size of the input in bytes.
+        size: usize,
+    },
+}
+
+impl Email {
+    /// Parses raw RFC 5322/MIME bytes. Decoding problems are repaired (invalid bytes become U+FFFD),
+    /// never a panic; only oversize input and input without any header are errors.
+    pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<Email, ParseError> {
+        if raw.len() > limits.max_bytes {
+            return Err(ParseError::TooLarge {
+                size: raw.len(),
+                limit: limits.max_bytes,
+            });
+        }
+        let message = MessageParser::default()
+            .parse(raw)
+            .filter(|m| !m.parts.is_empty() && has_real_headers(m))
+            .ok_or(ParseError::Unparseable { size: raw.len() })?;
+        Ok(from_message(&message, limits.max_nesting))
+    }
+}
+
+/// Binary junk can look like headers to a lenient parser; a real mail has field names made of printable ASCII
+/// (RFC 5322 section 2.2). At least one header, and most of them, must have such a name.
+fn has_real_headers(message: &mail_parser::Message<'_>) -> bool {
+    let headers = &message.root_part().headers;
+    let valid = headers
+        .iter()
+        .filter(|h| {
+            let name = h.name();
+            !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':')
+        })
+        .count();
+    valid > 0 && valid * 2 >= headers.len()
+}
+
+fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email {
+    let raw = message.raw_message();
+    let headers = message
+        .root_part()
+        .headers
+        .iter()
+        .map(|h| (h.name().to_string(), header_text(h, raw)))
+        .collect();
+    let mut email = Email {
+        from: message.from().and_then(first_mailbox),
+        reply_to: message.reply_to().map(mailboxes).unwrap_or_default(),
+        to: message.to().map(mailboxes).unwrap_or_default(),
+        subject: message.subject().map(|s| s.trim().to_string()),
+        date: message
+            .date()
+            .and_then(|d| DateTime::<Utc>::from_timestamp(d.to_timestamp(), 0)),
+        message_id: message
+            .message_id()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        headers,
+        text: message.body_text(0).map(|t| t.into_owned()),
+        html: message
+            .body_html(0)
+            .filter(|_| message.html_body_count() > 0)
+            .map(|h| h.into_owned()),
+        had_decoding_problem: message.parts.iter().any(|p| p.is_encoding_problem),
+        ..Email::default()
+    };
+    // mail-parser invents an HTML body from a text one; keep only real HTML parts.
+    if !message
+        .html_body
+        .iter()
+        .any(|id| matches!(message.part(*id).map(|p| &p.body), Some(PartType::Html(_))))
+    {
+        email.html = None;
+    }
+    for part in message.attachments() {
+        match &part.body {
+            PartType::Message(inner) if depth_left > 0 => {
+                email.forwarded.push(from_message(inner, depth_left - 1))
+            }
+            _ => email.attachments.push(attachment(part)),
+        }
+    }
+    email
+}
+
+/// A header's value as text: decoded for unstructured headers, the unfolded raw value otherwise.
+fn header_text(h: &mail_parser::Header<'_>, raw: &[u8]) -> String {
+    match h.value() {
+        HeaderValue::Text(t) => t.to_string(),
+        HeaderValue::TextList(list) => list.join(", "),
+        _ => {
+            let start = (h.offset_start() as usize).min(raw.len());
+            let end = (h.offset_end() as usize).clamp(start, raw.len());
+            let value = String::from_utf8_lossy(&raw[start..end]);
+            value.split_whitespace().collect::<Vec<_>>().join(" ")
+        }
+    }
+}
+
+fn first_mailbox(addr: &Address<'_>) -> Option<Mailbox> {
+    mailboxes(addr).into_iter().next()
+}
+
+fn mailboxes(addr: &Address<'_>) -> Vec<Mailbox> {
+    addr.iter()
+        .filter_map(|a| {
+            let address = a.address()?.trim().to_lowercase();
+            (!address.is_empty()).then(|| Mailbox {
+                name: a
+                    .name()
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty()),
+                address,
+            })
+        })
+        .collect()
+}
+
+fn attachment(part: &MessagePart<'_>) -> Attachment {
+    let content_type = part
+        .content_type()
+        .map(|ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub),
+            None => ct.ctype().to_string(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".into())
+        .to_lowercase();
+    let is_textual = content_type.starts_with("text/")
+        || content_type.ends_with("/xml")
+        || content_type.ends_with("+xml");
+    let text = match &part.body {
+        PartType::Text(t) | PartType::Html(t) => Some(t.to_string()),
+        PartType::Binary(b) | PartType::InlineBinary(b) if is_textual => {
+            Some(String::from_utf8_lossy(b).into_owned())
+        }
+        _ => None,
+    };
+    Attachment {
+        name: part.attachment_name().map(str::to_string),
+        content_type,
+        size: part.len(),
+        text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> Email {
+        Email::parse(raw.as_bytes(), &ParseLimits::default()).expect("parses")
+    }
+
+    #[test]
+    fn headers_addresses_and_plain_body() {
+        let e = parse(
+            "From: Cars Example <Leads@Cars.Example>\r\nReply-To: Jane Doe <jane.doe@example.net>\r\n\
+             To: sales@dealer.example.com\r\nSubject: =?UTF-8?Q?New_lead_=E2=80=93_Zo=C3=AB?=\r\n\
+             Date: Fri, 20 Nov 2026 09:15:00 -0500\r\nMessage-ID: <abc@cars.example>\r\n\
+             X-Lead-Source: web\r\n\r\nName: Jane\r\n",
+        );
+        let from = e.from.as_ref().expect("from");
+        assert_eq!(from.address, "leads@cars.example");
+        assert_eq!(e.sender_domain(), Some("cars.example"));
+        assert_eq!(e.reply_to[0].name.as_deref(), Some("Jane Doe"));
+        assert_eq!(e.subject.as_deref(), Some("New lead – Zoë"));
+        assert_eq!(e.message_id.as_deref(), Some("abc@cars.example"));
+        assert_eq!(
+            e.date.map(|d| d.to_rfc3339()),
+            Some("2026-11-20T14:15:00+00:00".into())
+        );
+        assert_eq!(e.header("x-lead-source"), Some("web"));
+        assert_eq!(e.text.as_deref(), Some("Name: Jane\r\n"));
+        assert!(e.html.is_none());
+    }
+
+    #[test]
+    fn html_only_mail_gets_a_text_body() {
+        let e = parse(
+            "From: a@homes.example\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+             <html><body><table><tr><th>Name</th><td>Jane</td></tr></table></body></html>",
+        );
+        assert!(e
+            .html
+            .as_deref()
+            .is_some_and(|h| h.contains("<th>Name</th>")));
+        let text = e.text.expect("text");
+        assert!(text.contains("Name") && text.contains("Jane"), "{text}");
+    }
+
+    #[test]
+    fn latin1_quoted_printable_is_decoded() {
+        let raw = b"From: a@b.example\r\nSubject: =?ISO-8859-1?Q?Anfrage_f=FCr?=\r\n\
+            Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+            Stra=DFe: Hauptstra=DFe 1\r\nOrt: M\xfcnchen\r\n";
+        let e = Email::parse(raw, &ParseLimits::default()).expect("parses");
+        assert_eq!(e.subject.as_deref(), Some("Anfrage für"));
+        assert_eq!(
+            e.text.as_deref(),
+            Some("Straße: Hauptstraße 1\r\nOrt: München\r\n")
+        );
+    }
+
+    #[test]
+    fn forwarded_message_is_nested() {
+        let e = parse(
+            "From: Pat <pat@dealer.example.com>\r\nSubject: Fwd: lead\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFYI\r\n\
+             --b\r\nContent-Type: message/rfc822\r\n\r\nFrom: leads@cars.example\r\nSubject: New lead\r\n\r\n\
+             Name: Jane\r\n--b--\r\n",
+        );
+        assert_eq!(e.text.as_deref().map(str::trim), Some("FYI"));
+        assert_eq!(e.forwarded.len(), 1);
+        assert_eq!(e.forwarded[0].sender_domain(), Some("cars.example"));
+        assert_eq!(
+            e.forwarded[0].text.as_deref().map(str::trim),
+            Some("Name: Jane")
+        );
+        assert!(e.attachments.is_empty());
+    }
+
+    #[test]
+    fn size_limit_and_headerless_input_are_rejected() {
+        let limits = ParseLimits {
+            max_bytes: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            Email::parse(b"From: a@b.example\r\n\r\nbody", &limits).err(),
+            Some(ParseError::TooLarge {
+                size: 25,
+                limit: 10
+            })
+        );
+        let junk: Vec<u8> = (0..2048u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        assert!(matches!(
+            Email::parse(&junk, &ParseLimits::default()),
+            Err(ParseError::Unparseable { .. })
+        ));
+        assert!(matches!(
+            Email::parse(b"", &ParseLimits::default()),
+            Err(ParseError::Unparseable { .. })
+        ));
+    }
+}

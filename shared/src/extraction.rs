@@ -1,0 +1,275 @@
+//! Extraction: one mail in, one outcome out - a lead's typed fields, or a quarantine reason. This is the
+//! decision every terminal state of the pipeline starts from.
+
+use crate::email::{AuthVerdicts, Email, ParseError, ParseLimits};
+use crate::extractors::{trim_value, Context};
+use crate::fields::{FieldType, FieldValue, PiiClass};
+use crate::rules::{FieldSpec, Rule, RuleSet, Selection};
+use serde::Serialize;
+use std::fmt;
+
+/// The result for one mail.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A rule matched and every required field was found.
+    Lead(Extraction),
+    /// Not a lead we can extract; the raw mail is kept with this reason.
+    Quarantined(Quarantine),
+}
+
+/// A lead's fields as one rule extracted them (before anonymization).
+#[derive(Debug, Clone, Serialize)]
+pub struct Extraction {
+    /// The rule that matched.
+    pub rule_id: String,
+    /// Its version.
+    pub rule_version: u32,
+    /// True when the lead came from a forwarded (nested) message.
+    pub forwarded: bool,
+    /// Fields found and valid, in rule order.
+    pub fields: Vec<ExtractedField>,
+    /// Optional fields that were missing or invalid.
+    pub errors: Vec<FieldError>,
+}
+
+/// One extracted, typed field.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExtractedField {
+    /// Field name from the rule.
+    pub name: String,
+    /// Declared type.
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    /// Declared PII class.
+    pub pii: PiiClass,
+    /// Normalised value.
+    pub value: FieldValue,
+}
+
+/// A field that could not be extracted. The message never contains the raw value (it may be PII).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Field name.
+    pub field: String,
+    /// `missing` or `invalid`.
+    pub problem: FieldProblem,
+    /// For invalid values: why (without the value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What went wrong with a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldProblem {
+    /// No extractor found a value.
+    Missing,
+    /// A value was found but does not fit the field's type.
+    Invalid,
+}
+
+/// Why a mail is quarantined, with what is known about the attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quarantine {
+    /// Machine-readable reason.
+    pub reason: QuarantineReason,
+    /// The rule that was tried, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    /// Its version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_version: Option<u32>,
+    /// Field problems, for `missing_required`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub field_errors: Vec<FieldError>,
+    /// A human-readable explanation without personal data.
+    pub detail: String,
+}
+
+/// Machine-readable quarantine reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QuarantineReason {
+    /// Over the configured size limit.
+    TooLarge,
+    /// No RFC 5322 headers at all.
+    Unparseable,
+    /// No rule's match block holds.
+    NoRuleMatched,
+    /// The matching rule requires sender authentication that failed.
+    FailedAuth,
+    /// A required field is missing or invalid.
+    MissingRequired(String),
+}
+
+impl fmt::Display for QuarantineReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge => f.write_str("too_large"),
+            Self::Unparseable => f.write_str("unparseable"),
+            Self::NoRuleMatched => f.write_str("no_rule_matched"),
+            Self::FailedAuth => f.write_str("failed_auth"),
+            Self::MissingRequired(field) => write!(f, "missing_required:{field}"),
+        }
+    }
+}
+
+impl Serialize for QuarantineReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl QuarantineReason {
+    /// The reason without its parameter (`missing_required`), for grouping and folder names.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::TooLarge => "too_large",
+            Self::Unparseable => "unparseable",
+            Self::NoRuleMatched => "no_rule_matched",
+            Self::FailedAuth => "failed_auth",
+            Self::MissingRequired(_) => "missing_required",
+        }
+    }
+}
+
+impl Outcome {
+    /// The rule id involved, if any.
+    pub fn rule_id(&self) -> Option<&str> {
+        match self {
+            Self::Lead(x) => Some(&x.rule_id),
+            Self::Quarantined(q) => q.rule_id.as_deref(),
+        }
+    }
+}
+
+/// Parses raw bytes and extracts; authentication verdicts default to the mail's own
+/// `Authentication-Results` header when `auth` is `None` (local replay).
+pub fn extract_raw(
+    raw: &[u8],
+    rules: &RuleSet,
+    limits: &ParseLimits,
+    auth: Option<&AuthVerdicts>,
+) -> (Option<Email>, Outcome) {
+    match Email::parse(raw, limits) {
+        Ok(email) => {
+            let outcome = match auth {
+                Some(a) => extract(&email, rules, a),
+                None => extract(&email, rules, &AuthVerdicts::from_headers(&email)),
+            };
+            (Some(email), outcome)
+        }
+        Err(e) => {
+            let reason = match e {
+                ParseError::TooLarge { .. } => QuarantineReason::TooLarge,
+                ParseError::Unparseable { .. } => QuarantineReason::Unparseable,
+            };
+            (None, quarantine(reason, None, Vec::new(), e.to_string()))
+        }
+    }
+}
+
+/// Picks the rule for a parsed mail and extracts its fields.
+pub fn extract(email: &Email, rules: &RuleSet, auth: &AuthVerdicts) -> Outcome {
+    match rules.select(email, auth) {
+        Selection::NoRule => quarantine(
+            QuarantineReason::NoRuleMatched,
+            None,
+            Vec::new(),
+            "no rule's match conditions hold".into(),
+        ),
+        Selection::FailedAuth(rule) => quarantine(
+            QuarantineReason::FailedAuth,
+            Some(rule),
+            Vec::new(),
+            "the rule requires DKIM or SPF to pass for the sender domain".into(),
+        ),
+        Selection::Matched(rule, message) => {
+            extract_with(rule, message, !std::ptr::eq(message, email))
+        }
+    }
+}
+
+/// Applies one rule's fields to a message.
+pub fn extract_with(rule: &Rule, message: &Email, forwarded: bool) -> Outcome {
+    let ctx = Context::new(message);
+    let mut fields = Vec::new();
+    let mut errors = Vec::new();
+    for spec in &rule.fields {
+        match extract_field(spec, &ctx) {
+            Ok(value) => fields.push(ExtractedField {
+                name: spec.name.clone(),
+                field_type: spec.field_type,
+                pii: spec.pii,
+                value,
+            }),
+            Err(e) => errors.push(e),
+        }
+    }
+    let required_errors: Vec<FieldError> = errors
+        .iter()
+        .filter(|e| rule.fields.iter().any(|f| f.required && f.name == e.field))
+        .cloned()
+        .collect();
+    if let Some(first) = required_errors.first() {
+        let detail = format!(
+            "required field {:?} is {}",
+            first.field,
+            match first.problem {
+                FieldProblem::Missing => "missing",
+                FieldProblem::Invalid => "invalid",
+            }
+        );
+        return quarantine(
+            QuarantineReason::MissingRequired(first.field.clone()),
+            Some(rule),
+            required_errors,
+            detail,
+        );
+    }
+    Outcome::Lead(Extraction {
+        rule_id: rule.id.clone(),
+        rule_version: rule.version,
+        forwarded,
+        fields,
+        errors,
+    })
+}
+
+fn extract_field(spec: &FieldSpec, ctx: &Context<'_>) -> Result<FieldValue, FieldError> {
+    let error = |problem, detail| FieldError {
+        field: spec.name.clone(),
+        problem,
+        detail,
+    };
+    let raw = spec
+        .extractor
+        .find(ctx)
+        .ok_or_else(|| error(FieldProblem::Missing, None))?;
+    let raw = if spec.trim {
+        trim_value(&raw)
+    } else {
+        raw.as_str()
+    };
+    if raw.trim().is_empty() {
+        return Err(error(FieldProblem::Missing, None));
+    }
+    spec.field_type
+        .normalize(raw, &spec.options)
+        .map_err(|e| error(FieldProblem::Invalid, Some(e.0)))
+}
+
+fn quarantine(
+    reason: QuarantineReason,
+    rule: Option<&Rule>,
+    field_errors: Vec<FieldError>,
+    detail: String,
+) -> Outcome {
+    Outcome::Quarantined(Quarantine {
+        reason,
+        rule_id: rule.map(|r| r.id.clone()),
+        rule_version: rule.map(|r| r.version),
+        field_errors,
+        detail,
+    })
+}

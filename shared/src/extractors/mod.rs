@@ -1,0 +1,157 @@
+//! Field extractors: where in an email a field's raw text is found. Each kind lives in its own file;
+//! [`Extractor::find`] dispatches. Parsed HTML and XML are cached per mail in a [`Context`] so several fields
+//! reading the same table or ADF document parse it once.
+
+mod html_table;
+mod label;
+mod source;
+mod xml_path;
+
+pub use html_table::HtmlTable;
+pub use label::Label;
+pub use source::Source;
+pub use xml_path::{XmlPath, XmlPathError};
+
+use crate::email::Email;
+use regex::Regex;
+use std::cell::OnceCell;
+
+/// How one field's raw text is found in a mail.
+#[derive(Debug, Clone)]
+pub enum Extractor {
+    /// The `value` group of the first match of a regex in a source.
+    Regex {
+        /// Compiled pattern, known to have a group named `value`.
+        regex: Regex,
+        /// Where to search.
+        source: Source,
+    },
+    /// A `Label: value` line in the text body.
+    Label(Label),
+    /// A cell of an HTML table (next to a label cell) or an element picked by a CSS selector.
+    HtmlTable(HtmlTable),
+    /// An element or attribute of an XML document (ADF leads).
+    XmlPath {
+        /// Compiled path.
+        path: XmlPath,
+        /// Where the XML is; `None` = the text body if it is XML, else the first XML attachment.
+        source: Option<Source>,
+    },
+    /// A fixed value.
+    Constant(String),
+}
+
+impl Extractor {
+    /// The extractor kind as written in rules files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Regex { .. } => "regex",
+            Self::Label(_) => "label",
+            Self::HtmlTable(_) => "html_table",
+            Self::XmlPath { .. } => "xml_path",
+            Self::Constant(_) => "constant",
+        }
+    }
+
+    /// Finds the raw (untrimmed, untyped) text of the field, if present.
+    pub fn find(&self, ctx: &Context<'_>) -> Option<String> {
+        match self {
+            Self::Regex { regex, source } => {
+                let text = source.text(ctx.email)?;
+                regex
+                    .captures(&text)?
+                    .name("value")
+                    .map(|m| m.as_str().to_string())
+            }
+            Self::Label(label) => label.find(ctx.email.text.as_deref()?),
+            Self::HtmlTable(table) => table.find(ctx.html()?),
+            Self::XmlPath { path, source } => ctx.with_xml(source.as_ref(), |doc| path.find(doc)),
+            Self::Constant(value) => Some(value.clone()),
+        }
+    }
+}
+
+/// One mail being extracted, with its HTML parsed lazily and at most once.
+pub struct Context<'a> {
+    /// The mail (or the forwarded message) the rule matched.
+    pub email: &'a Email,
+    html: OnceCell<Option<scraper::Html>>,
+}
+
+impl<'a> Context<'a> {
+    /// Starts extraction over `email`.
+    pub fn new(email: &'a Email) -> Self {
+        Self {
+            email,
+            html: OnceCell::new(),
+        }
+    }
+
+    fn html(&self) -> Option<&scraper::Html> {
+        self.html
+            .get_or_init(|| {
+                self.email
+                    .html
+                    .as_deref()
+                    .map(scraper::Html::parse_document)
+            })
+            .as_ref()
+    }
+
+    fn with_xml<T>(
+        &self,
+        source: Option<&Source>,
+        f: impl FnOnce(&roxmltree::Document<'_>) -> Option<T>,
+    ) -> Option<T> {
+        let text = match source {
+            Some(s) => s.text(self.email)?,
+            None => source::default_xml(self.email)?,
+        };
+        let doc = xml_path::parse_document(&text)?;
+        f(&doc)
+    }
+}
+
+/// Applies the rules-file `trim` option: whitespace, trailing `,`/`;`, and surrounding quotes.
+pub fn trim_value(raw: &str) -> &str {
+    let s = raw.trim().trim_end_matches([',', ';']).trim();
+    for (open, close) in [('"', '"'), ('\'', '\''), ('“', '”')] {
+        if let Some(inner) = s.strip_prefix(open).and_then(|r| r.strip_suffix(close)) {
+            return inner.trim();
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_removes_punctuation_and_quotes() {
+        assert_eq!(trim_value("  \"Jane Doe\" ,"), "Jane Doe");
+        assert_eq!(trim_value("x;"), "x");
+        assert_eq!(trim_value("'a'"), "a");
+        assert_eq!(trim_value("a\"b"), "a\"b");
+    }
+
+    #[test]
+    fn regex_extractor_reads_its_source() {
+        let email = Email {
+            subject: Some("Lead #4711 for Listing".into()),
+            text: Some("Ref: A-1".into()),
+            ..Email::default()
+        };
+        let ctx = Context::new(&email);
+        let ex = Extractor::Regex {
+            regex: Regex::new(r"#(?P<value>\d+)").expect("valid"),
+            source: Source::Subject,
+        };
+        assert_eq!(ex.find(&ctx).as_deref(), Some("4711"));
+        let ex = Extractor::Regex {
+            regex: Regex::new(r"#(?P<value>\d+)").expect("valid"),
+            source: Source::Text,
+        };
+        assert_eq!(ex.find(&ctx), None);
+    }
+}

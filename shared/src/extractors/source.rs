@@ -1,0 +1,93 @@
+//! Where in a mail an extractor looks: body text, HTML, subject, a header or an attachment.
+
+use crate::email::Email;
+use globset::{Glob, GlobMatcher};
+use std::borrow::Cow;
+
+/// A part of the mail given as text to an extractor.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The best text body (text/plain, else HTML converted to text).
+    Text,
+    /// The raw HTML body.
+    Html,
+    /// The decoded subject.
+    Subject,
+    /// The first value of the named header.
+    Header(String),
+    /// The text of the first attachment whose file name matches the glob.
+    Attachment(GlobMatcher),
+}
+
+impl Source {
+    /// Parses a `source` value from a rules file: `text`, `html`, `subject`, `header:NAME`, `attachment:GLOB`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Self::Text),
+            "html" => Ok(Self::Html),
+            "subject" => Ok(Self::Subject),
+            _ => {
+                if let Some(name) = s.strip_prefix("header:").filter(|n| !n.trim().is_empty()) {
+                    Ok(Self::Header(name.trim().to_string()))
+                } else if let Some(glob) = s
+                    .strip_prefix("attachment:")
+                    .filter(|g| !g.trim().is_empty())
+                {
+                    let glob = Glob::new(&glob.trim().to_lowercase())
+                        .map_err(|e| format!("invalid glob: {e}"))?;
+                    Ok(Self::Attachment(glob.compile_matcher()))
+                } else {
+                    Err(format!(
+                        "unknown source {s:?} (expected text, html, subject, header:NAME or attachment:GLOB)"
+                    ))
+                }
+            }
+        }
+    }
+
+    /// The text of this source in `email`, if present.
+    pub fn text<'a>(&self, email: &'a Email) -> Option<Cow<'a, str>> {
+        match self {
+            Self::Text => email.text.as_deref().map(Cow::Borrowed),
+            Self::Html => email.html.as_deref().map(Cow::Borrowed),
+            Self::Subject => email.subject.as_deref().map(Cow::Borrowed),
+            Self::Header(name) => email.header(name).map(Cow::Borrowed),
+            Self::Attachment(glob) => email
+                .attachments
+                .iter()
+                .find(|a| {
+                    a.name
+                        .as_deref()
+                        .is_some_and(|n| glob.is_match(n.to_lowercase()))
+                })
+                .and_then(|a| a.text.as_deref())
+                .map(Cow::Borrowed),
+        }
+    }
+}
+
+/// Where an `xml_path` without `source` looks: the text body when it is an XML document, else the first
+/// attachment that is XML by content type or file name.
+pub(super) fn default_xml(email: &Email) -> Option<Cow<'_, str>> {
+    if let Some(text) = email.text.as_deref() {
+        if text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('<')
+        {
+            return Some(Cow::Borrowed(text));
+        }
+    }
+    email
+        .attachments
+        .iter()
+        .find(|a| {
+            a.content_type.ends_with("/xml")
+                || a.content_type.ends_with("+xml")
+                || a.name
+                    .as_deref()
+                    .is_some_and(|n| n.to_lowercase().ends_with(".xml"))
+        })
+        .and_then(|a| a.text.as_deref())
+        .map(Cow::Borrowed)
+}

@@ -1,0 +1,279 @@
+//! A small XPath subset for ADF/XML leads: `/adf/prospect/customer/contact/email`, `//vehicle/year`,
+//! `name[@part='first']`, `phone[2]`, `*`, and a final `@attr`. Names match the local name (namespaces are
+//! ignored). Documents with a DTD are refused, so entity-expansion bombs cannot be expanded.
+
+use roxmltree::{Document, Node, ParsingOptions};
+
+/// A compiled path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XmlPath {
+    steps: Vec<Step>,
+    attribute: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Step {
+    descendant: bool,
+    name: Option<String>,
+    predicates: Vec<Predicate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Predicate {
+    Attr(String, Option<String>),
+    Position(usize),
+}
+
+/// A path that does not compile, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid xml_path: {0}")]
+pub struct XmlPathError(String);
+
+impl XmlPath {
+    /// Compiles a path such as `/adf/prospect/customer/contact/name[@part='first']`.
+    pub fn parse(path: &str) -> Result<Self, XmlPathError> {
+        let err = |m: &str| XmlPathError(format!("{m} in {path:?}"));
+        let mut rest = path.trim();
+        let mut steps = Vec::new();
+        let mut attribute = None;
+        let mut first = true;
+        while !rest.is_empty() {
+            let descendant = if let Some(r) = rest.strip_prefix("//") {
+                rest = r;
+                true
+            } else if let Some(r) = rest.strip_prefix('/') {
+                rest = r;
+                false
+            } else if first {
+                true
+            } else {
+                return Err(err("expected '/'"));
+            };
+            first = false;
+            let end = step_end(rest);
+            let (step, tail) = rest.split_at(end);
+            rest = tail;
+            if let Some(attr) = step.strip_prefix('@') {
+                if !rest.is_empty() || !valid_name(attr) {
+                    return Err(err("an attribute must be the last step"));
+                }
+                attribute = Some(attr.to_string());
+                break;
+            }
+            if step == "text()" {
+                if !rest.is_empty() {
+                    return Err(err("text() must be the last step"));
+                }
+                break;
+            }
+            steps.push(parse_step(step, descendant).map_err(|m| err(&m))?);
+        }
+        if steps.is_empty() {
+            return Err(err("no element step"));
+        }
+        Ok(Self { steps, attribute })
+    }
+
+    /// The trimmed text (or attribute value) of the first node the path selects.
+    pub fn find(&self, doc: &Document<'_>) -> Option<String> {
+        let mut nodes = vec![doc.root()];
+        for step in &self.steps {
+            let mut next = Vec::new();
+            for node in &nodes {
+                let candidates: Vec<Node<'_, '_>> = if step.descendant {
+                    node.descendants()
+                        .filter(|n| n != node && n.is_element())
+                        .collect()
+                } else {
+                    node.children().filter(Node::is_element).collect()
+                };
+                let named: Vec<Node<'_, '_>> = candidates
+                    .into_iter()
+                    .filter(|n| {
+                        step.name
+                            .as_deref()
+                            .is_none_or(|want| n.tag_name().name() == want)
+                    })
+                    .filter(|n| {
+                        step.predicates
+                            .iter()
+                            .all(|p| !matches!(p, Predicate::Attr(..)) || p.holds(n))
+                    })
+                    .collect();
+                let chosen = match step.predicates.iter().find_map(|p| match p {
+                    Predicate::Position(i) => Some(*i),
+                    Predicate::Attr(..) => None,
+                }) {
+                    Some(i) => named.get(i - 1).copied().into_iter().collect(),
+                    None => named,
+                };
+                next.extend(chosen);
+            }
+            nodes = next;
+            if nodes.is_empty() {
+                return None;
+            }
+        }
+        nodes.iter().find_map(|n| {
+            let text = match &self.attribute {
+                Some(a) => n.attribute(a.as_str())?.to_string(),
+                None => n
+                    .descendants()
+                    .filter(Node::is_text)
+                    .filter_map(|t| t.text())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            };
+            let text = crate::fields::collapse_whitespace(&text);
+            (!text.is_empty()).then_some(text)
+        })
+    }
+}
+
+impl Predicate {
+    fn holds(&self, n: &Node<'_, '_>) -> bool {
+        match self {
+            Self::Attr(name, value) => match (n.attribute(name.as_str()), value) {
+                (Some(actual), Some(want)) => actual == want,
+                (Some(_), None) => true,
+                (None, _) => false,
+            },
+            Self::Position(_) => true,
+        }
+    }
+}
+
+/// Parses XML text for extraction; `None` when it is not well-formed or declares a DTD.
+pub(super) fn parse_document(text: &str) -> Option<Document<'_>> {
+    let text = text.trim_start_matches('\u{feff}').trim();
+    let opts = ParsingOptions {
+        allow_dtd: false,
+        ..ParsingOptions::default()
+    };
+    Document::parse_with_options(text, opts).ok()
+}
+
+fn step_end(s: &str) -> usize {
+    let mut depth = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '/' if depth == 0 => return i,
+            _ => {}
+        }
+    }
+    s.len()
+}
+
+fn parse_step(step: &str, descendant: bool) -> Result<Step, String> {
+    let (name, mut preds) = match step.find('[') {
+        Some(i) => (&step[..i], &step[i..]),
+        None => (step, ""),
+    };
+    let name = match name {
+        "*" => None,
+        n if valid_name(n) => Some(n.rsplit(':').next().unwrap_or(n).to_string()),
+        n => return Err(format!("invalid element name {n:?}")),
+    };
+    let mut predicates = Vec::new();
+    while !preds.is_empty() {
+        let close = preds.find(']').ok_or("unclosed '['")?;
+        let inner = preds[1..close].trim();
+        preds = &preds[close + 1..];
+        if let Ok(i) = inner.parse::<usize>() {
+            if i == 0 {
+                return Err("positions start at 1".into());
+            }
+            predicates.push(Predicate::Position(i));
+        } else if let Some(attr) = inner.strip_prefix('@') {
+            match attr.split_once('=') {
+                Some((n, v)) => {
+                    let v = v.trim();
+                    let unquoted = v
+                        .strip_prefix('\'')
+                        .and_then(|v| v.strip_suffix('\''))
+                        .or_else(|| v.strip_prefix('"').and_then(|v| v.strip_suffix('"')))
+                        .ok_or("attribute value must be quoted")?;
+                    predicates.push(Predicate::Attr(
+                        n.trim().to_string(),
+                        Some(unquoted.to_string()),
+                    ));
+                }
+                None => predicates.push(Predicate::Attr(attr.trim().to_string(), None)),
+            }
+        } else {
+            return Err(format!("unsupported predicate [{inner}]"));
+        }
+        if !preds.is_empty() && !preds.starts_with('[') {
+            return Err("unexpected text after ']'".into());
+        }
+    }
+    Ok(Step {
+        descendant,
+        name,
+        predicates,
+    })
+}
+
+fn valid_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ADF: &str = r#"<?xml version="1.0"?><?adf version="1.0"?>
+        <adf><prospect><vehicle interest="buy"><year>2021</year><make>Volvo</make></vehicle>
+        <customer><contact><name part="first">Jane</name><name part="last">Doe</name>
+        <phone type="voice">212-555-0142</phone><phone type="cellphone">312-555-0187</phone></contact></customer>
+        </prospect></adf>"#;
+
+    fn find(path: &str) -> Option<String> {
+        let doc = parse_document(ADF).expect("well-formed");
+        XmlPath::parse(path).expect("compiles").find(&doc)
+    }
+
+    #[test]
+    fn paths_predicates_and_attributes() {
+        assert_eq!(find("/adf/prospect/vehicle/year").as_deref(), Some("2021"));
+        assert_eq!(find("//contact/name[@part='last']").as_deref(), Some("Doe"));
+        assert_eq!(find("//phone[2]").as_deref(), Some("312-555-0187"));
+        assert_eq!(
+            find("//phone[@type=\"cellphone\"]").as_deref(),
+            Some("312-555-0187")
+        );
+        assert_eq!(
+            find("/adf/prospect/vehicle/@interest").as_deref(),
+            Some("buy")
+        );
+        assert_eq!(find("/adf/*/vehicle/make/text()").as_deref(), Some("Volvo"));
+        assert_eq!(find("vehicle/make").as_deref(), Some("Volvo"));
+        assert_eq!(find("/adf/prospect/email"), None);
+    }
+
+    #[test]
+    fn bad_paths_are_errors() {
+        for bad in [
+            "",
+            "/a/@b/c",
+            "/a[",
+            "/a[0]",
+            "/a[@b=c]",
+            "/a[foo()]",
+            "/a b",
+        ] {
+            assert!(XmlPath::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dtds_are_refused() {
+        let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><adf>&lol2;</adf>"#;
+        assert!(parse_document(bomb).is_none());
+        assert!(parse_document("<adf><unclosed></adf>").is_none());
+    }
+}

@@ -1,0 +1,566 @@
+//! Loading a rules file with the `config` crate (TOML or YAML), then validating and compiling every rule.
+//! All problems are collected, each naming its rule and field, so an operator fixes a file in one pass.
+
+use super::error::{Problem, RulesError};
+use super::file::{OneOrMany, RawDefaults, RawField, RawFile, RawHtmlTable, RawMatch, RawRule};
+use super::{FieldSpec, Matcher, Rule, RuleSet};
+use crate::extractors::{Extractor, HtmlTable, Label, Source, XmlPath};
+use crate::fields::{FieldType, TypeOptions};
+use chrono::FixedOffset;
+use regex::{Regex, RegexBuilder};
+use serde::de::DeserializeOwned;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Compiled size limit for one regex: rules come from operators, but a runaway pattern must not eat the
+/// function's memory.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// The syntax of a rules text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RulesFormat {
+    /// TOML.
+    Toml,
+    /// YAML.
+    Yaml,
+}
+
+impl RuleSet {
+    /// Loads, validates and compiles a rules file (`.toml`, `.yaml` or `.yml`).
+    pub fn load(path: &Path) -> Result<Self, RulesError> {
+        let file = path.display().to_string();
+        let format = match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("toml") => RulesFormat::Toml,
+            Some("yaml" | "yml") => RulesFormat::Yaml,
+            _ => {
+                return Err(RulesError::Read {
+                    file,
+                    message: "unknown rules file extension (expected .toml, .yaml or .yml)".into(),
+                })
+            }
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| RulesError::Read {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        Self::parse(&text, format, &file)
+    }
+
+    /// Validates and compiles rules given as text; `name` is used in error messages.
+    pub fn parse(text: &str, format: RulesFormat, name: &str) -> Result<Self, RulesError> {
+        let format = match format {
+            RulesFormat::Toml => config::FileFormat::Toml,
+            RulesFormat::Yaml => config::FileFormat::Yaml,
+        };
+        let read_err = |message: String| RulesError::Read {
+            file: name.to_string(),
+            message,
+        };
+        let value: serde_json::Value = config::Config::builder()
+            .add_source(config::File::from_str(text, format))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| read_err(e.to_string()))?;
+        let raw: RawFile = deserialize(value).map_err(read_err)?;
+        compile(raw, name)
+    }
+}
+
+fn deserialize<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.inner().to_string()
+        } else {
+            format!("{path}: {}", e.inner())
+        }
+    })
+}
+
+fn compile(raw: RawFile, name: &str) -> Result<RuleSet, RulesError> {
+    let mut problems = Vec::new();
+    let defaults = Settings::from_defaults(&raw.defaults, &mut problems);
+    if raw.rules.is_empty() {
+        problems.push(Problem {
+            rule: None,
+            field: None,
+            message: "no rules defined (expected [[rules]])".into(),
+        });
+    }
+    let mut seen = HashSet::new();
+    let mut rules = Vec::new();
+    for (i, value) in raw.rules.into_iter().enumerate() {
+        let label = value
+            .get("id")
+            .and_then(|v| v.as_str())
+            .map_or_else(|| format!("#{}", i + 1), str::to_string);
+        let mut ctx = RuleCtx {
+            rule: label.clone(),
+            problems: &mut problems,
+        };
+        let raw_rule: RawRule = match deserialize(value) {
+            Ok(r) => r,
+            Err(message) => {
+                ctx.problem(None, message);
+                continue;
+            }
+        };
+        if !seen.insert(raw_rule.id.clone()) {
+            ctx.problem(None, "duplicate rule id".into());
+        }
+        if let Some(rule) = compile_rule(raw_rule, &defaults, &mut ctx) {
+            rules.push(rule);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(RulesError::Invalid {
+            file: name.to_string(),
+            problems,
+        });
+    }
+    // Stable sort: equal priorities keep file order.
+    rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
+    Ok(RuleSet {
+        source: name.to_string(),
+        rules,
+    })
+}
+
+struct RuleCtx<'p> {
+    rule: String,
+    problems: &'p mut Vec<Problem>,
+}
+
+impl RuleCtx<'_> {
+    fn problem(&mut self, field: Option<&str>, message: String) {
+        self.problems.push(Problem {
+            rule: Some(self.rule.clone()),
+            field: field.map(str::to_string),
+            message,
+        });
+    }
+
+    fn regex(&mut self, field: Option<&str>, what: &str, pattern: &str) -> Option<Regex> {
+        match RegexBuilder::new(pattern)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+        {
+            Ok(re) => Some(re),
+            Err(e) => {
+                self.problem(
+                    field,
+                    format!("{what}: invalid regex: {}", one_line(&e.to_string())),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Region, currency and timezone as inherited from defaults -> rule -> field.
+#[derive(Clone, Default)]
+struct Settings {
+    region: Option<phonenumber::country::Id>,
+    currency: Option<String>,
+    timezone: Option<FixedOffset>,
+}
+
+impl Settings {
+    fn from_defaults(raw: &RawDefaults, problems: &mut Vec<Problem>) -> Self {
+        let mut out = Settings {
+            region: Some(phonenumber::country::Id::US),
+            ..Default::default()
+        };
+        let mut report = |m: String| {
+            problems.push(Problem {
+                rule: None,
+                field: None,
+                message: format!("defaults: {m}"),
+            })
+        };
+        out.apply(
+            raw.region.as_deref(),
+            raw.currency.as_deref(),
+            raw.timezone.as_deref(),
+            &mut report,
+        );
+        out
+    }
+
+    fn apply(
+        &mut self,
+        region: Option<&str>,
+        currency: Option<&str>,
+        timezone: Option<&str>,
+        report: &mut dyn FnMut(String),
+    ) {
+        if let Some(r) = region {
+            match r.to_ascii_uppercase().parse::<phonenumber::country::Id>() {
+                Ok(id) => self.region = Some(id),
+                Err(_) => report(format!(
+                    "unknown region {r:?} (expected an ISO 3166 code such as \"US\")"
+                )),
+            }
+        }
+        if let Some(c) = currency {
+            if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
+                self.currency = Some(c.to_string());
+            } else {
+                report(format!(
+                    "currency {c:?} is not an ISO 4217 code such as \"USD\""
+                ));
+            }
+        }
+        if let Some(t) = timezone {
+            match parse_offset(t) {
+                Some(o) => self.timezone = Some(o),
+                None => report(format!(
+                    "timezone {t:?} is not an offset such as \"+01:00\" or \"UTC\""
+                )),
+            }
+        }
+    }
+}
+
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    match s {
+        "UTC" | "Z" | "GMT" => FixedOffset::east_opt(0),
+        _ => s.parse().ok(),
+    }
+}
+
+fn compile_rule(raw: RawRule, defaults: &Settings, ctx: &mut RuleCtx<'_>) -> Option<Rule> {
+    let before = ctx.problems.len();
+    if !valid_id(&raw.id) {
+        ctx.problem(
+            None,
+            "id must match [a-z0-9][a-z0-9._-]* (lowercase)".into(),
+        );
+    }
+    if raw.version == 0 {
+        ctx.problem(None, "version must be >= 1".into());
+    }
+    let mut settings = defaults.clone();
+    settings.apply(
+        raw.region.as_deref(),
+        raw.currency.as_deref(),
+        raw.timezone.as_deref(),
+        &mut |m| {
+            ctx.problems.push(Problem {
+                rule: Some(ctx.rule.clone()),
+                field: None,
+                message: m,
+            })
+        },
+    );
+    let matcher = compile_match(raw.matcher, ctx);
+    if raw.fields.is_empty() {
+        ctx.problem(None, "no fields defined".into());
+    }
+    let mut names = HashSet::new();
+    let mut fields = Vec::new();
+    for (i, value) in raw.fields.into_iter().enumerate() {
+        let label = value
+            .get("name")
+            .and_then(|v| v.as_str())
+            .map_or_else(|| format!("#{}", i + 1), str::to_string);
+        let raw_field: RawField = match deserialize(value) {
+            Ok(f) => f,
+            Err(m) => {
+                ctx.problem(Some(&label), m);
+                continue;
+            }
+        };
+        if !names.insert(raw_field.name.clone()) {
+            ctx.problem(Some(&label), "duplicate field name".into());
+        }
+        if let Some(f) = compile_field(raw_field, &settings, ctx) {
+            fields.push(f);
+        }
+    }
+    (ctx.problems.len() == before).then(|| Rule {
+        id: raw.id,
+        version: raw.version,
+        priority: raw.priority,
+        description: raw.description,
+        require_auth: raw.require_auth,
+        matcher: matcher.expect("no problems means the matcher compiled"),
+        fields,
+    })
+}
+
+fn compile_match(raw: RawMatch, ctx: &mut RuleCtx<'_>) -> Option<Matcher> {
+    let before = ctx.problems.len();
+    let given = raw.sender.is_some()
+        || raw.sender_domain.is_some()
+        || raw.subject.is_some()
+        || !raw.headers.is_empty()
+        || !matches!(raw.body_contains, OneOrMany::None);
+    if !given {
+        ctx.problem(
+            None,
+            "match: no condition given (sender, sender_domain, subject, headers or body_contains)"
+                .into(),
+        );
+    }
+    let sender = raw
+        .sender
+        .as_deref()
+        .and_then(|p| ctx.regex(None, "match.sender", p));
+    let sender_domain = raw
+        .sender_domain
+        .as_deref()
+        .and_then(|p| ctx.regex(None, "match.sender_domain", p));
+    let subject = raw
+        .subject
+        .as_deref()
+        .and_then(|p| ctx.regex(None, "match.subject", p));
+    let mut headers = Vec::new();
+    for (name, pattern) in &raw.headers {
+        if name.trim().is_empty() || name.contains(':') {
+            ctx.problem(None, format!("match.headers: invalid header name {name:?}"));
+        } else if let Some(re) = ctx.regex(None, &format!("match.headers.{name}"), pattern) {
+            headers.push((name.clone(), re));
+        }
+    }
+    let body_contains: Vec<String> = raw
+        .body_contains
+        .into_vec()
+        .iter()
+        .map(|s| s.to_lowercase())
+        .collect();
+    if body_contains.iter().any(|s| s.trim().is_empty()) {
+        ctx.problem(None, "match.body_contains: empty string".into());
+    }
+    (ctx.problems.len() == before).then_some(Matcher {
+        sender,
+        sender_domain,
+        subject,
+        headers,
+        body_contains,
+        scope: raw.message,
+    })
+}
+
+fn compile_field(
+    raw: RawField,
+    rule_settings: &Settings,
+    ctx: &mut RuleCtx<'_>,
+) -> Option<FieldSpec> {
+    let before = ctx.problems.len();
+    let name = raw.name.clone();
+    let f = Some(name.as_str());
+    if !valid_field_name(&name) {
+        ctx.problem(f, "name must match [a-z][a-z0-9_]*".into());
+    }
+    let mut settings = rule_settings.clone();
+    settings.apply(
+        raw.region.as_deref(),
+        raw.currency.as_deref(),
+        raw.timezone.as_deref(),
+        &mut |m| {
+            ctx.problems.push(Problem {
+                rule: Some(ctx.rule.clone()),
+                field: Some(name.clone()),
+                message: m,
+            })
+        },
+    );
+    let extractor = compile_extractor(&raw, ctx);
+    let is = |t: &[FieldType]| t.contains(&raw.field_type);
+    if raw.format.is_some() && !is(&[FieldType::Date, FieldType::Datetime]) {
+        ctx.problem(f, "format only applies to date and datetime fields".into());
+    }
+    if (raw.values.is_some() || !raw.aliases.is_empty()) && !is(&[FieldType::Enum]) {
+        ctx.problem(f, "values/aliases only apply to enum fields".into());
+    }
+    let values = raw.values.clone().unwrap_or_default();
+    if is(&[FieldType::Enum]) && values.is_empty() {
+        ctx.problem(f, "an enum field needs a non-empty `values` list".into());
+    }
+    for (alias, target) in &raw.aliases {
+        if !values.contains(target) {
+            ctx.problem(
+                f,
+                format!("alias {alias:?} points to {target:?}, which is not in values"),
+            );
+        }
+    }
+    if raw.paragraph && raw.label.is_none() {
+        ctx.problem(f, "paragraph only applies to label extractors".into());
+    }
+    let options = TypeOptions {
+        phone_region: settings.region,
+        currency: settings.currency,
+        timezone: settings.timezone,
+        format: raw.format.clone(),
+        values,
+        aliases: raw
+            .aliases
+            .iter()
+            .map(|(k, v)| (k.to_lowercase(), v.clone()))
+            .collect(),
+    };
+    if let Some(Extractor::Constant(value)) = &extractor {
+        if let Err(e) = raw.field_type.normalize(value, &options) {
+            ctx.problem(
+                f,
+                format!("constant is not a valid {}: {e}", raw.field_type.as_str()),
+            );
+        }
+    }
+    (ctx.problems.len() == before).then(|| FieldSpec {
+        name: raw.name,
+        field_type: raw.field_type,
+        pii: raw.pii,
+        required: raw.required,
+        extractor: extractor.expect("no problems means the extractor compiled"),
+        trim: raw.trim.unwrap_or(true),
+        options,
+    })
+}
+
+fn compile_extractor(raw: &RawField, ctx: &mut RuleCtx<'_>) -> Option<Extractor> {
+    let f = Some(raw.name.as_str());
+    let given: Vec<&str> = [
+        ("regex", raw.regex.is_some()),
+        ("label", raw.label.is_some()),
+        ("html_table", raw.html_table.is_some()),
+        ("xml_path", raw.xml_path.is_some()),
+        ("constant", raw.constant.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    if given.len() != 1 {
+        let found = if given.is_empty() {
+            "none".to_string()
+        } else {
+            given.join(", ")
+        };
+        ctx.problem(f, format!("exactly one extractor needed (regex, label, html_table, xml_path or constant); found {found}"));
+        return None;
+    }
+    let source = match raw.source.as_deref().map(Source::parse) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(m)) => {
+            ctx.problem(f, m);
+            return None;
+        }
+    };
+    if source.is_some() && !matches!(given[0], "regex" | "xml_path") {
+        ctx.problem(
+            f,
+            format!("source does not apply to a {} extractor", given[0]),
+        );
+        return None;
+    }
+    if let Some(pattern) = &raw.regex {
+        let regex = ctx.regex(f, "regex", pattern)?;
+        if !regex.capture_names().any(|n| n == Some("value")) {
+            ctx.problem(f, "regex has no group named \"value\"".into());
+            return None;
+        }
+        return Some(Extractor::Regex {
+            regex,
+            source: source.unwrap_or(Source::Text),
+        });
+    }
+    if let Some(label) = &raw.label {
+        let spellings = match label {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+            OneOrMany::None => Vec::new(),
+        };
+        if spellings.is_empty() || spellings.iter().any(|s| s.trim().is_empty()) {
+            ctx.problem(f, "label needs at least one non-empty spelling".into());
+            return None;
+        }
+        return Some(Extractor::Label(Label {
+            spellings,
+            paragraph: raw.paragraph,
+        }));
+    }
+    if let Some(table) = &raw.html_table {
+        return compile_html_table(table, ctx, f).map(Extractor::HtmlTable);
+    }
+    if let Some(path) = &raw.xml_path {
+        return match XmlPath::parse(path) {
+            Ok(path) => Some(Extractor::XmlPath { path, source }),
+            Err(e) => {
+                ctx.problem(f, e.to_string());
+                None
+            }
+        };
+    }
+    raw.constant.clone().map(Extractor::Constant)
+}
+
+fn compile_html_table(
+    raw: &RawHtmlTable,
+    ctx: &mut RuleCtx<'_>,
+    f: Option<&str>,
+) -> Option<HtmlTable> {
+    match (&raw.label, &raw.selector) {
+        (Some(labels), None) => {
+            let labels = match labels {
+                OneOrMany::One(s) => vec![s.clone()],
+                OneOrMany::Many(v) => v.clone(),
+                OneOrMany::None => Vec::new(),
+            };
+            if labels.is_empty() || labels.iter().any(|s| s.trim().is_empty()) {
+                ctx.problem(
+                    f,
+                    "html_table.label needs at least one non-empty spelling".into(),
+                );
+                return None;
+            }
+            Some(HtmlTable::Label(labels))
+        }
+        (None, Some(css)) => match scraper::Selector::parse(css) {
+            Ok(sel) => Some(HtmlTable::Selector(Box::new(sel))),
+            Err(e) => {
+                ctx.problem(
+                    f,
+                    format!("html_table.selector: invalid CSS selector {css:?}: {e}"),
+                );
+                None
+            }
+        },
+        _ => {
+            ctx.problem(
+                f,
+                "html_table needs exactly one of label or selector".into(),
+            );
+            None
+        }
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+fn valid_field_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,61 @@
+//! A rule's compiled `match` block: which mails the rule is for.
+
+use super::file::MessageScope;
+use crate::email::Email;
+use regex::Regex;
+
+/// Compiled match conditions; every condition given must hold.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    /// Regex over the lowercased From address.
+    pub sender: Option<Regex>,
+    /// Regex over the lowercased From domain.
+    pub sender_domain: Option<Regex>,
+    /// Regex over the decoded subject.
+    pub subject: Option<Regex>,
+    /// (header name, regex over any of its values).
+    pub headers: Vec<(String, Regex)>,
+    /// Lowercased strings that must all occur in the text body.
+    pub body_contains: Vec<String>,
+    /// Which message of the mail the conditions apply to.
+    pub scope: MessageScope,
+}
+
+impl Matcher {
+    /// True when every given condition holds for `email`.
+    pub fn matches(&self, email: &Email) -> bool {
+        let from = email.from.as_ref().map(|m| m.address.as_str());
+        let sender_ok = self
+            .sender
+            .as_ref()
+            .is_none_or(|re| from.is_some_and(|a| re.is_match(a)));
+        let domain_ok = self
+            .sender_domain
+            .as_ref()
+            .is_none_or(|re| email.sender_domain().is_some_and(|d| re.is_match(d)));
+        let subject_ok = self
+            .subject
+            .as_ref()
+            .is_none_or(|re| email.subject.as_deref().is_some_and(|s| re.is_match(s)));
+        let headers_ok = self
+            .headers
+            .iter()
+            .all(|(name, re)| email.header_values(name).any(|v| re.is_match(v)));
+        let body_ok = self.body_contains.is_empty() || {
+            let body = email.text.as_deref().unwrap_or("").to_lowercase();
+            self.body_contains
+                .iter()
+                .all(|needle| body.contains(needle.as_str()))
+        };
+        sender_ok && domain_ok && subject_ok && headers_ok && body_ok
+    }
+
+    /// The message of `email` this matcher applies to, if its conditions hold there: the mail itself, or the
+    /// first forwarded message that matches.
+    pub fn select<'a>(&self, email: &'a Email) -> Option<&'a Email> {
+        match self.scope {
+            MessageScope::Outer => self.matches(email).then_some(email),
+            MessageScope::Forwarded => email.forwarded.iter().find(|inner| self.matches(inner)),
+        }
+    }
+}

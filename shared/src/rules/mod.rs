@@ -1,0 +1,103 @@
+//! Extraction rules: loaded from a TOML/YAML file, validated and compiled once, then used to pick the rule for
+//! each mail (highest priority whose `match` holds) and to describe the fields it extracts.
+
+mod error;
+mod file;
+mod load;
+
+pub use load::RulesFormat;
+mod matcher;
+
+pub use error::{Problem, RulesError};
+pub use file::MessageScope;
+pub use matcher::Matcher;
+
+use crate::email::{AuthVerdicts, Email};
+use crate::extractors::Extractor;
+use crate::fields::{FieldType, PiiClass, TypeOptions};
+
+/// A validated, compiled rules file, rules sorted by descending priority (file order breaks ties).
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    /// The file the rules came from (for messages).
+    pub source: String,
+    rules: Vec<Rule>,
+}
+
+/// One extraction rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Unique id, e.g. `carportal-text`.
+    pub id: String,
+    /// Bumped whenever the rule's output changes; with `id` it forms an event's revision.
+    pub version: u32,
+    /// Higher wins when several rules match.
+    pub priority: i64,
+    /// Operator notes.
+    pub description: Option<String>,
+    /// Whether the sender domain must pass DKIM or SPF.
+    pub require_auth: bool,
+    /// Which mails the rule is for.
+    pub matcher: Matcher,
+    /// The fields to extract, in file order.
+    pub fields: Vec<FieldSpec>,
+}
+
+/// One field of a rule: where to find it, its type and PII class.
+#[derive(Debug, Clone)]
+pub struct FieldSpec {
+    /// Field name, unique within the rule.
+    pub name: String,
+    /// Declared value type.
+    pub field_type: FieldType,
+    /// What kind of personal data it holds.
+    pub pii: PiiClass,
+    /// Missing or invalid -> the mail is quarantined.
+    pub required: bool,
+    /// Where the raw text comes from.
+    pub extractor: Extractor,
+    /// Whether to trim whitespace, trailing punctuation and quotes before typing.
+    pub trim: bool,
+    /// Type settings (region, currency, formats, enum values).
+    pub options: TypeOptions,
+}
+
+/// What rule selection decided for a mail.
+#[derive(Debug)]
+pub enum Selection<'r, 'e> {
+    /// This rule applies to this message (the mail itself or a forwarded one).
+    Matched(&'r Rule, &'e Email),
+    /// A rule matched but requires sender authentication that the verdicts do not give.
+    FailedAuth(&'r Rule),
+    /// No rule's conditions hold.
+    NoRule,
+}
+
+impl RuleSet {
+    /// The rules in evaluation order (descending priority).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Looks a rule up by id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Picks the rule for `email`. The first matching rule decides: if it requires authentication and the
+    /// outer From domain (the one the receiving server checked) is not authenticated, the mail fails rather
+    /// than falling through to a lower-priority rule.
+    pub fn select<'r, 'e>(&'r self, email: &'e Email, auth: &AuthVerdicts) -> Selection<'r, 'e> {
+        for rule in &self.rules {
+            if let Some(message) = rule.matcher.select(email) {
+                if rule.require_auth
+                    && !email.sender_domain().is_some_and(|d| auth.authenticates(d))
+                {
+                    return Selection::FailedAuth(rule);
+                }
+                return Selection::Matched(rule, message);
+            }
+        }
+        Selection::NoRule
+    }
+}
