@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The project's whole test suite, from a fresh machine: installs what the tests need (reusing what is already
+# installed), then runs formatting and lint checks, unit/integration tests, and the golden fixture check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+cargo --version
+rustup component list --installed 2>/dev/null | grep -qE '^(rustfmt|clippy)' || rustup component add rustfmt clippy
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --workspace --locked
+
+step "golden fixtures: leadpipe rules test --strict"
+cargo run --locked -q -- rules test --strict --quiet --rules fixtures/rules/default.toml fixtures/emails

@@ -1,0 +1,5 @@
+//! One module per command group.
+
+pub mod inputs;
+pub mod rules;
+mod rules_test;

@@ -1,0 +1,36 @@
+//! `leadpipe`: the operator's command-line tool. Thin: argument parsing and printing; the work is in
+//! `leadpipe-shared`.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Turns ad-interaction emails into clean, privacy-safe lead events.
+#[derive(Parser)]
+#[command(name = "leadpipe", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check and try extraction rules.
+    #[command(subcommand)]
+    Rules(cmd::rules::RulesCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Rules(c) => cmd::rules::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
