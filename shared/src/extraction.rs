@@ -45,6 +45,10 @@ pub struct ExtractedField {
     pub pii: PiiClass,
     /// Normalised value.
     pub value: FieldValue,
+    /// The text as found in the mail (trimmed), kept so the scrubber can find the same value in free text.
+    /// Never serialised.
+    #[serde(skip)]
+    pub raw: String,
 }
 
 /// A field that could not be extracted. The message never contains the raw value (it may be PII).
@@ -197,11 +201,12 @@ pub fn extract_with(rule: &Rule, message: &Email, forwarded: bool) -> Outcome {
     let mut errors = Vec::new();
     for spec in &rule.fields {
         match extract_field(spec, &ctx) {
-            Ok(value) => fields.push(ExtractedField {
+            Ok((value, raw)) => fields.push(ExtractedField {
                 name: spec.name.clone(),
                 field_type: spec.field_type,
                 pii: spec.pii,
                 value,
+                raw,
             }),
             Err(e) => errors.push(e),
         }
@@ -236,7 +241,7 @@ pub fn extract_with(rule: &Rule, message: &Email, forwarded: bool) -> Outcome {
     })
 }
 
-fn extract_field(spec: &FieldSpec, ctx: &Context<'_>) -> Result<FieldValue, FieldError> {
+fn extract_field(spec: &FieldSpec, ctx: &Context<'_>) -> Result<(FieldValue, String), FieldError> {
     let error = |problem, detail| FieldError {
         field: spec.name.clone(),
         problem,
@@ -256,6 +261,7 @@ fn extract_field(spec: &FieldSpec, ctx: &Context<'_>) -> Result<FieldValue, Fiel
     }
     spec.field_type
         .normalize(raw, &spec.options)
+        .map(|value| (value, raw.to_string()))
         .map_err(|e| error(FieldProblem::Invalid, Some(e.0)))
 }
 

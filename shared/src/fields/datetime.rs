@@ -47,7 +47,7 @@ pub(super) fn parse_date(raw: &str, opts: &TypeOptions) -> Result<String, TypeEr
     {
         return Ok(dt.date_naive().format("%Y-%m-%d").to_string());
     }
-    Err(TypeError(format!("{s:?} is not a date")))
+    Err(TypeError("not a date in a known notation".into()))
 }
 
 /// Parses a date-time into RFC 3339 UTC; times without an offset are read in `opts.timezone` (default UTC).
@@ -70,7 +70,7 @@ pub(super) fn parse_datetime(raw: &str, opts: &TypeOptions) -> Result<String, Ty
     if let Some(n) = parse_naive(s, opts) {
         return local(n, offset);
     }
-    Err(TypeError(format!("{s:?} is not a date-time")))
+    Err(TypeError("not a date-time in a known notation".into()))
 }
 
 fn month_first(opts: &TypeOptions) -> bool {
@@ -87,7 +87,7 @@ fn local(n: NaiveDateTime, offset: FixedOffset) -> Result<String, TypeError> {
         .from_local_datetime(&n)
         .single()
         .map(to_utc)
-        .ok_or_else(|| TypeError(format!("{n} does not exist in offset {offset}")))
+        .ok_or_else(|| TypeError(format!("local time does not exist in offset {offset}")))
 }
 
 /// RFC 3339, RFC 2822, ISO 8601 with `+hhmm`, and naive forms followed by a zone name such as `EST` or `UTC`.

@@ -36,15 +36,11 @@ pub(super) fn parse(raw: &str, default_currency: Option<&str>) -> Result<Money, 
         }
     }
     let amount_text =
-        amount_span(&rest).ok_or_else(|| TypeError(format!("no amount in {raw:?}")))?;
+        amount_span(&rest).ok_or_else(|| TypeError("no amount".into()))?;
     let amount = number::parse_decimal(amount_text)?;
     let currency = currency
         .or_else(|| default_currency.map(str::to_string))
-        .ok_or_else(|| {
-            TypeError(format!(
-                "no currency in {raw:?} and no default currency configured"
-            ))
-        })?;
+        .ok_or_else(|| TypeError("no currency and no default currency configured".into()))?;
     Ok(Money { amount, currency })
 }
 

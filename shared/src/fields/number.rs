@@ -6,16 +6,16 @@ use super::TypeError;
 pub(super) fn parse_integer(raw: &str) -> Result<i64, TypeError> {
     let canonical = parse_decimal(raw)?;
     if canonical.contains('.') {
-        return Err(TypeError(format!("{raw:?} is not a whole number")));
+        return Err(TypeError("not a whole number".into()));
     }
     canonical
         .parse::<i64>()
-        .map_err(|_| TypeError(format!("{raw:?} is out of range")))
+        .map_err(|_| TypeError("integer out of range".into()))
 }
 
 /// Parses a decimal number into a canonical string (`-1234.50`): `.` as decimal separator, no grouping.
 pub(super) fn parse_decimal(raw: &str) -> Result<String, TypeError> {
-    let invalid = || TypeError(format!("{raw:?} is not a number"));
+    let invalid = || TypeError("not a number".into());
     let s: String = raw
         .trim()
         .chars()

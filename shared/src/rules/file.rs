@@ -12,7 +12,18 @@ pub(super) struct RawFile {
     #[serde(default)]
     pub defaults: RawDefaults,
     #[serde(default)]
+    pub policy: BTreeMap<String, String>,
+    #[serde(default)]
+    pub scrubber: RawScrubber,
+    #[serde(default)]
     pub rules: Vec<serde_json::Value>,
+}
+
+/// `[scrubber]`: settings of the free-text PII detectors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScrubber {
+    pub phone_regions: Option<Vec<String>>,
 }
 
 /// `[defaults]`: settings every rule inherits.
@@ -43,6 +54,8 @@ pub(super) struct RawRule {
     pub currency: Option<String>,
     #[serde(default)]
     pub timezone: Option<String>,
+    #[serde(default)]
+    pub policy: BTreeMap<String, String>,
     #[serde(rename = "match")]
     pub matcher: RawMatch,
     pub fields: Vec<serde_json::Value>,

@@ -4,6 +4,7 @@
 use super::error::{Problem, RulesError};
 use super::file::{OneOrMany, RawDefaults, RawField, RawFile, RawHtmlTable, RawMatch, RawRule};
 use super::{FieldSpec, Matcher, Rule, RuleSet};
+use crate::anonymize::Policy;
 use crate::extractors::{Extractor, HtmlTable, Label, Source, XmlPath};
 use crate::fields::{FieldType, TypeOptions};
 use chrono::FixedOffset;
@@ -85,6 +86,26 @@ fn deserialize<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Strin
 fn compile(raw: RawFile, name: &str) -> Result<RuleSet, RulesError> {
     let mut problems = Vec::new();
     let defaults = Settings::from_defaults(&raw.defaults, &mut problems);
+    let policy = Policy::default().with_overrides(&raw.policy).unwrap_or_else(|errs| {
+        problems.extend(errs.into_iter().map(|message| Problem { rule: None, field: None, message }));
+        Policy::default()
+    });
+    let scrub_phone_regions = raw.scrubber.phone_regions.as_ref().map(|regions| {
+        regions
+            .iter()
+            .filter_map(|r| match r.to_ascii_uppercase().parse::<phonenumber::country::Id>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    problems.push(Problem {
+                        rule: None,
+                        field: None,
+                        message: format!("scrubber.phone_regions: unknown region {r:?}"),
+                    });
+                    None
+                }
+            })
+            .collect()
+    });
     if raw.rules.is_empty() {
         problems.push(Problem {
             rule: None,
@@ -113,7 +134,7 @@ fn compile(raw: RawFile, name: &str) -> Result<RuleSet, RulesError> {
         if !seen.insert(raw_rule.id.clone()) {
             ctx.problem(None, "duplicate rule id".into());
         }
-        if let Some(rule) = compile_rule(raw_rule, &defaults, &mut ctx) {
+        if let Some(rule) = compile_rule(raw_rule, &defaults, &policy, &mut ctx) {
             rules.push(rule);
         }
     }
@@ -127,6 +148,7 @@ fn compile(raw: RawFile, name: &str) -> Result<RuleSet, RulesError> {
     rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
     Ok(RuleSet {
         source: name.to_string(),
+        scrub_phone_regions,
         rules,
     })
 }
@@ -234,7 +256,7 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
     }
 }
 
-fn compile_rule(raw: RawRule, defaults: &Settings, ctx: &mut RuleCtx<'_>) -> Option<Rule> {
+fn compile_rule(raw: RawRule, defaults: &Settings, policy: &Policy, ctx: &mut RuleCtx<'_>) -> Option<Rule> {
     let before = ctx.problems.len();
     if !valid_id(&raw.id) {
         ctx.problem(
@@ -259,6 +281,12 @@ fn compile_rule(raw: RawRule, defaults: &Settings, ctx: &mut RuleCtx<'_>) -> Opt
         },
     );
     let matcher = compile_match(raw.matcher, ctx);
+    let policy = policy.with_overrides(&raw.policy).unwrap_or_else(|errs| {
+        for e in errs {
+            ctx.problem(None, e);
+        }
+        policy.clone()
+    });
     if raw.fields.is_empty() {
         ctx.problem(None, "no fields defined".into());
     }
@@ -290,6 +318,7 @@ fn compile_rule(raw: RawRule, defaults: &Settings, ctx: &mut RuleCtx<'_>) -> Opt
         description: raw.description,
         require_auth: raw.require_auth,
         matcher: matcher.expect("no problems means the matcher compiled"),
+        policy,
         fields,
     })
 }

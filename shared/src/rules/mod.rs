@@ -12,6 +12,7 @@ pub use error::{Problem, RulesError};
 pub use file::MessageScope;
 pub use matcher::Matcher;
 
+use crate::anonymize::Policy;
 use crate::email::{AuthVerdicts, Email};
 use crate::extractors::Extractor;
 use crate::fields::{FieldType, PiiClass, TypeOptions};
@@ -21,6 +22,8 @@ use crate::fields::{FieldType, PiiClass, TypeOptions};
 pub struct RuleSet {
     /// The file the rules came from (for messages).
     pub source: String,
+    /// Regions whose national phone formats the free-text scrubber recognises (`[scrubber] phone_regions`).
+    pub scrub_phone_regions: Option<Vec<phonenumber::country::Id>>,
     rules: Vec<Rule>,
 }
 
@@ -39,6 +42,8 @@ pub struct Rule {
     pub require_auth: bool,
     /// Which mails the rule is for.
     pub matcher: Matcher,
+    /// The anonymization policy for this rule's fields (defaults, then `[policy]`, then the rule's own).
+    pub policy: Policy,
     /// The fields to extract, in file order.
     pub fields: Vec<FieldSpec>,
 }
