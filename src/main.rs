@@ -19,12 +19,16 @@ enum Command {
     /// Check and try extraction rules.
     #[command(subcommand)]
     Rules(cmd::rules::RulesCommand),
+    /// Inspect mails as leadpipe parses them.
+    #[command(subcommand)]
+    Mail(cmd::mail::MailCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Rules(c) => cmd::rules::run(c),
+        Command::Mail(c) => cmd::mail::run(c),
     };
     match result {
         Ok(code) => code,

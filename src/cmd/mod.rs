@@ -1,5 +1,7 @@
 //! One module per command group.
 
 pub mod inputs;
+pub mod key;
+pub mod mail;
 pub mod rules;
 mod rules_test;

@@ -26,7 +26,11 @@ fn mask_phone(value: &str) -> String {
         .map(|n| n.code().value().to_string().len())
         .unwrap_or(1);
     let chars: Vec<char> = value.chars().collect();
-    let head = if value.starts_with('+') { 1 + cc_len } else { 0 };
+    let head = if value.starts_with('+') {
+        1 + cc_len
+    } else {
+        0
+    };
     if chars.len() <= head + 4 {
         return "*".repeat(chars.len());
     }
@@ -42,7 +46,11 @@ fn mask_phone(value: &str) -> String {
 fn keep_last(value: &str, n: usize) -> String {
     let chars: Vec<char> = value.chars().filter(char::is_ascii_alphanumeric).collect();
     let cut = chars.len().saturating_sub(n);
-    chars.iter().enumerate().map(|(i, c)| if i < cut { '*' } else { *c }).collect()
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i < cut { '*' } else { *c })
+        .collect()
 }
 
 /// Each word keeps its first character: `Jane Doe` -> `J*** D***`.
@@ -60,10 +68,16 @@ mod tests {
 
     #[test]
     fn masks_by_class() {
-        assert_eq!(mask(PiiClass::Email, "jane.doe@example.net"), "j***@example.net");
+        assert_eq!(
+            mask(PiiClass::Email, "jane.doe@example.net"),
+            "j***@example.net"
+        );
         assert_eq!(mask(PiiClass::Phone, "+12125550142"), "+1******0142");
         assert_eq!(mask(PiiClass::Phone, "+442079460123"), "+44*******0123");
-        assert_eq!(mask(PiiClass::PaymentCard, "4111 1111 1111 1111"), "************1111");
+        assert_eq!(
+            mask(PiiClass::PaymentCard, "4111 1111 1111 1111"),
+            "************1111"
+        );
         assert_eq!(mask(PiiClass::Name, "Zoë Müller"), "Z*** M***");
         assert_eq!(mask(PiiClass::Phone, "+1"), "**");
     }

@@ -2,9 +2,11 @@
 //! forwarded (nested `message/rfc822`) messages, built from raw RFC 5322/MIME bytes by [`Email::parse`].
 
 mod auth;
+mod html_text;
 mod parse;
 
 pub use auth::{AuthVerdicts, Verdict};
+pub use html_text::html_to_text;
 pub use parse::{ParseError, ParseLimits};
 
 use chrono::{DateTime, Utc};

@@ -1,7 +1,9 @@
 //! Raw bytes -> [`Email`] with mail-parser: charsets, transfer encodings, HTML-to-text and nesting.
 
+use super::html_text::html_to_text;
 use super::{Attachment, Email, Mailbox};
 use chrono::{DateTime, Utc};
+use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{Address, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
 
 /// Limits applied before and during parsing.
@@ -81,6 +83,17 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email 
         .iter()
         .map(|h| (h.name().to_string(), header_text(h, raw)))
         .collect();
+    let body_of = |ids: &[u32], html: bool| {
+        ids.iter().find_map(|id| {
+            let part = message.part(*id)?;
+            match (&part.body, html) {
+                (PartType::Html(_), true) | (PartType::Text(_), false) => part_text(raw, part),
+                _ => None,
+            }
+        })
+    };
+    let html = body_of(&message.html_body, true);
+    let plain = body_of(&message.text_body, false);
     let mut email = Email {
         from: message.from().and_then(first_mailbox),
         reply_to: message.reply_to().map(mailboxes).unwrap_or_default(),
@@ -94,31 +107,92 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email 
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty()),
         headers,
-        text: message.body_text(0).map(|t| t.into_owned()),
-        html: message
-            .body_html(0)
-            .filter(|_| message.html_body_count() > 0)
-            .map(|h| h.into_owned()),
+        text: plain.or_else(|| html.as_deref().map(html_to_text)),
+        html,
         had_decoding_problem: message.parts.iter().any(|p| p.is_encoding_problem),
         ..Email::default()
     };
-    // mail-parser invents an HTML body from a text one; keep only real HTML parts.
-    if !message
-        .html_body
-        .iter()
-        .any(|id| matches!(message.part(*id).map(|p| &p.body), Some(PartType::Html(_))))
-    {
-        email.html = None;
-    }
     for part in message.attachments() {
         match &part.body {
             PartType::Message(inner) if depth_left > 0 => {
                 email.forwarded.push(from_message(inner, depth_left - 1))
             }
-            _ => email.attachments.push(attachment(part)),
+            _ => email.attachments.push(attachment(raw, part)),
         }
     }
+    if email.text.is_none() && email.html.is_none() {
+        adopt_unnamed_text_attachment(&mut email);
+    }
     email
+}
+
+/// Broken MIME (an unclosed boundary, a wrong multipart type) can make a parser file the body as an
+/// attachment. When a mail has no body at all, its first unnamed text attachment is the body.
+fn adopt_unnamed_text_attachment(email: &mut Email) {
+    let Some(i) = email.attachments.iter().position(|a| {
+        a.name.is_none() && matches!(a.content_type.as_str(), "text/plain" | "text/html")
+    }) else {
+        return;
+    };
+    let a = email.attachments.remove(i);
+    let text = a.text.unwrap_or_default();
+    if a.content_type == "text/html" {
+        email.text = Some(html_to_text(&text));
+        email.html = Some(text);
+    } else {
+        email.text = Some(text);
+    }
+    email.had_decoding_problem = true;
+}
+
+/// The decoded text of a text part. mail-parser gives up on base64 with stray characters (and hands back the
+/// encoded text); such a part is decoded again leniently, skipping everything outside the base64 alphabet.
+fn part_text(raw: &[u8], part: &MessagePart<'_>) -> Option<String> {
+    let decoded = match &part.body {
+        PartType::Text(t) | PartType::Html(t) => t.to_string(),
+        PartType::Binary(b) | PartType::InlineBinary(b) => String::from_utf8_lossy(b).into_owned(),
+        _ => return None,
+    };
+    let is_base64 = part
+        .content_transfer_encoding()
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case("base64"));
+    if is_base64 && (part.is_encoding_problem || looks_like_base64(&decoded)) {
+        let start = (part.offset_body as usize).min(raw.len());
+        let end = (part.offset_end as usize).clamp(start, raw.len());
+        if let Some(bytes) = lenient_base64(&raw[start..end]) {
+            let charset = part
+                .content_type()
+                .and_then(|ct| ct.attribute("charset"))
+                .unwrap_or("utf-8");
+            return Some(match charset_decoder(charset.as_bytes()) {
+                Some(decode) => decode(&bytes),
+                None => String::from_utf8_lossy(&bytes).into_owned(),
+            });
+        }
+    }
+    Some(decoded)
+}
+
+/// True when "decoded" text is still base64: a decoder gave up and returned its input.
+fn looks_like_base64(text: &str) -> bool {
+    let sample = text.trim().as_bytes();
+    let sample = &sample[..sample.len().min(512)];
+    sample.len() >= 16
+        && sample.iter().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n' | b' ')
+        })
+}
+
+/// Base64 decoding that skips characters outside the alphabet and ignores a trailing partial quantum.
+fn lenient_base64(encoded: &[u8]) -> Option<Vec<u8>> {
+    let mut clean: Vec<u8> = encoded
+        .iter()
+        .copied()
+        .take_while(|&b| b != b'-') // the next boundary line starts with "--"
+        .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+        .collect();
+    clean.truncate(clean.len() / 4 * 4);
+    data_encoding::BASE64_NOPAD.decode(&clean).ok()
 }
 
 /// A header's value as text: decoded for unstructured headers, the unfolded raw value otherwise.
@@ -154,7 +228,7 @@ fn mailboxes(addr: &Address<'_>) -> Vec<Mailbox> {
         .collect()
 }
 
-fn attachment(part: &MessagePart<'_>) -> Attachment {
+fn attachment(raw: &[u8], part: &MessagePart<'_>) -> Attachment {
     let content_type = part
         .content_type()
         .map(|ct| match ct.subtype() {
@@ -167,10 +241,8 @@ fn attachment(part: &MessagePart<'_>) -> Attachment {
         || content_type.ends_with("/xml")
         || content_type.ends_with("+xml");
     let text = match &part.body {
-        PartType::Text(t) | PartType::Html(t) => Some(t.to_string()),
-        PartType::Binary(b) | PartType::InlineBinary(b) if is_textual => {
-            Some(String::from_utf8_lossy(b).into_owned())
-        }
+        PartType::Text(_) | PartType::Html(_) => part_text(raw, part),
+        PartType::Binary(_) | PartType::InlineBinary(_) if is_textual => part_text(raw, part),
         _ => None,
     };
     Attachment {

@@ -32,25 +32,26 @@ fn selector(css: &str) -> Selector {
 fn find_by_label(doc: &Html, wanted: &str) -> Option<String> {
     let rows: Vec<Vec<ElementRef<'_>>> = doc.select(&selector("tr")).map(cells).collect();
     for (r, row) in rows.iter().enumerate() {
+        // A row made only of <th> cells is a header row: its values are in the rows below.
+        let header_row = row.len() > 1 && row.iter().all(|c| c.value().name() == "th");
         for (c, cell) in row.iter().enumerate() {
             if normalize_label(&element_text(*cell)) != wanted {
                 continue;
             }
-            if let Some(v) = row
+            let beside = row
                 .get(c + 1)
-                .map(|n| element_text(*n))
+                .filter(|_| !header_row)
+                .map(|n| element_text(*n));
+            let below = || {
+                rows.get(r + 1)
+                    .and_then(|next| next.get(c))
+                    .map(|n| element_text(*n))
+            };
+            if let Some(v) = beside
                 .filter(|v| !v.is_empty())
+                .or_else(|| below().filter(|v| !v.is_empty()))
             {
                 return Some(v);
-            }
-            if let Some(v) = rows
-                .get(r + 1)
-                .and_then(|next| next.get(c))
-                .map(|n| element_text(*n))
-            {
-                if !v.is_empty() {
-                    return Some(v);
-                }
             }
         }
     }
@@ -96,6 +97,7 @@ mod tests {
         <tr><td>Phone</td><td>(212) 555-0142</td></tr>
         <tr><td>Address</td><td>12 Main St<br>Springfield</td></tr></table>
         <table><tr><th>Listing</th><th>Price</th></tr><tr><td>MLS-77</td><td>$450,000</td></tr></table>
+        <table><tr><td>Beds</td></tr><tr><td>3</td></tr></table>
         <dl><dt>Move-in</dt><dd>2027-01-01</dd></dl>
         <span class="ref">R-9</span></body></html>"#;
 
@@ -112,6 +114,8 @@ mod tests {
             Some("12 Main St Springfield")
         );
         assert_eq!(by_label("Price").as_deref(), Some("$450,000"));
+        assert_eq!(by_label("Listing").as_deref(), Some("MLS-77"));
+        assert_eq!(by_label("Beds").as_deref(), Some("3"));
         assert_eq!(by_label("Move-in").as_deref(), Some("2027-01-01"));
         assert_eq!(by_label("Email"), None);
     }

@@ -35,13 +35,36 @@ pub(super) fn parse(raw: &str, default_currency: Option<&str>) -> Result<Money, 
             currency = Some(code);
         }
     }
-    let amount_text =
-        amount_span(&rest).ok_or_else(|| TypeError("no amount".into()))?;
+    let amount_text = amount_span(&rest).ok_or_else(|| TypeError("no amount".into()))?;
     let amount = number::parse_decimal(amount_text)?;
     let currency = currency
         .or_else(|| default_currency.map(str::to_string))
         .ok_or_else(|| TypeError("no currency and no default currency configured".into()))?;
-    Ok(Money { amount, currency })
+    Ok(Money {
+        amount: with_minor_units(&amount, minor_units(&currency)),
+        currency,
+    })
+}
+
+/// Decimal places of a currency's minor unit (ISO 4217); 2 unless listed.
+fn minor_units(currency: &str) -> usize {
+    match currency {
+        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "PYG" | "UGX" | "RWF" | "XAF" | "XOF" | "XPF"
+        | "KMF" | "GNF" | "DJF" | "VUV" | "BIF" => 0,
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
+        _ => 2,
+    }
+}
+
+/// Pads a canonical decimal to at least `places` decimals, so equal amounts have one spelling
+/// (`24995` and `24,995.0` both become `24995.00` for USD); extra precision that was written is kept.
+fn with_minor_units(amount: &str, places: usize) -> String {
+    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
+    if frac.len() >= places {
+        return amount.to_string();
+    }
+    let frac = format!("{frac:0<places$}");
+    format!("{int}.{frac}")
 }
 
 /// Finds a standalone three-letter uppercase word (an ISO 4217 code).
@@ -85,13 +108,16 @@ mod tests {
 
     #[test]
     fn symbols_codes_and_defaults() {
-        assert_eq!(parse("$24,995", None), Ok(m("24995", "USD")));
+        assert_eq!(parse("$24,995", None), Ok(m("24995.00", "USD")));
         assert_eq!(parse("$24,995.00", Some("CAD")), Ok(m("24995.00", "CAD")));
         assert_eq!(parse("EUR 1.234,50", None), Ok(m("1234.50", "EUR")));
-        assert_eq!(parse("24 995 €", None), Ok(m("24995", "EUR")));
-        assert_eq!(parse("£1,850 per month", None), Ok(m("1850", "GBP")));
-        assert_eq!(parse("1850", Some("USD")), Ok(m("1850", "USD")));
-        assert_eq!(parse("1.850,- CHF", None), Ok(m("1850", "CHF")));
+        assert_eq!(parse("24 995 €", None), Ok(m("24995.00", "EUR")));
+        assert_eq!(parse("£1,850 per month", None), Ok(m("1850.00", "GBP")));
+        assert_eq!(parse("1850.5", Some("USD")), Ok(m("1850.50", "USD")));
+        assert_eq!(parse("1.850,- CHF", None), Ok(m("1850.00", "CHF")));
+        assert_eq!(parse("¥2,000", None), Ok(m("2000", "JPY")));
+        assert_eq!(parse("0.125 BHD", None), Ok(m("0.125", "BHD")));
+        assert_eq!(parse("$0.125", None), Ok(m("0.125", "USD")));
     }
 
     #[test]

@@ -86,24 +86,32 @@ fn deserialize<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Strin
 fn compile(raw: RawFile, name: &str) -> Result<RuleSet, RulesError> {
     let mut problems = Vec::new();
     let defaults = Settings::from_defaults(&raw.defaults, &mut problems);
-    let policy = Policy::default().with_overrides(&raw.policy).unwrap_or_else(|errs| {
-        problems.extend(errs.into_iter().map(|message| Problem { rule: None, field: None, message }));
-        Policy::default()
-    });
+    let policy = Policy::default()
+        .with_overrides(&raw.policy)
+        .unwrap_or_else(|errs| {
+            problems.extend(errs.into_iter().map(|message| Problem {
+                rule: None,
+                field: None,
+                message,
+            }));
+            Policy::default()
+        });
     let scrub_phone_regions = raw.scrubber.phone_regions.as_ref().map(|regions| {
         regions
             .iter()
-            .filter_map(|r| match r.to_ascii_uppercase().parse::<phonenumber::country::Id>() {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    problems.push(Problem {
-                        rule: None,
-                        field: None,
-                        message: format!("scrubber.phone_regions: unknown region {r:?}"),
-                    });
-                    None
-                }
-            })
+            .filter_map(
+                |r| match r.to_ascii_uppercase().parse::<phonenumber::country::Id>() {
+                    Ok(id) => Some(id),
+                    Err(_) => {
+                        problems.push(Problem {
+                            rule: None,
+                            field: None,
+                            message: format!("scrubber.phone_regions: unknown region {r:?}"),
+                        });
+                        None
+                    }
+                },
+            )
             .collect()
     });
     if raw.rules.is_empty() {
@@ -256,7 +264,12 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
     }
 }
 
-fn compile_rule(raw: RawRule, defaults: &Settings, policy: &Policy, ctx: &mut RuleCtx<'_>) -> Option<Rule> {
+fn compile_rule(
+    raw: RawRule,
+    defaults: &Settings,
+    policy: &Policy,
+    ctx: &mut RuleCtx<'_>,
+) -> Option<Rule> {
     let before = ctx.problems.len();
     if !valid_id(&raw.id) {
         ctx.problem(

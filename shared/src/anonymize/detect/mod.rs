@@ -1,1 +1,298 @@
-//! Pattern detectors for PII hiding in free text (written by the detectors work; placeholder until then).
+//! Pattern detectors for PII hiding in free text: the first half of the free-text scrubber. A [`Detector`] is
+//! built once from a [`DetectorConfig`] (every regex is compiled in [`Detector::new`]) and then finds e-mail
+//! addresses, phone numbers, payment cards, IBANs, IP addresses, US social security numbers and URLs in each mail's
+//! comment and message fields. It returns [`Detection`]s - byte ranges with a kind, a confidence and a normalised
+//! value - and knows nothing about what happens to them: the scrubber turns them into pseudonyms or masks.
+//!
+//! Every detector works the same way: a cheap, linear-time candidate pattern (`regex` crate), explicit boundary
+//! checks (a hit never starts or ends inside a longer word or number), then a validator that knows the format
+//! (`phonenumber` metadata, Luhn, ISO 13616 mod-97, `std::net`, SSA ranges). Offsets are byte offsets that always
+//! fall on UTF-8 character boundaries; no input makes a detector panic. Overlapping hits are resolved in
+//! `overlap.rs`. How well this works on real test cases is measured by `shared/tests/pii_eval.rs`
+//! (`docs/pii-eval.md`).
+
+mod card;
+mod email;
+mod iban;
+mod ip;
+mod overlap;
+mod phone;
+mod ssn;
+mod url;
+
+use phonenumber::country::Id;
+
+/// Kinds of PII the pattern detectors find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntityKind {
+    /// An e-mail address.
+    Email,
+    /// A phone number, validated against the numbering plan of its country.
+    Phone,
+    /// A payment card number (Luhn-valid, 12 to 19 digits).
+    PaymentCard,
+    /// An international bank account number (ISO 13616).
+    Iban,
+    /// An IPv4 or IPv6 address, optionally with a zone or prefix length.
+    Ip,
+    /// A US social security number.
+    UsSsn,
+    /// A web or FTP address.
+    Url,
+}
+
+impl EntityKind {
+    /// Every kind, in declaration order (also the final tie-break of overlap resolution).
+    pub const ALL: [EntityKind; 7] = [
+        Self::Email,
+        Self::Phone,
+        Self::PaymentCard,
+        Self::Iban,
+        Self::Ip,
+        Self::UsSsn,
+        Self::Url,
+    ];
+
+    /// The name used in tokens, reports and configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::PaymentCard => "payment_card",
+            Self::Iban => "iban",
+            Self::Ip => "ip",
+            Self::UsSsn => "us_ssn",
+            Self::Url => "url",
+        }
+    }
+}
+
+/// One hit in a text: byte range, kind, confidence 0..=1, and a normalised form of the value (used to compute a
+/// pseudonym: lowercased email, E.164 phone, card digits only, IBAN uppercase without spaces, canonical IP text,
+/// SSN digits only, URL as found).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    /// What was found.
+    pub kind: EntityKind,
+    /// Byte offset of the first byte (on a character boundary).
+    pub start: usize,
+    /// Byte offset one past the last byte (on a character boundary).
+    pub end: usize,
+    /// How sure the detector is, 0..=1: validated and well-formatted values score high, bare digit runs low.
+    pub confidence: f32,
+    /// The value in canonical form, so that the same value written differently gets the same pseudonym.
+    pub normalized: String,
+}
+
+impl Detection {
+    /// Length of the span in bytes.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// True for an empty span (never produced by the detectors).
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// Detector settings.
+#[derive(Debug, Clone)]
+pub struct DetectorConfig {
+    /// Regions whose national numbering plans are tried, in order, for phone numbers written without a country
+    /// code. The first region that validates a number also decides its E.164 form. Numbers written with `+CC`
+    /// (or an international dialling prefix) validate on their own, whatever this list holds.
+    pub phone_regions: Vec<Id>,
+    /// Enabled kinds; the others are never reported.
+    pub kinds: Vec<EntityKind>,
+}
+
+impl Default for DetectorConfig {
+    /// All kinds, and the phone regions leadpipe's lead sources come from: North America (US, CA), the UK and
+    /// the large EU markets (DE, FR, ES, IT, NL), Australia, and India and Israel where partner call centres and
+    /// agencies sit. Every extra region makes more digit runs look like valid national numbers (Germany and
+    /// Italy already accept many lengths), so the list is kept to where leads really come from.
+    fn default() -> Self {
+        Self {
+            phone_regions: vec![
+                Id::US,
+                Id::GB,
+                Id::DE,
+                Id::FR,
+                Id::ES,
+                Id::IT,
+                Id::NL,
+                Id::CA,
+                Id::AU,
+                Id::IN,
+                Id::IL,
+            ],
+            kinds: EntityKind::ALL.to_vec(),
+        }
+    }
+}
+
+/// Compiled detectors; build once (regexes compiled in new), use for every mail; Send + Sync.
+#[derive(Debug)]
+pub struct Detector {
+    kinds: Vec<EntityKind>,
+    email: email::EmailDetector,
+    phone: phone::PhoneDetector,
+    card: card::CardDetector,
+    iban: iban::IbanDetector,
+    ip: ip::IpDetector,
+    ssn: ssn::SsnDetector,
+    url: url::UrlDetector,
+}
+
+impl Detector {
+    /// Compiles every detector. The patterns are constants, so this cannot fail.
+    pub fn new(config: DetectorConfig) -> Self {
+        let mut kinds = config.kinds;
+        kinds.sort();
+        kinds.dedup();
+        Self {
+            kinds,
+            email: email::EmailDetector::new(),
+            phone: phone::PhoneDetector::new(config.phone_regions),
+            card: card::CardDetector::new(),
+            iban: iban::IbanDetector::new(),
+            ip: ip::IpDetector::new(),
+            ssn: ssn::SsnDetector::new(),
+            url: url::UrlDetector::new(),
+        }
+    }
+
+    /// Non-overlapping detections sorted by start; overlaps resolved deterministically: longest span first, then
+    /// highest confidence, then kind order ([`EntityKind::ALL`]).
+    pub fn detect(&self, text: &str) -> Vec<Detection> {
+        let mut found = Vec::new();
+        for kind in &self.kinds {
+            match kind {
+                EntityKind::Email => self.email.find(text, &mut found),
+                EntityKind::Phone => self.phone.find(text, &mut found),
+                EntityKind::PaymentCard => self.card.find(text, &mut found),
+                EntityKind::Iban => self.iban.find(text, &mut found),
+                EntityKind::Ip => self.ip.find(text, &mut found),
+                EntityKind::UsSsn => self.ssn.find(text, &mut found),
+                EntityKind::Url => self.url.find(text, &mut found),
+            }
+        }
+        overlap::resolve(found)
+    }
+}
+
+/// The character just before byte offset `i` (a character boundary), if any.
+fn char_before(text: &str, i: usize) -> Option<char> {
+    text.get(..i).and_then(|s| s.chars().next_back())
+}
+
+/// The character starting at byte offset `i` (a character boundary), if any.
+fn char_after(text: &str, i: usize) -> Option<char> {
+    text.get(i..).and_then(|s| s.chars().next())
+}
+
+/// Letters, digits and `_`: a hit must not start or end next to one, or it would cut a word in half.
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// True when `text[i..]` starts with a separator character followed by a digit, as in `1.5` or `12,30`: a number
+/// that continues there is a longer number, not the end of the one just read.
+fn continues_number(text: &str, i: usize) -> bool {
+    let mut rest = text.get(i..).unwrap_or("").chars();
+    matches!(rest.next(), Some('.' | ',')) && rest.next().is_some_and(|c| c.is_ascii_digit())
+}
+
+/// True when the number ending at byte `i` (exclusive) is glued to a preceding number, as the `5` in `4.5`.
+fn follows_number(text: &str, i: usize) -> bool {
+    let mut before = text.get(..i).unwrap_or("").chars().rev();
+    matches!(before.next(), Some('.' | ',')) && before.next().is_some_and(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(EntityKind, &str)> {
+        Detector::new(DetectorConfig::default())
+            .detect(text)
+            .into_iter()
+            .map(|d| (d.kind, &text[d.start..d.end]))
+            .collect()
+    }
+
+    #[test]
+    fn finds_every_kind_in_one_message() {
+        let text = "Hi, I'm jane.doe@example.org, call +44 20 7946 0958 or (415) 555-0132. Card 4111 1111 1111 \
+                    1111, IBAN DE89 3704 0044 0532 0130 00, SSN 078-05-1123, from 203.0.113.7 via \
+                    https://example.com/lead?id=42.";
+        assert_eq!(
+            kinds(text),
+            vec![
+                (EntityKind::Email, "jane.doe@example.org"),
+                (EntityKind::Phone, "+44 20 7946 0958"),
+                (EntityKind::Phone, "(415) 555-0132"),
+                (EntityKind::PaymentCard, "4111 1111 1111 1111"),
+                (EntityKind::Iban, "DE89 3704 0044 0532 0130 00"),
+                (EntityKind::UsSsn, "078-05-1123"),
+                (EntityKind::Ip, "203.0.113.7"),
+                (EntityKind::Url, "https://example.com/lead?id=42"),
+            ]
+        );
+    }
+
+    #[test]
+    fn disabled_kinds_are_not_reported() {
+        let detector = Detector::new(DetectorConfig {
+            kinds: vec![EntityKind::Email],
+            ..DetectorConfig::default()
+        });
+        let found = detector.detect("a@b.com 4111 1111 1111 1111");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, EntityKind::Email);
+    }
+
+    #[test]
+    fn offsets_are_char_boundaries_in_unicode_text() {
+        let text = "Grüße — Jürgen, jürgen@müller.de, ☎ +49 30 901820 ✓ 4111111111111111€";
+        for d in Detector::new(DetectorConfig::default()).detect(text) {
+            assert!(text.is_char_boundary(d.start) && text.is_char_boundary(d.end));
+            assert!(d.start < d.end && d.end <= text.len());
+        }
+        let found = kinds(text);
+        assert!(found.contains(&(EntityKind::Email, "jürgen@müller.de")));
+        assert!(found.contains(&(EntityKind::Phone, "+49 30 901820")));
+    }
+
+    #[test]
+    fn never_panics_on_awkward_input() {
+        let detector = Detector::new(DetectorConfig::default());
+        let pieces = [
+            "", "+", "(", ")", "0", "1", "9", ":", "::", ".", "-", " ", "/", "x", "@", "é", "€",
+            "\u{200b}", "http://", "www.", "DE89", "%eth0", "[", "]", "ext.", "\n", "\t", "a", "Z",
+            "1.2", "ff", "#",
+        ];
+        // Every 4-piece combination of awkward fragments, plus long runs of each.
+        for a in &pieces {
+            for b in &pieces {
+                for c in &pieces {
+                    for d in &pieces {
+                        let text = format!("{a}{b}{c}{d}");
+                        detector.detect(&text);
+                    }
+                }
+            }
+            detector.detect(&a.repeat(500));
+        }
+        detector.detect(&"1 ".repeat(2000));
+        detector.detect(&"+1-".repeat(2000));
+        detector.detect(&"::1".repeat(2000));
+    }
+
+    #[test]
+    fn detector_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Detector>();
+    }
+}

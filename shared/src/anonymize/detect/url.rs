@@ -1,0 +1,310 @@
+//! URLs: `http(s)://` and `ftp://` addresses, `www.` hosts, and bare domains followed by a path
+//! (`example.com/offer/12`). The whole URL - path, query string and fragment - is one hit, because tracking
+//! links carry tokens and e-mail addresses in their query strings. A bare domain without a path
+//! (`booking.com`) is not reported: in lead mails that is almost always a company or portal name, not
+//! something that identifies the lead. Sentence punctuation after a URL (`.`, `,`, `)`, `!`, `?`, quotes)
+//! is left out, while brackets that open inside the URL are kept balanced.
+
+use super::{char_before, Detection, EntityKind};
+use regex::Regex;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Scheme or `www.` start, then everything up to whitespace or a character that never appears unencoded in
+/// a URL; or a bare dotted host followed by `/`. The host is validated after the match.
+const PATTERN: &str = r#"(?x)
+      (?i: (?: https? | ftp ) :// | www\. ) [^\s<>"`{}|\\^]+
+    | [\p{L}\p{N}] [\p{L}\p{N}-]* (?: \. [\p{L}\p{N}-]+ )+ (?: :\d{1,5} )? / [^\s<>"`{}|\\^]*
+"#;
+
+/// Generic and common new top-level domains accepted for bare domains (with a path); any two-letter
+/// country-code TLD is accepted as well. URLs with a scheme or `www.` accept any alphabetic TLD.
+const BARE_TLDS: &[&str] = &[
+    "com",
+    "net",
+    "org",
+    "info",
+    "biz",
+    "edu",
+    "gov",
+    "mil",
+    "int",
+    "name",
+    "pro",
+    "mobi",
+    "app",
+    "dev",
+    "page",
+    "online",
+    "site",
+    "shop",
+    "store",
+    "blog",
+    "cloud",
+    "tech",
+    "xyz",
+    "top",
+    "club",
+    "agency",
+    "digital",
+    "email",
+    "link",
+    "live",
+    "media",
+    "news",
+    "realty",
+    "homes",
+    "house",
+    "properties",
+    "estate",
+    "cars",
+    "auto",
+    "travel",
+    "services",
+    "solutions",
+    "company",
+    "group",
+    "events",
+    "today",
+    "world",
+    "web",
+    "website",
+    "space",
+    "studio",
+    "design",
+    "global",
+    "network",
+    "systems",
+    "finance",
+    "insurance",
+    "immo",
+    "berlin",
+    "london",
+    "paris",
+    "nyc",
+    "wiki",
+];
+
+/// Finds URLs.
+#[derive(Debug)]
+pub(super) struct UrlDetector {
+    re: Regex,
+}
+
+enum Form {
+    Scheme,
+    Www,
+    Bare,
+}
+
+impl UrlDetector {
+    pub(super) fn new() -> Self {
+        Self {
+            re: Regex::new(PATTERN).expect("url pattern compiles"),
+        }
+    }
+
+    pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
+        for m in self.re.find_iter(text) {
+            let raw = trim_trailing(m.as_str());
+            let form = if raw.find("://").is_some_and(|i| i <= 5) {
+                Form::Scheme
+            } else if raw.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("www.")) {
+                Form::Www
+            } else {
+                Form::Bare
+            };
+            // A URL must not be the tail of a longer token: `user@example.com/x` is an address, `x.example.com`
+            // inside `a.b.x.example.com/` was already read from the start.
+            let glued = char_before(text, m.start())
+                .is_some_and(|c| c.is_alphanumeric() || "_-.@/:".contains(c));
+            if glued {
+                continue;
+            }
+            let (confidence, host_ok) = match form {
+                Form::Scheme => (0.9, host_is_valid(authority_host(after_scheme(raw)), false)),
+                // `www.` alone is not a domain: `www.microsoft` has no TLD.
+                Form::Www => {
+                    let host = authority_host(raw);
+                    let named = host.get(4..).is_some_and(|h| h.contains('.'));
+                    (0.85, named && host_is_valid(host, false))
+                }
+                Form::Bare => (0.6, host_is_valid(authority_host(raw), true)),
+            };
+            if !host_ok {
+                continue;
+            }
+            out.push(Detection {
+                kind: EntityKind::Url,
+                start: m.start(),
+                end: m.start() + raw.len(),
+                confidence,
+                normalized: raw.to_string(),
+            });
+        }
+    }
+}
+
+/// Drops trailing punctuation that ends the sentence rather than the URL; a closing bracket stays when the
+/// URL itself opened it (`https://en.wikipedia.org/wiki/Foo_(bar)`).
+fn trim_trailing(mut s: &str) -> &str {
+    loop {
+        let Some(last) = s.chars().next_back() else {
+            return s;
+        };
+        let drop = match last {
+            '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*' => true,
+            ')' => s.matches('(').count() < s.matches(')').count(),
+            ']' => s.matches('[').count() < s.matches(']').count(),
+            _ => false,
+        };
+        if !drop {
+            return s;
+        }
+        s = &s[..s.len() - last.len_utf8()];
+    }
+}
+
+fn after_scheme(url: &str) -> &str {
+    url.find("://").map_or(url, |i| &url[i + 3..])
+}
+
+/// The host of `authority[/path...]`: without user info and port; IPv6 literals keep their brackets.
+fn authority_host(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.starts_with('[') {
+        return host_port.find(']').map_or(host_port, |i| &host_port[..=i]);
+    }
+    host_port.split(':').next().unwrap_or("")
+}
+
+/// A dotted host name with an alphabetic (or punycode) TLD, or an IP literal. `bare` hosts must end in a known
+/// TLD (see [`BARE_TLDS`]) because without a scheme anything like `fig.2/3` would otherwise qualify.
+fn host_is_valid(host: &str, bare: bool) -> bool {
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return !bare && v6.parse::<Ipv6Addr>().is_ok();
+    }
+    if host.parse::<Ipv4Addr>().is_ok() {
+        return !bare;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    if labels.len() < 2 || host.len() > 253 {
+        return false;
+    }
+    let labels_ok = labels.iter().all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    });
+    let tld = labels[labels.len() - 1].to_lowercase();
+    let tld_ok = if bare {
+        (tld.len() == 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+            || BARE_TLDS.contains(&tld.as_str())
+    } else {
+        tld.starts_with("xn--")
+            || (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic))
+    };
+    labels_ok && tld_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        UrlDetector::new().find(text, &mut out);
+        out.into_iter().map(|d| &text[d.start..d.end]).collect()
+    }
+
+    #[test]
+    fn scheme_and_www_urls() {
+        assert_eq!(
+            found("https://www.microsoft.com/"),
+            ["https://www.microsoft.com/"]
+        );
+        assert_eq!(
+            found("see http://microsoft.vlaanderen now"),
+            ["http://microsoft.vlaanderen"]
+        );
+        assert_eq!(
+            found("ftp://files.example.org/a.zip"),
+            ["ftp://files.example.org/a.zip"]
+        );
+        assert_eq!(found("Visit www.example.co.uk."), ["www.example.co.uk"]);
+        assert_eq!(found("HTTPS://EXAMPLE.COM/X"), ["HTTPS://EXAMPLE.COM/X"]);
+        assert_eq!(
+            found("http://[2001:db8::1]:8080/p"),
+            ["http://[2001:db8::1]:8080/p"]
+        );
+        assert_eq!(
+            found("http://192.168.0.1/admin"),
+            ["http://192.168.0.1/admin"]
+        );
+    }
+
+    #[test]
+    fn query_string_and_fragment_stay_in_one_hit() {
+        let url = "https://track.example.com/c/123?email=jane%40example.org&token=abc#top";
+        assert_eq!(found(&format!("Click {url}!")), [url]);
+        assert_eq!(
+            found("https://webhook.site/a8eedfd6-9d8a-44e0-b0fc-cc7d517db5dc?q=1&b=2"),
+            ["https://webhook.site/a8eedfd6-9d8a-44e0-b0fc-cc7d517db5dc?q=1&b=2"]
+        );
+    }
+
+    #[test]
+    fn trailing_punctuation_is_not_part_of_the_url() {
+        assert_eq!(
+            found("(see https://example.com/a)."),
+            ["https://example.com/a"]
+        );
+        assert_eq!(found("https://example.com/a?"), ["https://example.com/a"]);
+        assert_eq!(found("'https://example.org/'"), ["https://example.org/"]);
+        assert_eq!(found("\"https://example.org/\""), ["https://example.org/"]);
+        assert_eq!(
+            found("https://en.wikipedia.org/wiki/Foo_(bar), ok"),
+            ["https://en.wikipedia.org/wiki/Foo_(bar)"]
+        );
+    }
+
+    #[test]
+    fn bare_domains_need_a_path_and_a_known_tld() {
+        assert_eq!(
+            found("listing at zillow.com/homedetails/123"),
+            ["zillow.com/homedetails/123"]
+        );
+        assert_eq!(found("example.de/impressum"), ["example.de/impressum"]);
+        assert!(found("microsoft.com").is_empty());
+        assert!(found("Booking.com and Amazon.co.uk").is_empty());
+        for text in [
+            "fig.2/3",
+            "e.g./i.e.",
+            "v1.2.3/4",
+            "readme.txt/old",
+            "Mr.Smith/Jones",
+        ] {
+            assert!(found(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn hosts_without_a_tld_are_rejected() {
+        for text in [
+            "www.microsoft",
+            "http://microsoft",
+            "'www.microsoft'",
+            "http://",
+            "https://-a.com/",
+        ] {
+            assert!(found(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn email_domains_are_not_urls() {
+        assert!(found("jane@example.com/path").is_empty());
+    }
+}
