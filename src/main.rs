@@ -8,7 +8,13 @@ use std::process::ExitCode;
 
 /// Turns ad-interaction emails into clean, privacy-safe lead events.
 #[derive(Parser)]
-#[command(name = "leadpipe", version, about, long_about = None)]
+#[command(
+    name = "leadpipe",
+    version,
+    about,
+    long_about = None,
+    after_help = "Example:\n  leadpipe rules test --rules fixtures/rules/default.toml fixtures/emails"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

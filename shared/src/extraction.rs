@@ -279,3 +279,73 @@ fn quarantine(
         detail,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RulesFormat;
+
+    const RULES: &str = r#"
+[[rules]]
+id = "t"
+version = 3
+[rules.match]
+subject = "Lead"
+[[rules.fields]]
+name = "email"
+type = "email"
+pii = "email"
+required = true
+label = "Email"
+[[rules.fields]]
+name = "year"
+type = "integer"
+label = "Year"
+"#;
+
+    fn run(body: &str) -> Outcome {
+        let rules = RuleSet::parse(RULES, RulesFormat::Toml, "t.toml").expect("rules");
+        let raw = format!("From: a@b.example\r\nSubject: Lead\r\n\r\n{body}");
+        extract_raw(raw.as_bytes(), &rules, &ParseLimits::default(), None).1
+    }
+
+    #[test]
+    fn a_lead_with_an_invalid_optional_field_keeps_the_error() {
+        let Outcome::Lead(x) = run("Email: A@B.example\r\nYear: soon\r\n") else {
+            panic!("lead expected")
+        };
+        assert_eq!((x.rule_id.as_str(), x.rule_version), ("t", 3));
+        assert_eq!(x.fields.len(), 1);
+        assert_eq!(x.fields[0].value, FieldValue::Text("a@b.example".into()));
+        assert_eq!(x.fields[0].raw, "A@B.example");
+        assert_eq!(
+            x.errors,
+            vec![FieldError {
+                field: "year".into(),
+                problem: FieldProblem::Invalid,
+                detail: Some("not a number".into())
+            }]
+        );
+    }
+
+    #[test]
+    fn missing_or_invalid_required_fields_quarantine() {
+        for body in ["Year: 2020\r\n", "Email: not-an-address\r\n"] {
+            let Outcome::Quarantined(q) = run(body) else {
+                panic!("quarantine expected for {body:?}")
+            };
+            assert_eq!(q.reason, QuarantineReason::MissingRequired("email".into()));
+            assert_eq!(q.reason.to_string(), "missing_required:email");
+            assert_eq!(q.rule_id.as_deref(), Some("t"));
+        }
+    }
+
+    #[test]
+    fn quarantine_metadata_never_carries_the_value() {
+        let Outcome::Quarantined(q) = run("Email: jane.doe@@example.net\r\n") else {
+            panic!("quarantine expected")
+        };
+        let json = serde_json::to_string(&q).expect("json");
+        assert!(!json.contains("jane"), "{json}");
+    }
+}

@@ -73,7 +73,7 @@ mod tests {
             "j***@example.net"
         );
         assert_eq!(mask(PiiClass::Phone, "+12125550142"), "+1******0142");
-        assert_eq!(mask(PiiClass::Phone, "+442079460123"), "+44*******0123");
+        assert_eq!(mask(PiiClass::Phone, "+442079460123"), "+44******0123");
         assert_eq!(
             mask(PiiClass::PaymentCard, "4111 1111 1111 1111"),
             "************1111"

@@ -90,6 +90,10 @@ fn single_kind_separator(digits: &str, sep: char) -> Option<char> {
     if digits.matches(sep).count() > 1 {
         return None;
     }
+    // Grouping never follows a lone zero: "0.125" is a decimal.
+    if digits.split(sep).next() == Some("0") {
+        return Some(sep);
+    }
     let after = digits.rsplit(sep).next().unwrap_or("");
     if after.len() == 3 {
         None
@@ -116,6 +120,7 @@ mod tests {
             ("1.234.567", "1234567"),
             ("-0.75", "-0.75"),
             ("007", "7"),
+            ("0.125", "0.125"),
         ] {
             assert_eq!(parse_decimal(raw).as_deref(), Ok(want), "{raw}");
         }

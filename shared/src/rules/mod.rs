@@ -106,3 +106,117 @@ impl RuleSet {
         Selection::NoRule
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::email::ParseLimits;
+
+    const RULES: &str = r#"
+[[rules]]
+id = "generic"
+version = 1
+priority = 1
+[rules.match]
+body_contains = "lead"
+[[rules.fields]]
+name = "x"
+constant = "generic"
+
+[[rules.rules_placeholder]]
+"#;
+
+    fn rules() -> RuleSet {
+        let text = RULES.replace("[[rules.rules_placeholder]]\n", "")
+            + r#"
+[[rules]]
+id = "cars"
+version = 2
+priority = 10
+require_auth = true
+[rules.match]
+sender_domain = '^cars\.example$'
+subject = '(?i)new lead'
+[[rules.fields]]
+name = "x"
+constant = "cars"
+
+[[rules]]
+id = "forwarded"
+version = 1
+priority = 20
+[rules.match]
+message = "forwarded"
+sender_domain = '^cars\.example$'
+[[rules.fields]]
+name = "x"
+constant = "fwd"
+"#;
+        RuleSet::parse(&text, RulesFormat::Toml, "t.toml").expect("valid rules")
+    }
+
+    fn mail(raw: &str) -> Email {
+        Email::parse(raw.as_bytes(), &ParseLimits::default()).expect("parses")
+    }
+
+    fn picked(raw: &str) -> String {
+        let e = mail(raw);
+        match rules().select(&e, &AuthVerdicts::from_headers(&e)) {
+            Selection::Matched(r, m) => format!(
+                "{}{}",
+                r.id,
+                if std::ptr::eq(m, &e) { "" } else { " (inner)" }
+            ),
+            Selection::FailedAuth(r) => format!("failed_auth {}", r.id),
+            Selection::NoRule => "none".into(),
+        }
+    }
+
+    #[test]
+    fn highest_priority_match_wins_and_all_conditions_must_hold() {
+        let authed = "Authentication-Results: mx; dkim=pass header.d=cars.example\r\n";
+        assert_eq!(
+            picked(&format!(
+                "{authed}From: a@cars.example\r\nSubject: New lead\r\n\r\nlead"
+            )),
+            "cars"
+        );
+        assert_eq!(
+            picked(&format!(
+                "{authed}From: a@cars.example\r\nSubject: Newsletter\r\n\r\nlead"
+            )),
+            "generic"
+        );
+        assert_eq!(
+            picked("From: a@other.example\r\nSubject: New lead\r\n\r\nnothing"),
+            "none"
+        );
+        assert_eq!(
+            rules()
+                .rules()
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>(),
+            ["forwarded", "cars", "generic"]
+        );
+    }
+
+    #[test]
+    fn require_auth_quarantines_instead_of_falling_through() {
+        let forged = "Authentication-Results: mx; dkim=fail header.d=cars.example; spf=fail\r\n\
+                      From: a@cars.example\r\nSubject: New lead\r\n\r\nlead";
+        assert_eq!(picked(forged), "failed_auth cars");
+        assert_eq!(
+            picked("From: a@cars.example\r\nSubject: New lead\r\n\r\nlead"),
+            "failed_auth cars"
+        );
+    }
+
+    #[test]
+    fn forwarded_scope_matches_the_inner_message() {
+        let fwd = "From: pat@dealer.example.com\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\n\
+                   Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFYI\r\n\
+                   --b\r\nContent-Type: message/rfc822\r\n\r\nFrom: leads@cars.example\r\nSubject: New lead\r\n\r\nx\r\n--b--\r\n";
+        assert_eq!(picked(fwd), "forwarded (inner)");
+    }
+}
