@@ -2,6 +2,7 @@
 //! `leadpipe-shared`.
 
 mod cmd;
+mod local;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     /// Check and try extraction rules.
     #[command(subcommand)]
     Rules(cmd::rules::RulesCommand),
+    /// Run the whole pipeline in one process over mails (no services needed).
+    Replay(cmd::replay::ReplayArgs),
     /// Inspect mails as leadpipe parses them.
     #[command(subcommand)]
     Mail(cmd::mail::MailCommand),
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Rules(c) => cmd::rules::run(c),
         Command::Mail(c) => cmd::mail::run(c),
+        Command::Replay(a) => cmd::replay::run(&a),
     };
     match result {
         Ok(code) => code,

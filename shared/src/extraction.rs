@@ -52,7 +52,7 @@ pub struct ExtractedField {
 }
 
 /// A field that could not be extracted. The message never contains the raw value (it may be PII).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FieldError {
     /// Field name.
     pub field: String,
@@ -64,7 +64,7 @@ pub struct FieldError {
 }
 
 /// What went wrong with a field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldProblem {
     /// No extractor found a value.
@@ -89,6 +89,10 @@ pub struct Quarantine {
     pub field_errors: Vec<FieldError>,
     /// A human-readable explanation without personal data.
     pub detail: String,
+    /// Fields found before the mail was quarantined, kept (never serialised) so the scrubber can remove their
+    /// values from the quarantine metadata.
+    #[serde(skip)]
+    pub found: Vec<ExtractedField>,
 }
 
 /// Machine-readable quarantine reasons.
@@ -104,6 +108,10 @@ pub enum QuarantineReason {
     FailedAuth,
     /// A required field is missing or invalid.
     MissingRequired(String),
+    /// SES reported a virus.
+    Virus,
+    /// SES judged the mail spam and the configuration quarantines spam.
+    Spam,
 }
 
 impl fmt::Display for QuarantineReason {
@@ -114,6 +122,8 @@ impl fmt::Display for QuarantineReason {
             Self::NoRuleMatched => f.write_str("no_rule_matched"),
             Self::FailedAuth => f.write_str("failed_auth"),
             Self::MissingRequired(field) => write!(f, "missing_required:{field}"),
+            Self::Virus => f.write_str("virus"),
+            Self::Spam => f.write_str("spam"),
         }
     }
 }
@@ -133,6 +143,8 @@ impl QuarantineReason {
             Self::NoRuleMatched => "no_rule_matched",
             Self::FailedAuth => "failed_auth",
             Self::MissingRequired(_) => "missing_required",
+            Self::Virus => "virus",
+            Self::Spam => "spam",
         }
     }
 }
@@ -225,12 +237,12 @@ pub fn extract_with(rule: &Rule, message: &Email, forwarded: bool) -> Outcome {
                 FieldProblem::Invalid => "invalid",
             }
         );
-        return quarantine(
-            QuarantineReason::MissingRequired(first.field.clone()),
-            Some(rule),
-            required_errors,
-            detail,
-        );
+        let reason = QuarantineReason::MissingRequired(first.field.clone());
+        let mut outcome = quarantine(reason, Some(rule), required_errors, detail);
+        if let Outcome::Quarantined(q) = &mut outcome {
+            q.found = fields;
+        }
+        return outcome;
     }
     Outcome::Lead(Extraction {
         rule_id: rule.id.clone(),
@@ -265,6 +277,11 @@ fn extract_field(spec: &FieldSpec, ctx: &Context<'_>) -> Result<(FieldValue, Str
         .map_err(|e| error(FieldProblem::Invalid, Some(e.0)))
 }
 
+/// A quarantine outcome decided outside rule matching (SES verdicts, limits).
+pub fn quarantine_for(reason: QuarantineReason, detail: &str) -> Outcome {
+    quarantine(reason, None, Vec::new(), detail.to_string())
+}
+
 fn quarantine(
     reason: QuarantineReason,
     rule: Option<&Rule>,
@@ -277,6 +294,7 @@ fn quarantine(
         rule_version: rule.map(|r| r.version),
         field_errors,
         detail,
+        found: Vec::new(),
     })
 }
 

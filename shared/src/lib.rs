@@ -7,11 +7,16 @@
 //! [`extraction::Extraction`], or the mail is quarantined with a [`extraction::QuarantineReason`].
 
 pub mod anonymize;
+pub mod archive;
+pub mod config;
 pub mod email;
+pub mod event;
 pub mod extraction;
 pub mod extractors;
 pub mod fields;
+pub mod pipeline;
 pub mod rules;
+pub mod ses;
 
 pub use email::{Email, ParseLimits};
 pub use extraction::{extract, extract_raw, Extraction, Outcome, Quarantine, QuarantineReason};

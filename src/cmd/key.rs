@@ -44,3 +44,27 @@ fn read_file(path: &Path) -> Result<PseudonymKey> {
         .with_context(|| format!("cannot read key file {}", path.display()))?;
     PseudonymKey::from_json(&text).with_context(|| format!("key file {}", path.display()))
 }
+
+/// The key for a local replay: an explicit one if configured, else the development key stored under the
+/// output folder, created at random on first use (announced on stderr; never used by deployed functions).
+pub fn for_replay(key_file: Option<&Path>, out_dir: &Path) -> Result<PseudonymKey> {
+    if let Some(k) = load(key_file)? {
+        return Ok(k);
+    }
+    let path = out_dir.join("dev-key.json");
+    if path.is_file() {
+        return read_file(&path);
+    }
+    let mut secret = vec![0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
+    let key = PseudonymKey::new("dev-local", secret)?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    std::fs::write(&path, key.to_json())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "note: no pseudonym key configured; created a random development key in {} (set {KEY_ENV} or {KEY_FILE_ENV} to use your own)",
+        path.display()
+    );
+    Ok(key)
+}

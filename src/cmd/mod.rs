@@ -3,5 +3,6 @@
 pub mod inputs;
 pub mod key;
 pub mod mail;
+pub mod replay;
 pub mod rules;
-mod rules_test;
+pub mod rules_test;

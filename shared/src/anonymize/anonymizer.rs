@@ -43,7 +43,8 @@ pub struct AnonymizedField {
 }
 
 /// Counts of what anonymization did, safe to publish.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PiiSummary {
     /// class -> action -> number of fields.
     pub fields: BTreeMap<String, BTreeMap<String, u32>>,

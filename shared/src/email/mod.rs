@@ -24,6 +24,8 @@ pub struct Email {
     pub subject: Option<String>,
     /// Date header, in UTC.
     pub date: Option<DateTime<Utc>>,
+    /// The date of the topmost Received header (when the last hop got it), in UTC.
+    pub received_at: Option<DateTime<Utc>>,
     /// Message-ID without angle brackets.
     pub message_id: Option<String>,
     /// Every header in order: (name as written, decoded unfolded value).

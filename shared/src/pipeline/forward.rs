@@ -1,0 +1,93 @@
+//! The forward step: lead events -> Kafka records (key = event id, headers for routing and dedup), skipping
+//! revisions the ledger says were delivered, and marking the ledger only after the broker acknowledged.
+
+use super::ports::{Ledger, PortError, Producer};
+use crate::event::LeadEvent;
+use serde::{Deserialize, Serialize};
+
+/// One record as produced to Kafka (and as written to the local `kafka/<topic>.jsonl`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KafkaRecord {
+    /// The event id (compaction keeps the latest revision per key).
+    pub key: String,
+    /// Headers: event_id, revision, schema, rule_id, content-type.
+    pub headers: Vec<(String, String)>,
+    /// The event as JSON.
+    pub value: String,
+}
+
+/// The Kafka record for an event.
+pub fn record_for(event: &LeadEvent) -> KafkaRecord {
+    KafkaRecord {
+        key: event.event_id.clone(),
+        headers: vec![
+            ("event_id".into(), event.event_id.clone()),
+            ("revision".into(), event.revision.clone()),
+            ("schema".into(), event.schema.clone()),
+            ("rule_id".into(), event.rule_id.clone()),
+            ("content-type".into(), "application/json".into()),
+        ],
+        value: serde_json::to_string(event).expect("events serialise"),
+    }
+}
+
+/// What happened to each event of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForwardOutcome {
+    /// Produced and acknowledged now.
+    Delivered,
+    /// The ledger already had this revision: not produced again.
+    AlreadyDelivered,
+    /// Failed; the message should be retried (or dead-lettered) by the transport.
+    Failed(PortError),
+}
+
+/// Forwards a batch: ledger check, produce, mark. The result at index i is event i's outcome.
+/// A crash between the broker's ack and the ledger write can produce a revision twice; consumers dedupe with
+/// the `event_id` + `revision` headers (see docs).
+pub fn forward_batch(
+    events: &[LeadEvent],
+    producer: &mut dyn Producer,
+    ledger: &dyn Ledger,
+) -> Vec<ForwardOutcome> {
+    let mut outcomes: Vec<Option<ForwardOutcome>> = vec![None; events.len()];
+    let mut to_send: Vec<usize> = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        // The same revision twice in one batch (a duplicate delivery) is produced once.
+        if to_send
+            .iter()
+            .any(|&j| events[j].event_id == e.event_id && events[j].revision == e.revision)
+        {
+            outcomes[i] = Some(ForwardOutcome::AlreadyDelivered);
+            continue;
+        }
+        match ledger.is_delivered(&e.event_id, &e.revision) {
+            Ok(true) => outcomes[i] = Some(ForwardOutcome::AlreadyDelivered),
+            Ok(false) => to_send.push(i),
+            Err(err) => outcomes[i] = Some(ForwardOutcome::Failed(err)),
+        }
+    }
+    let records: Vec<KafkaRecord> = to_send.iter().map(|&i| record_for(&events[i])).collect();
+    let reports = producer.produce(&records);
+    for (&i, report) in to_send.iter().zip(reports) {
+        let e = &events[i];
+        outcomes[i] = Some(
+            match report.and_then(|()| ledger.mark_delivered(&e.event_id, &e.revision)) {
+                Ok(()) => ForwardOutcome::Delivered,
+                Err(err) => ForwardOutcome::Failed(err),
+            },
+        );
+    }
+    outcomes
+        .into_iter()
+        .map(|o| {
+            o.unwrap_or_else(|| {
+                ForwardOutcome::Failed(PortError {
+                    system: "kafka",
+                    message: "no delivery report".into(),
+                    retriable: true,
+                })
+            })
+        })
+        .collect()
+}

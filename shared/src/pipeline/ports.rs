@@ -1,0 +1,36 @@
+//! Ports: the only shape in which outside systems appear to the pipeline steps. Adapters implement them for
+//! local files (replay) and for Kafka/S3 (functions).
+
+use super::forward::KafkaRecord;
+
+/// An error from an outside system, classified once so callers know whether a retry can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{system}: {message}")]
+pub struct PortError {
+    /// Which system (`kafka`, `s3`, `ledger`, `local files`).
+    pub system: &'static str,
+    /// What failed.
+    pub message: String,
+    /// Whether a retry may succeed (timeouts, throttling, broker unavailable).
+    pub retriable: bool,
+}
+
+/// Produces records to the lead topic and reports each one's delivery.
+pub trait Producer {
+    /// Sends `records`; the result at index i is record i's delivery report.
+    fn produce(&mut self, records: &[KafkaRecord]) -> Vec<Result<(), PortError>>;
+}
+
+/// Remembers which (event id, revision) pairs were delivered to Kafka.
+pub trait Ledger {
+    /// True when this revision of the event was delivered before.
+    fn is_delivered(&self, event_id: &str, revision: &str) -> Result<bool, PortError>;
+    /// Records the delivery (after the broker's acknowledgement); already present is not an error.
+    fn mark_delivered(&self, event_id: &str, revision: &str) -> Result<(), PortError>;
+}
+
+/// Stores archive objects by key (overwriting the same key is allowed: keys are deterministic).
+pub trait ObjectStore {
+    /// Stores `bytes` under `key`.
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), PortError>;
+}
