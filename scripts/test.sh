@@ -21,3 +21,10 @@ cargo test --workspace --locked
 
 step "golden fixtures: leadpipe rules test --strict"
 cargo run --locked -q -- rules test --strict --quiet --rules fixtures/rules/default.toml fixtures/emails
+
+step "outside readers (pyarrow, duckdb, jsonschema) on the replay output"
+VENV="${LEADPIPE_VENV:-$HOME/.cache/leadpipe/venv}"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+cargo build --locked -q
+LEADPIPE_BIN="$PWD/target/debug/leadpipe" "$VENV/bin/python" -m pytest -q tests/python

@@ -7,8 +7,8 @@
 //!   output (personal fields, scrubbed free text and subject) only: the same word legitimately appears in
 //!   non-personal data such as a listing title ("Wohnung mit Garten, Leipzig-Gohlis") or a campaign name;
 //! - pattern detectors cannot recognise names of third parties or other unstructured facts in free text
-//!   ("my husband Declan"); those are listed in [`KNOWN_FREE_TEXT_LIMITS`] and the test fails if the list is
-//!   stale, so it can only shrink. Operators who cannot accept this set `free_text = "drop"` in the policy.
+//!   ("my husband Declan"); those are listed in `fixtures/pii-known-limits.json` and the test fails if the list
+//!   is stale, so it can only shrink. Operators who cannot accept this set `free_text = "drop"` in the policy.
 
 use leadpipe_shared::anonymize::detect::DetectorConfig;
 use leadpipe_shared::anonymize::{Anonymizer, PseudonymKey};
@@ -29,13 +29,28 @@ struct PiiValue {
     value: String,
 }
 
-/// Personal values inside free text that no pattern or known value can find (mail, value).
-const KNOWN_FREE_TEXT_LIMITS: [(&str, &str); 4] = [
-    ("homefinder-02.eml", "Declan"),
-    ("webform-02.eml", "Imogen"),
-    ("wohnportal-04.eml", "Käthe"),
-    ("wohnportal-04.eml", "zwei Kinder, 6 und 9 Jahre"),
-];
+#[derive(Deserialize)]
+struct KnownLimits {
+    values: Vec<KnownLimit>,
+}
+
+#[derive(Deserialize)]
+struct KnownLimit {
+    mail: String,
+    value: String,
+}
+
+/// Personal values inside free text that no pattern or known value can find: (mail, value).
+fn known_limits() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(root().join("fixtures/pii-known-limits.json"))
+        .expect("known limits file");
+    let limits: KnownLimits = serde_json::from_str(&text).expect("known limits JSON");
+    limits
+        .values
+        .into_iter()
+        .map(|l| (l.mail, l.value))
+        .collect()
+}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -117,6 +132,7 @@ fn no_manifest_value_leaves_extract() {
         personal_outputs.insert(name.clone(), personal.to_lowercase());
     }
     assert!(manifest.mails.len() >= 40, "manifest covers the fixtures");
+    let limits = known_limits();
     let mut leaks = Vec::new();
     let mut known_limits_seen = Vec::new();
     let mut checked = 0;
@@ -135,10 +151,8 @@ fn no_manifest_value_leaves_extract() {
                     if !contains_word(out, &form) {
                         continue;
                     }
-                    if out_mail == mail
-                        && KNOWN_FREE_TEXT_LIMITS.contains(&(mail.as_str(), v.value.as_str()))
-                    {
-                        known_limits_seen.push((mail.as_str(), v.value.as_str()));
+                    if out_mail == mail && limits.contains(&(mail.clone(), v.value.clone())) {
+                        known_limits_seen.push((mail.clone(), v.value.clone()));
                     } else {
                         leaks.push(format!(
                             "{mail}: {} value {:?} (as {form:?}) found in output of {out_mail}",
@@ -151,11 +165,11 @@ fn no_manifest_value_leaves_extract() {
     }
     known_limits_seen.sort();
     known_limits_seen.dedup();
-    let mut expected_limits = KNOWN_FREE_TEXT_LIMITS.to_vec();
+    let mut expected_limits = limits.clone();
     expected_limits.sort();
     assert_eq!(
         known_limits_seen, expected_limits,
-        "KNOWN_FREE_TEXT_LIMITS is stale: remove what no longer leaks"
+        "fixtures/pii-known-limits.json is stale: remove what no longer leaks"
     );
     eprintln!(
         "checked {checked} encodings of manifest values against {} outputs",

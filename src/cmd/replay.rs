@@ -86,13 +86,18 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
 
     let bar = progress(inputs.len() as u64, args.quiet);
     let mut events: Vec<LeadEvent> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for input in &inputs {
         report.mails_read += 1;
         match step.process(&input.raw, &input.delivery, chrono::Utc::now()) {
             ExtractOutput::Leads(leads) => {
                 for e in leads {
                     report.leads_extracted += 1;
-                    *report.per_rule.entry(e.rule_id.clone()).or_default() += 1;
+                    if seen.insert((e.event_id.clone(), e.revision.clone())) {
+                        *report.per_rule.entry(e.rule_id.clone()).or_default() += 1;
+                    } else {
+                        report.duplicate_leads += 1;
+                    }
                     events.push(e);
                 }
             }
@@ -234,7 +239,10 @@ fn print_summary(r: &RunReport, out: &Path) {
         r.elapsed_ms as f64 / 1000.0,
         r.mails_per_second
     );
-    println!("  leads extracted      {:>6}", r.leads_extracted);
+    println!(
+        "  leads extracted      {:>6}  (duplicates of another input: {})",
+        r.leads_extracted, r.duplicate_leads
+    );
     println!(
         "  delivered to Kafka   {:>6}  (already delivered before: {})",
         r.leads_delivered, r.leads_already_delivered
@@ -247,7 +255,7 @@ fn print_summary(r: &RunReport, out: &Path) {
     for (reason, n) in &r.quarantined {
         println!("    {reason:<36} {n:>4}");
     }
-    println!("  per rule:");
+    println!("  unique leads per rule:");
     for (rule, n) in &r.per_rule {
         println!("    {rule:<36} {n:>4}");
     }

@@ -10,13 +10,15 @@ pub struct RunReport {
     pub mails_read: u64,
     /// Lead events produced by extract.
     pub leads_extracted: u64,
+    /// Extracted leads that repeat an earlier input's (event id, revision): the same mail received twice.
+    pub duplicate_leads: u64,
     /// Events newly delivered to Kafka in this run.
     pub leads_delivered: u64,
     /// Events skipped because the ledger had them (replays, duplicates).
     pub leads_already_delivered: u64,
     /// Quarantined mails by reason.
     pub quarantined: BTreeMap<String, u64>,
-    /// Leads per rule id.
+    /// Unique leads (event id, revision) per rule id.
     pub per_rule: BTreeMap<String, u64>,
     /// Archive rows written and objects stored.
     pub archive_rows: u64,
