@@ -9,6 +9,7 @@ mod mask;
 mod policy;
 mod pseudonym;
 mod scrub;
+mod vin;
 
 pub use anonymizer::{AnonymizedField, AnonymizedLead, Anonymizer, PiiSummary};
 pub use generalize::generalize;

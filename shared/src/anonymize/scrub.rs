@@ -1,5 +1,6 @@
 //! The free-text scrubber: replaces PII in comments and subjects with typed tokens (`[EMAIL:p1_...]`,
-//! `[PHONE:p1_...]`, `[CARD]`, ...). Two sources of hits: the pattern [`detect::Detector`]s, and the
+//! `[PHONE:p1_...]`, `[CARD]`, `[VIN]`, ...). Two sources of hits: the pattern [`detect::Detector`]s (plus
+//! vehicle identification numbers), and the
 //! mail's own extracted PII values (names and street addresses have no pattern, but we know them), searched
 //! case-insensitively and tolerant of whitespace and punctuation differences.
 
@@ -147,6 +148,16 @@ impl Scrubber {
             .into_iter()
             .map(|d| detection_hit(d, pseudonyms))
             .collect();
+        for (start, end) in super::vin::find_vins(text) {
+            hits.push(Hit {
+                start,
+                end,
+                confidence: 0.9,
+                order: 1,
+                kind: "vin",
+                token: "[VIN]".into(),
+            });
+        }
         for kv in &known.values {
             for m in kv.pattern.find_iter(text) {
                 hits.push(Hit {
@@ -221,5 +232,98 @@ fn class_token(class: PiiClass, canonical_value: &str, pseudonyms: &Pseudonymize
             format!("[{label}:{}]", pseudonyms.pseudonym(class, canonical_value))
         }
         _ => format!("[{label}]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anonymize::detect::DetectorConfig;
+    use crate::anonymize::PseudonymKey;
+    use crate::fields::FieldType;
+
+    fn field(name: &str, pii: PiiClass, value: &str, raw: &str) -> ExtractedField {
+        ExtractedField {
+            name: name.into(),
+            field_type: FieldType::String,
+            pii,
+            value: FieldValue::Text(value.into()),
+            raw: raw.into(),
+        }
+    }
+
+    fn setup() -> (Scrubber, Pseudonymizer) {
+        let key = PseudonymKey::new("test-scrub", vec![3; 32]).expect("key");
+        (
+            Scrubber::new(Detector::new(DetectorConfig::default())),
+            Pseudonymizer::new(key),
+        )
+    }
+
+    #[test]
+    fn known_values_are_found_despite_case_spacing_and_punctuation() {
+        let (s, p) = setup();
+        let known = KnownValues::from_fields(&[
+            field("name", PiiClass::Name, "Jane Q. Doe", "Jane Q. Doe"),
+            field("phone", PiiClass::Phone, "+12125550142", "(212) 555-0142"),
+            field("street", PiiClass::Address, "12 Main St", "12 Main St"),
+        ]);
+        let out = s.scrub(
+            "JANE  Q DOE here; ring 212.555.0142; I live at 12 main st., Springfield. Doe family",
+            &known,
+            &p,
+        );
+        let name = p.pseudonym(PiiClass::Name, "jane q. doe");
+        assert!(
+            out.text.starts_with(&format!("[NAME:{name}] here")),
+            "{}",
+            out.text
+        );
+        assert!(out.text.contains("ring [PHONE:"), "{}", out.text);
+        assert!(out.text.contains("at [ADDRESS:"), "{}", out.text);
+        assert!(!out.text.contains("Doe"), "{}", out.text);
+        assert!(!out.text.to_lowercase().contains("main st"), "{}", out.text);
+        assert_eq!(out.counts.get("name"), Some(&2));
+    }
+
+    #[test]
+    fn the_same_email_gets_the_same_token_as_its_field() {
+        let (s, p) = setup();
+        let known = KnownValues::from_fields(&[field(
+            "email",
+            PiiClass::Email,
+            "jane@example.net",
+            "Jane@Example.net",
+        )]);
+        let out = s.scrub("write to jane@example.net or JANE@EXAMPLE.NET", &known, &p);
+        let token = format!(
+            "[EMAIL:{}]",
+            p.pseudonym(PiiClass::Email, "jane@example.net")
+        );
+        assert_eq!(out.text, format!("write to {token} or {token}"));
+    }
+
+    #[test]
+    fn patterns_without_known_values_and_overlaps() {
+        let (s, p) = setup();
+        let out = s.scrub(
+            "card 4111 1111 1111 1111, see https://cars.example/l?u=sam@example.org now, VIN 1HGCM82633A004352",
+            &KnownValues::default(),
+            &p,
+        );
+        assert_eq!(out.text, "card [CARD], see [URL] now, VIN [VIN]");
+        assert_eq!(out.counts.get("url"), Some(&1));
+        assert!(
+            out.counts.get("email").is_none(),
+            "the URL containing the address wins as the longer hit"
+        );
+    }
+
+    #[test]
+    fn text_without_pii_is_unchanged() {
+        let (s, p) = setup();
+        let text =
+            "Is the car still available on Saturday at 10? Price 24,995 is fine. Order #4711.";
+        assert_eq!(s.scrub(text, &KnownValues::default(), &p).text, text);
     }
 }
