@@ -95,8 +95,9 @@ fn contains_word(hay: &str, needle: &str) -> bool {
     hay.match_indices(needle).any(|(i, m)| {
         let before = hay[..i].chars().next_back();
         let after = hay[i + m.len()..].chars().next();
-        !(glued(before) && needle.starts_with(char::is_alphanumeric))
-            && !(glued(after) && needle.ends_with(char::is_alphanumeric))
+        let glued_front = glued(before) && needle.starts_with(char::is_alphanumeric);
+        let glued_back = glued(after) && needle.ends_with(char::is_alphanumeric);
+        !glued_front && !glued_back
     })
 }
 

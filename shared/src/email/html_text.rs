@@ -59,11 +59,7 @@ fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
             }
             match name {
                 "br" => out.push('\n'),
-                "td" | "th" => {
-                    if !out.ends_with('\n') && !out.is_empty() {
-                        out.push('\t');
-                    }
-                }
+                "td" | "th" if !out.ends_with('\n') && !out.is_empty() => out.push('\t'),
                 _ if BLOCKS.contains(&name) => out.push('\n'),
                 _ => {}
             }

@@ -51,7 +51,7 @@ pub enum ExtractOutput {
     /// One event per lead in the mail.
     Leads(Vec<LeadEvent>),
     /// Not a lead we can extract.
-    Quarantined(QuarantineRecord),
+    Quarantined(Box<QuarantineRecord>),
 }
 
 /// Rules, anonymizer and settings, built once per process.
@@ -160,7 +160,7 @@ impl ExtractStep {
                     .mailboxes
                     .id_for(delivery.recipients.iter().map(String::as_str)),
             });
-        ExtractOutput::Quarantined(QuarantineRecord::new(
+        ExtractOutput::Quarantined(Box::new(QuarantineRecord::new(
             raw,
             email,
             &q,
@@ -168,6 +168,6 @@ impl ExtractStep {
             &receipt,
             self.anonymizer.key_id(),
             now,
-        ))
+        )))
     }
 }
