@@ -8,16 +8,25 @@ use super::detect::{Detection, Detector, EntityKind};
 use super::pseudonym::{canonical, Pseudonymizer};
 use crate::extraction::ExtractedField;
 use crate::fields::{FieldValue, PiiClass};
-use regex::{Regex, RegexBuilder};
 use std::collections::BTreeMap;
 
-/// Separator tolerance between the tokens of a known value: up to three non-alphanumeric characters.
-const GAP: &str = r"[^\p{L}\p{N}]{0,3}";
+/// Separator tolerance between the words of a known value: up to three non-alphanumeric characters.
+const WORD_GAP: usize = 3;
+/// Separator tolerance between the digit groups of a phone, card or id number.
+const DIGIT_GAP: usize = 2;
+
+/// Longest free text that is scrubbed; longer text is replaced whole.
+pub const MAX_SCRUB_BYTES: usize = 32 * 1024;
+
+/// Detections below this confidence are not replaced: a bare `::` read as an IPv6 address (0.1) would only
+/// damage the text. Bare nine-digit SSNs (0.3) and label-backed phone fallbacks (0.5) are still replaced.
+const MIN_CONFIDENCE: f32 = 0.25;
 
 /// Known values shorter than this (alphanumeric characters) are not searched: too many false hits.
 const MIN_KNOWN_CHARS: usize = 3;
 
-/// A mail's own PII values, compiled for searching its free text.
+/// A mail's own PII values, prepared for searching its free text. Matching works on alphanumeric tokens
+/// (case-insensitive), so no per-mail regex has to be compiled.
 #[derive(Debug, Default)]
 pub struct KnownValues {
     values: Vec<KnownValue>,
@@ -27,12 +36,14 @@ pub struct KnownValues {
 struct KnownValue {
     class: PiiClass,
     canonical: String,
-    pattern: Regex,
+    /// Lowercased words; for digit classes a single string of all digits.
+    words: Vec<String>,
+    digits: bool,
 }
 
 impl KnownValues {
-    /// Compiles search patterns for every personal field of an extraction (free text itself excluded):
-    /// the text as found, the normalised value, and for names each word of three letters or more.
+    /// Prepares every personal field of an extraction (free text itself excluded): the text as found, the
+    /// normalised value, and for names each word of three letters or more.
     pub fn from_fields(fields: &[ExtractedField]) -> Self {
         let mut out = Self::default();
         for f in fields
@@ -55,58 +66,122 @@ impl KnownValues {
                     variants.push(n.national().value().to_string());
                 }
             }
+            let digits = matches!(
+                f.pii,
+                PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber
+            );
             for v in variants {
-                if let Some(pattern) = pattern_for(f.pii, &v) {
-                    out.values.push(KnownValue {
-                        class: f.pii,
-                        canonical: key.clone(),
-                        pattern,
-                    });
+                if v.chars().filter(|c| c.is_alphanumeric()).count() < MIN_KNOWN_CHARS {
+                    continue;
                 }
+                let words: Vec<String> = if digits {
+                    vec![v.chars().filter(char::is_ascii_digit).collect()]
+                } else {
+                    tokens(&v).into_iter().map(|t| t.lower).collect()
+                };
+                if words.iter().all(|w| w.is_empty())
+                    || out
+                        .values
+                        .iter()
+                        .any(|k| k.words == words && k.class == f.pii)
+                {
+                    continue;
+                }
+                out.values.push(KnownValue {
+                    class: f.pii,
+                    canonical: key.clone(),
+                    words,
+                    digits,
+                });
             }
         }
         out
     }
+
+    /// Byte ranges in `text` where each known value occurs.
+    fn find<'a>(&'a self, text: &str) -> Vec<(usize, usize, &'a KnownValue)> {
+        let toks = tokens(text);
+        let mut hits = Vec::new();
+        for kv in &self.values {
+            for i in 0..toks.len() {
+                let end = if kv.digits {
+                    match_digits(text, &toks, i, &kv.words[0])
+                } else {
+                    match_words(text, &toks, i, &kv.words)
+                };
+                if let Some(end) = end {
+                    hits.push((toks[i].start, end, kv));
+                }
+            }
+        }
+        hits
+    }
 }
 
-/// A tolerant pattern for a value: its alphanumeric runs in order, separated by any short punctuation; digit
-/// classes (phones, cards, ids) tolerate separators between every digit.
-fn pattern_for(class: PiiClass, value: &str) -> Option<Regex> {
-    let alnum = value.chars().filter(|c| c.is_alphanumeric()).count();
-    if alnum < MIN_KNOWN_CHARS {
-        return None;
+/// An alphanumeric run of a text, lowercased, with its byte range.
+struct Token {
+    start: usize,
+    end: usize,
+    lower: String,
+}
+
+fn tokens(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push(Token {
+                    start: s,
+                    end: i,
+                    lower: text[s..i].to_lowercase(),
+                });
+                start = None;
+            }
+            _ => {}
+        }
     }
-    let digit_class = matches!(
-        class,
-        PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber
-    );
-    let parts: Vec<String> = if digit_class {
-        value
-            .chars()
-            .filter(char::is_ascii_digit)
-            .map(|c| c.to_string())
-            .collect()
-    } else {
-        value
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|t| !t.is_empty())
-            .map(regex::escape)
-            .collect()
-    };
-    if parts.is_empty() {
-        return None;
+    out
+}
+
+/// The gap between two tokens is short enough (counted in characters).
+fn gap_ok(text: &str, from: usize, to: usize, max: usize) -> bool {
+    text[from..to].chars().count() <= max
+}
+
+fn match_words(text: &str, toks: &[Token], i: usize, words: &[String]) -> Option<usize> {
+    let run = toks.get(i..i + words.len())?;
+    let same = run.iter().zip(words).all(|(t, w)| &t.lower == w);
+    let close = run
+        .windows(2)
+        .all(|p| gap_ok(text, p[0].end, p[1].start, WORD_GAP));
+    (same && close).then(|| run.last().map_or(0, |t| t.end))
+}
+
+/// Digit groups starting at token `i` that spell exactly `digits` (separators of up to two characters allowed).
+fn match_digits(text: &str, toks: &[Token], i: usize, digits: &str) -> Option<usize> {
+    let mut acc = String::new();
+    let mut j = i;
+    while let Some(t) = toks.get(j) {
+        if !t.lower.bytes().all(|b| b.is_ascii_digit())
+            || (j > i && !gap_ok(text, toks[j - 1].end, t.start, DIGIT_GAP))
+        {
+            return None;
+        }
+        acc.push_str(&t.lower);
+        if acc == digits {
+            return Some(t.end);
+        }
+        if !digits.starts_with(&acc) {
+            return None;
+        }
+        j += 1;
     }
-    let gap = if digit_class {
-        r"[^\p{L}\p{N}]{0,2}"
-    } else {
-        GAP
-    };
-    let body = parts.join(gap);
-    RegexBuilder::new(&format!(r"\b{body}\b"))
-        .case_insensitive(true)
-        .size_limit(1 << 20)
-        .build()
-        .ok()
+    None
 }
 
 /// A scrubbed text and what was replaced.
@@ -141,11 +216,20 @@ impl Scrubber {
 
     /// Replaces every PII hit in `text`. Overlapping hits are resolved deterministically: the longest wins,
     /// then the highest confidence, then known values before patterns, then the earliest.
+    /// Text over [`MAX_SCRUB_BYTES`] is replaced whole by `[OVERSIZE]`: nobody writes a lead comment that long,
+    /// and scrubbing it would cost more time than a mail may take.
     pub fn scrub(&self, text: &str, known: &KnownValues, pseudonyms: &Pseudonymizer) -> Scrubbed {
+        if text.len() > MAX_SCRUB_BYTES {
+            return Scrubbed {
+                text: "[OVERSIZE]".into(),
+                counts: [("oversize".to_string(), 1)].into_iter().collect(),
+            };
+        }
         let mut hits: Vec<Hit> = self
             .detector
             .detect(text)
             .into_iter()
+            .filter(|d| d.confidence >= MIN_CONFIDENCE)
             .map(|d| detection_hit(d, pseudonyms))
             .collect();
         for (start, end) in super::vin::find_vins(text) {
@@ -158,17 +242,15 @@ impl Scrubber {
                 token: "[VIN]".into(),
             });
         }
-        for kv in &known.values {
-            for m in kv.pattern.find_iter(text) {
-                hits.push(Hit {
-                    start: m.start(),
-                    end: m.end(),
-                    confidence: 1.0,
-                    order: 0,
-                    kind: kv.class.as_str(),
-                    token: class_token(kv.class, &kv.canonical, pseudonyms),
-                });
-            }
+        for (start, end, kv) in known.find(text) {
+            hits.push(Hit {
+                start,
+                end,
+                confidence: 1.0,
+                order: 0,
+                kind: kv.class.as_str(),
+                token: class_token(kv.class, &kv.canonical, pseudonyms),
+            });
         }
         hits.sort_by(|a, b| {
             (b.end - b.start)
@@ -317,6 +399,18 @@ mod tests {
             !out.counts.contains_key("email"),
             "the URL containing the address wins as the longer hit"
         );
+    }
+
+    #[test]
+    fn oversize_text_is_replaced_whole() {
+        let (s, p) = setup();
+        let out = s.scrub(
+            &"call 212-555-0142 ".repeat(4000),
+            &KnownValues::default(),
+            &p,
+        );
+        assert_eq!(out.text, "[OVERSIZE]");
+        assert_eq!(out.counts.get("oversize"), Some(&1));
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::sync::LazyLock;
 static CANDIDATE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b[A-HJ-NPR-Z0-9]{17}\b").expect("static regex"));
 static KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(vin|fin|chassis|fahrgestell\w*)\b\W{0,12}$").expect("static regex")
+    Regex::new(r"(?i)\b(vin|fin|chassis|fahrgestell\w*)\b(\W{0,3}(no|nr|number|nummer|#))?\W{0,6}$")
+        .expect("static regex")
 });
 
 /// Byte ranges of VINs in `text`.

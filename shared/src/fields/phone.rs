@@ -1,16 +1,20 @@
-//! Phone numbers: parsed and validated with the libphonenumber metadata (`phonenumber` crate), out as E.164.
+//! Phone numbers: parsed with the libphonenumber metadata (`phonenumber` crate) and validated as whole numbers
+//! (the crate alone accepts a valid prefix followed by junk; see `anonymize::detect::numbering`), out as E.164.
 
 use super::TypeError;
+use crate::anonymize::detect::numbering::NumberingPlans;
 use phonenumber::{country, Mode};
+use std::sync::LazyLock;
+
+/// Number patterns compiled once per process (no configured regions: the field's region is passed per call).
+static PLANS: LazyLock<NumberingPlans> = LazyLock::new(|| NumberingPlans::new(Vec::new()));
 
 /// Normalises a phone number to E.164; `region` applies when the number has no country code.
 pub(super) fn normalize(raw: &str, region: Option<country::Id>) -> Result<String, TypeError> {
     let cleaned = raw.trim_start_matches("tel:").trim();
-    let number = phonenumber::parse(region, cleaned)
-        .map_err(|e| TypeError(format!("not a phone number: {e}")))?;
-    if !number.is_valid() {
-        return Err(TypeError("not a valid phone number for its region".into()));
-    }
+    let number = PLANS
+        .parse(region, cleaned)
+        .ok_or_else(|| TypeError("not a valid phone number for its region".into()))?;
     Ok(number.format().mode(Mode::E164).to_string())
 }
 
@@ -39,7 +43,13 @@ mod tests {
     #[test]
     fn invalid_numbers_are_errors() {
         let us = Some(country::Id::US);
-        for bad in ["12", "call me", "555-0142", "+1 000 000 0000"] {
+        for bad in [
+            "12",
+            "call me",
+            "555-0142",
+            "+1 000 000 0000",
+            "+972 90383759616",
+        ] {
             assert!(normalize(bad, us).is_err(), "{bad}");
         }
     }

@@ -1,8 +1,9 @@
 //! IBANs (ISO 13616): country code, two check digits and the country's BBAN, written compactly
 //! (`DE89370400440532013000`) or in groups of four separated by one space or dash (`DE89 3704 0044 0532 0130 00`).
 //! A candidate must have its country's length and BBAN layout from the SWIFT IBAN registry and pass the mod-97
-//! check, so a random word-and-digits token practically never qualifies. When a grouped IBAN is followed by
-//! more short tokens (`... 8901 X in a sentence`), the longest prefix that validates wins.
+//! check, so a random word-and-digits token practically never qualifies. IBANs are printed in upper case; one
+//! typed all in lower case is accepted too, but mixed case (`LV80 bANK ...`) is not an IBAN. When a grouped IBAN
+//! is followed by more short tokens (`... 8901 X in a sentence`), the longest prefix that validates wins.
 
 use super::{char_after, char_before, is_word_char, Detection, EntityKind};
 use regex::Regex;
@@ -177,8 +178,14 @@ fn longest_valid_prefix(candidate: &str) -> Option<(usize, String)> {
     best
 }
 
-/// Country known, length and BBAN layout as registered, and the ISO 7064 mod-97 check equal to 1.
+/// Written in one case, country known, length and BBAN layout as registered, and the ISO 7064 mod-97 check
+/// equal to 1.
 pub(super) fn is_valid(iban: &str) -> bool {
+    let upper = iban.bytes().any(|b| b.is_ascii_uppercase());
+    let lower = iban.bytes().any(|b| b.is_ascii_lowercase());
+    if upper && lower {
+        return false;
+    }
     let iban = iban.to_ascii_uppercase();
     let Some(country) = iban.get(..2) else {
         return false;
@@ -314,6 +321,7 @@ mod tests {
             "DE89 3704 0044 0532 0130 01",
             "NL91 1BNA 0417 1643 00",
             "AM47212110090000000235698740",
+            "LV80 bANK 0000 4351 9500 1",
             "IL15 0120 6900 0000 3111 0120 6900 0000 3111 141",
             "AL47/2121/1009/0000/0002/3569/8741",
             "AL47 2121-1009 0000 0002 3569 8741",

@@ -1,5 +1,6 @@
 //! Pattern detectors for PII hiding in free text: the first half of the free-text scrubber. A [`Detector`] is
-//! built once from a [`DetectorConfig`] (every regex is compiled in [`Detector::new`]) and then finds e-mail
+//! built once from a [`DetectorConfig`] (its regexes are compiled in [`Detector::new`]; only the number patterns
+//! of countries met in `+CC` phone numbers are compiled on first use, and cached) and then finds e-mail
 //! addresses, phone numbers, payment cards, IBANs, IP addresses, US social security numbers and URLs in each mail's
 //! comment and message fields. It returns [`Detection`]s - byte ranges with a kind, a confidence and a normalised
 //! value - and knows nothing about what happens to them: the scrubber turns them into pseudonyms or masks.
@@ -15,8 +16,10 @@ mod card;
 mod email;
 mod iban;
 mod ip;
+pub(crate) mod numbering;
 mod overlap;
 mod phone;
+mod phone_context;
 mod ssn;
 mod url;
 
@@ -27,7 +30,7 @@ use phonenumber::country::Id;
 pub enum EntityKind {
     /// An e-mail address.
     Email,
-    /// A phone number, validated against the numbering plan of its country.
+    /// A phone number: valid in its country's numbering plan, or phone-shaped and labelled as a phone number.
     Phone,
     /// A payment card number (Luhn-valid, 12 to 19 digits).
     PaymentCard,
@@ -204,7 +207,29 @@ fn continues_number(text: &str, i: usize) -> bool {
     matches!(rest.next(), Some('.' | ',')) && rest.next().is_some_and(|c| c.is_ascii_digit())
 }
 
-/// True when the number ending at byte `i` (exclusive) is glued to a preceding number, as the `5` in `4.5`.
+/// True when the number starting at byte `i` continues an identifier: `Mail-13-196941151`, `ID_4155550132`,
+/// `v2/4155550132`, `Mail-6--589811753`.
+fn continues_identifier(text: &str, i: usize) -> bool {
+    let mut before = text.get(..i).unwrap_or("").chars().rev();
+    matches!(before.next(), Some('-' | '_' | '/'))
+        && before
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_')
+}
+
+/// True when what follows the number ending at byte `i` makes it part of something else: an identifier or
+/// address (`823504223@host`, `.../5229/Mon`) or a time (`07:04`).
+fn continued_after(text: &str, i: usize) -> bool {
+    let mut after = text.get(i..).unwrap_or("").chars();
+    match (after.next(), after.next()) {
+        (Some('@'), _) => true,
+        (Some('/' | '_'), Some(c)) => c.is_alphanumeric(),
+        (Some(':'), Some(c)) => c.is_ascii_digit(),
+        _ => false,
+    }
+}
+
+/// True when the number starting at byte `i` is glued to a preceding number, as the `5` in `4.5`.
 fn follows_number(text: &str, i: usize) -> bool {
     let mut before = text.get(..i).unwrap_or("").chars().rev();
     matches!(before.next(), Some('.' | ',')) && before.next().is_some_and(|c| c.is_ascii_digit())
@@ -273,14 +298,12 @@ mod tests {
             "\u{200b}", "http://", "www.", "DE89", "%eth0", "[", "]", "ext.", "\n", "\t", "a", "Z",
             "1.2", "ff", "#",
         ];
-        // Every 4-piece combination of awkward fragments, plus long runs of each.
+        // Every 3-piece combination of awkward fragments, each around a digit run, plus long runs of each.
         for a in &pieces {
             for b in &pieces {
                 for c in &pieces {
-                    for d in &pieces {
-                        let text = format!("{a}{b}{c}{d}");
-                        detector.detect(&text);
-                    }
+                    detector.detect(&format!("{a}{b}{c}"));
+                    detector.detect(&format!("{a}4155550132{b}{c}"));
                 }
             }
             detector.detect(&a.repeat(500));
@@ -288,6 +311,17 @@ mod tests {
         detector.detect(&"1 ".repeat(2000));
         detector.detect(&"+1-".repeat(2000));
         detector.detect(&"::1".repeat(2000));
+    }
+
+    #[test]
+    fn identifier_and_address_neighbours() {
+        assert!(continues_identifier("Apple-Mail-13-196941151", 11));
+        assert!(continues_identifier("Apple-Mail-6--589811753", 13));
+        assert!(!continues_identifier("Tel: 0151", 5));
+        assert!(continued_after("823504223@17052000", 9));
+        assert!(continued_after("0.91.2/5229/Mon", 11));
+        assert!(continued_after("07:04", 2));
+        assert!(!continued_after("555-0132: ok", 8));
     }
 
     #[test]

@@ -1,42 +1,51 @@
 //! Phone numbers. A cheap pattern cuts runs of digits and phone punctuation (`+`, spaces, `-`, `.`, `/`,
-//! brackets) out of the text; windows of the run's digit groups are then parsed and validated with the
-//! libphonenumber metadata (`phonenumber` crate) - with the country code when one is written (`+44 ...`,
-//! `0044 ...`), otherwise against each configured region in turn. This mirrors libphonenumber's own matcher at
-//! its default `VALID` leniency, which is also what Presidio uses:
+//! brackets) out of the text; windows of a run's digit groups are then validated with the libphonenumber
+//! metadata (`numbering.rs`) - with the country code when one is written (`+44 ...`, `0044 ...`), otherwise
+//! against each configured region in turn. This mirrors libphonenumber's own matcher at its default `VALID`
+//! leniency, which is also what Presidio uses:
 //! - the number must be valid (a real number range of its country), not merely of a possible length;
 //! - written nationally, it must carry the trunk prefix where the country's formatting rules require one
-//!   (`020 7946 0958` is a London number, `2079460958` is not), which keeps most random digit runs out;
-//! - it must not touch letters (`is415-555-0132`), and dates (`05/12/2023`, `2024-01-15`) are never numbers.
+//!   (`030 901820` is a Berlin number, `30 901820` is not), which keeps most random digit runs out;
+//! - it must not touch letters (`is415-555-0132`); dates and times (`05/12/2023`, `2024-01-15 07:04`),
+//!   dotted IPv4 addresses, US ZIP+4 codes, pieces of identifiers (`Apple-Mail-13-196941151`) and numbers
+//!   labelled as identifiers (`Order #`, `Lead ID:`) are never phone numbers (`phone_context.rs`).
 //!
-//! An extension written after the number (`x4587`, `ext. 12`) belongs to the hit. Numbers from regions that are
-//! not configured are only found when written with their country code.
+//! Two fallbacks catch numbers that no configured plan validates but that are clearly meant as phone numbers,
+//! with lower confidence: a number written with `+` and a real country code whose length fits that country
+//! (unassigned ranges, fake numbers in test data), and a phone-shaped run right after a label such as
+//! `Phone:`, `Tel.`, `call me on` or before one such as `(mobile)` (local numbers without area code, numbers
+//! of regions that are not configured). Their normalised form is E.164 when the country is known, else the
+//! digits as written.
+//!
+//! An extension written after the number (`x4587`, `ext. 12`) belongs to the hit.
 
-use super::{char_after, char_before, continues_number, follows_number, is_word_char};
-use super::{Detection, EntityKind};
-use phonenumber::country::{Id, Source};
-use phonenumber::metadata::DATABASE;
-use phonenumber::{Mode, PhoneNumber};
+use super::numbering::{NumberingPlans, Written};
+use super::phone_context::{self as context, PhoneContext};
+use super::{char_after, char_before, continued_after, continues_identifier, continues_number};
+use super::{follows_number, is_word_char, Detection, EntityKind};
+use phonenumber::country::Id;
 use regex::Regex;
 
 /// A run: optional `+` or `(`, then digits joined by at most three punctuation characters at a time.
 const RUN: &str = r"[+(]?\d(?:[ \t\u{A0}.\-/()]{0,3}\d)*";
 /// An extension right after the number.
 const EXTENSION: &str = r"^(?i:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6})";
-/// Day-month-year, month-day-year and year-month-day dates.
-const DATE: &str = r"^(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{2}|\d{4})|\d{4}[./-]\d{1,2}[./-]\d{1,2})$";
-
 /// Digit counts a written number can have: 7 national digits at least, and at most 15 (E.164) plus an
 /// international prefix of up to three digits (`011`).
 const MIN_DIGITS: usize = 7;
 const MAX_DIGITS: usize = 18;
 
+/// At most this many digit groups in one number (`+33 1 42 68 53 00` has six); bounds the work on long
+/// runs of numbers such as tables.
+const MAX_GROUPS: usize = 8;
+
 /// Finds phone numbers.
 #[derive(Debug)]
 pub(super) struct PhoneDetector {
-    regions: Vec<Id>,
+    plans: NumberingPlans,
     run: Regex,
     extension: Regex,
-    date: Regex,
+    context: PhoneContext,
 }
 
 /// A digit group inside a run: byte offsets into the text.
@@ -50,10 +59,10 @@ impl PhoneDetector {
     pub(super) fn new(regions: Vec<Id>) -> Self {
         let re = |p| Regex::new(p).expect("phone pattern compiles");
         Self {
-            regions,
+            plans: NumberingPlans::new(regions),
             run: re(RUN),
             extension: re(EXTENSION),
-            date: re(DATE),
+            context: PhoneContext::new(),
         }
     }
 
@@ -62,10 +71,19 @@ impl PhoneDetector {
             let start = m.start();
             let glued_before =
                 char_before(text, start).is_some_and(|c| is_word_char(c) || "#$€£¥@".contains(c));
-            if glued_before || follows_number(text, start) {
+            if glued_before
+                || follows_number(text, start)
+                || context::follows_time(text, start)
+                || continues_identifier(text, start)
+                || self.context.identifier(text, start)
+            {
                 continue;
             }
+            let before = out.len();
             self.find_in_run(text, start, m.end(), out);
+            if out.len() == before {
+                out.extend(self.labelled(text, start, m.end()));
+            }
         }
     }
 
@@ -77,20 +95,27 @@ impl PhoneDetector {
         while first < groups.len() {
             let mut taken = None;
             if first == 0 || gap_has_space(text, groups[first - 1], groups[first]) {
-                for last in (first..groups.len()).rev() {
+                let from = if first == 0 {
+                    start
+                } else {
+                    opening_bracket(text, groups[first - 1], groups[first])
+                };
+                for last in (first..first + widest(&groups[first..])).rev() {
                     let at_run_end = last + 1 == groups.len();
                     if !at_run_end && !gap_has_space(text, groups[last], groups[last + 1]) {
                         continue;
                     }
-                    let from = if first == 0 {
-                        start
-                    } else {
-                        opening_bracket(text, groups[first - 1], groups[first])
-                    };
                     if let Some(d) = self.window(text, from, groups[last].end) {
                         out.push(d);
                         taken = Some(last);
                         break;
+                    }
+                }
+                // A written country code is never dropped to read the rest as another country's number.
+                if taken.is_none() && first == 0 && text[start..].starts_with('+') {
+                    if let Some((d, last)) = self.possible_international(text, start, &groups) {
+                        out.push(d);
+                        taken = Some(last);
                     }
                 }
             }
@@ -100,106 +125,119 @@ impl PhoneDetector {
 
     /// The detection for `text[from..to]` (plus any extension), if it is a valid phone number.
     fn window(&self, text: &str, from: usize, to: usize) -> Option<Detection> {
+        let (raw, end) = self.shape(text, from, to)?;
+        let international = raw.starts_with('+');
+        let digits = dialled_digits(raw);
+        let (normalized, confidence) = if international {
+            let e164 = self.plans.international(&digits)?;
+            (e164, 0.9)
+        } else {
+            let valid = self.plans.national(&digits)?;
+            let formatted = raw.len() != digits.len();
+            let confidence = match valid.written {
+                Written::DiallingPrefix => 0.85,
+                Written::National if formatted => 0.75,
+                Written::National | Written::CountryCodeDigits => 0.6,
+            };
+            (valid.e164, confidence)
+        };
+        Some(detection(from, end, confidence, normalized))
+    }
+
+    /// The widest window of a `+` run that no plan validates but whose country code is real and whose length
+    /// fits that country, and the index of its last group.
+    fn possible_international(
+        &self,
+        text: &str,
+        start: usize,
+        groups: &[Group],
+    ) -> Option<(Detection, usize)> {
+        let last = widest_window(text, groups)?;
+        let (raw, end) = self.shape(text, start, groups[last].end)?;
+        let e164 = self.plans.international_possible(&dialled_digits(raw))?;
+        Some((detection(start, end, 0.5, e164), last))
+    }
+
+    /// A run that validated nowhere, taken as a phone number anyway when a phone label stands right before or
+    /// after it.
+    fn labelled(&self, text: &str, start: usize, run_end: usize) -> Option<Detection> {
+        let groups = digit_groups(text, start, run_end);
+        let last = widest_window(text, &groups)?;
+        let (raw, end) = self.shape(text, start, groups[last].end)?;
+        let labelled = self.context.labelled(text, start, end);
+        let digits = dialled_digits(raw);
+        let normalized = if raw.starts_with('+') {
+            format!("+{digits}")
+        } else {
+            digits
+        };
+        labelled.then(|| detection(start, end, 0.5, normalized))
+    }
+
+    /// `text[from..to]` if it has a phone number's shape - digit count, not a date or decimal, clean
+    /// boundaries - and the end of the hit including any extension.
+    fn shape<'t>(&self, text: &'t str, from: usize, to: usize) -> Option<(&'t str, usize)> {
         let raw = &text[from..to];
         let digit_count = raw.bytes().filter(u8::is_ascii_digit).count();
-        if !(MIN_DIGITS..=MAX_DIGITS).contains(&digit_count) || self.date.is_match(raw) {
+        if !(MIN_DIGITS..=MAX_DIGITS).contains(&digit_count)
+            || context::contains_date(raw)
+            || context::contains_ipv4(raw)
+            || context::is_zip_plus_four(raw)
+            || context::is_decimal(raw)
+        {
             return None;
         }
         let mut end = to;
         if let Some(ext) = self.extension.find(&text[to..]) {
             end += ext.end();
         }
-        if char_after(text, end).is_some_and(|c| is_word_char(c) || c == '%')
-            || continues_number(text, end)
-        {
+        let glued = char_after(text, end).is_some_and(|c| is_word_char(c) || c == '%');
+        if glued || continues_number(text, end) || continued_after(text, end) {
             return None;
         }
-        let (normalized, confidence) = self.validate(raw)?;
-        Some(Detection {
-            kind: EntityKind::Phone,
-            start: from,
-            end,
-            confidence,
-            normalized,
+        Some((raw, end))
+    }
+}
+
+fn detection(start: usize, end: usize, confidence: f32, normalized: String) -> Detection {
+    Detection {
+        kind: EntityKind::Phone,
+        start,
+        end,
+        confidence,
+        normalized,
+    }
+}
+
+/// The digits to dial: `+41 (0)44 ...` drops the bracketed trunk prefix, which is not dialled after a
+/// country code.
+fn dialled_digits(raw: &str) -> String {
+    let raw = if raw.starts_with('+') {
+        raw.replacen("(0)", "", 1)
+    } else {
+        raw.to_string()
+    };
+    raw.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// How many groups from the first can form one number: at most `MAX_GROUPS` and `MAX_DIGITS`.
+fn widest(groups: &[Group]) -> usize {
+    let mut digits = 0;
+    groups
+        .iter()
+        .take(MAX_GROUPS)
+        .take_while(|g| {
+            digits += g.end - g.start;
+            digits <= MAX_DIGITS
         })
-    }
-
-    /// E.164 form and confidence of `raw`, or `None` when no numbering plan accepts it.
-    fn validate(&self, raw: &str) -> Option<(String, f32)> {
-        let international = raw.starts_with('+');
-        // `+44 (0)20 ...`: the bracketed trunk prefix is dropped when dialling with the country code.
-        let raw = if international {
-            raw.replacen("(0)", "", 1)
-        } else {
-            raw.to_string()
-        };
-        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-        if international {
-            let number = parse(None, &format!("+{digits}"))?;
-            return Some((e164(&number), 0.9));
-        }
-        let formatted = raw.len() != digits.len();
-        for &region in &self.regions {
-            let Some(number) = parse(Some(region), &digits) else {
-                continue;
-            };
-            let confidence = match number.code().source() {
-                Source::Plus | Source::Idd => 0.85,
-                Source::Number => 0.6,
-                Source::Default
-                    if !national_prefix_present_if_required(&number, region, &digits) =>
-                {
-                    continue
-                }
-                Source::Default if formatted => 0.75,
-                Source::Default => 0.6,
-            };
-            return Some((e164(&number), confidence));
-        }
-        None
-    }
+        .count()
 }
 
-/// Parses and validates; any parse error or invalid number is `None`.
-fn parse(region: Option<Id>, digits: &str) -> Option<PhoneNumber> {
-    phonenumber::parse(region, digits)
-        .ok()
-        .filter(PhoneNumber::is_valid)
-}
-
-fn e164(number: &PhoneNumber) -> String {
-    number.format().mode(Mode::E164).to_string()
-}
-
-/// libphonenumber's `isNationalPrefixPresentIfRequired`: a number written without country code must start with
-/// the region's trunk prefix when the formatting rule for its number range includes the prefix and does not
-/// mark it optional (NANP and Indian mobile numbers, for example, are written without one).
-fn national_prefix_present_if_required(number: &PhoneNumber, region: Id, digits: &str) -> bool {
-    let Some(meta) = DATABASE.by_id(region.as_ref()) else {
-        return true;
-    };
-    let Some(prefix) = meta.national_prefix() else {
-        return true;
-    };
-    let nsn = number.national().to_string();
-    let rule = meta.formats().iter().find(|f| {
-        let leading_ok = f
-            .leading_digits()
-            .last()
-            .is_none_or(|re| re.find(&nsn).is_some_and(|m| m.start() == 0));
-        let pattern_ok = f
-            .pattern()
-            .find(&nsn)
-            .is_some_and(|m| m.start() == 0 && m.end() == nsn.len());
-        leading_ok && pattern_ok
-    });
-    match rule.and_then(|f| {
-        f.national_prefix()
-            .map(|np| (np, f.is_national_prefix_optional()))
-    }) {
-        Some((np_rule, false)) if np_rule.contains("$NP") => digits.starts_with(prefix),
-        _ => true,
-    }
+/// The last group of the widest window from the run start that ends where a number may end.
+fn widest_window(text: &str, groups: &[Group]) -> Option<usize> {
+    (0..widest(groups))
+        .rev()
+        .find(|&l| l + 1 == groups.len() || gap_has_space(text, groups[l], groups[l + 1]))
 }
 
 /// The digit groups of the run `text[start..end]`.
@@ -226,7 +264,7 @@ fn gap_has_space(text: &str, left: Group, right: Group) -> bool {
     text[left.end..right.start].contains([' ', '\t', '\u{A0}'])
 }
 
-/// Where a window starting at `right` begins: at a `(` or `+` written just before the group, else the group.
+/// Where a window starting at `right` begins: at a `(` written just before the group, else the group.
 fn opening_bracket(text: &str, left: Group, right: Group) -> usize {
     let gap = &text[left.end..right.start];
     let tail = gap.trim_start_matches([' ', '\t', '\u{A0}']);
@@ -246,22 +284,24 @@ mod tests {
         PhoneDetector::new(DetectorConfig::default().phone_regions)
     }
 
-    fn found(text: &str) -> Vec<(&str, String)> {
+    fn found(text: &str) -> Vec<(&str, String, f32)> {
         let mut out = Vec::new();
         detector().find(text, &mut out);
         out.into_iter()
-            .map(|d| (&text[d.start..d.end], d.normalized))
+            .map(|d| (&text[d.start..d.end], d.normalized, d.confidence))
             .collect()
     }
 
     fn spans(text: &str) -> Vec<&str> {
-        found(text).into_iter().map(|(s, _)| s).collect()
+        found(text).into_iter().map(|(s, _, _)| s).collect()
     }
 
     #[test]
     fn national_and_international_numbers() {
+        let text = "My US number is (415) 555-0132, and my international one is +1 415 555 0132";
+        let hits: Vec<(&str, String)> = found(text).into_iter().map(|(s, n, _)| (s, n)).collect();
         assert_eq!(
-            found("My US number is (415) 555-0132, and my international one is +1 415 555 0132"),
+            hits,
             [
                 ("(415) 555-0132", "+14155550132".to_string()),
                 ("+1 415 555 0132", "+14155550132".to_string())
@@ -277,7 +317,10 @@ mod tests {
     }
 
     #[test]
-    fn international_dialling_prefix_counts_as_country_code() {
+    fn confidence_follows_the_evidence() {
+        assert_eq!(found("+1 415 555 0132")[0].2, 0.9);
+        assert_eq!(found("(415) 555-0132")[0].2, 0.75);
+        assert_eq!(found("4155550132")[0].2, 0.6);
         assert_eq!(found("0044 20 7946 0958")[0].1, "+442079460958");
     }
 
@@ -297,18 +340,49 @@ mod tests {
 
     #[test]
     fn trunk_prefix_is_required_where_the_plan_requires_it() {
-        // A London number without its leading 0 is not a UK number (nor valid anywhere else configured).
-        assert!(spans("2079460958 items").is_empty() || spans("2079460958")[0] == "2079460958");
+        assert_eq!(found("030 901820")[0].1, "+4930901820");
+        assert!(spans("30 901820").is_empty());
         assert!(spans("ref 79460958").is_empty());
     }
 
     #[test]
-    fn rejects_dates_prices_and_glued_numbers() {
+    fn plus_numbers_of_a_possible_length_are_kept_with_low_confidence() {
+        // NANP exchanges never start with 1, so this is not a valid number - but it is written as one.
+        assert_eq!(
+            found("Desk: +1-903-140-4508"),
+            [("+1-903-140-4508", "+19031404508".to_string(), 0.5)]
+        );
+        assert!(spans("+999 1234 5678").is_empty());
+        // The country code is kept even when the rest alone would be a valid French number.
+        assert_eq!(spans("Desk: +41 (0)96 471 07 95"), ["+41 (0)96 471 07 95"]);
+    }
+
+    #[test]
+    fn labelled_runs_are_numbers_even_when_no_plan_validates_them() {
+        assert_eq!(
+            found("Phone:\n467 3395"),
+            [("467 3395", "4673395".to_string(), 0.5)]
+        );
+        assert_eq!(
+            spans("Can someone call me on 9472 7916? Thanks"),
+            ["9472 7916"]
+        );
+        assert_eq!(spans("781 1704 (mobile)"), ["781 1704"]);
+        assert_eq!(spans("Tel.: 72 128 827"), ["72 128 827"]);
+        // Without a label the same digits are not a number, and a label does not make a date one.
+        assert!(spans("They sent 467 3395 units").is_empty());
+        assert!(spans("Phone: 2024-01-15").is_empty());
+        assert!(spans("Hotel 467 3395").is_empty());
+    }
+
+    #[test]
+    fn rejects_dates_times_prices_and_glued_numbers() {
         for text in [
             "My US number is415-555-0132",
             "on 05/12/2023 at noon",
             "2024-01-15",
             "15.01.2024",
+            "When: 1992-11-12 07:04:41",
             "Price: $4155550132",
             "Order #4155550132",
             "v4155550132",
@@ -317,6 +391,13 @@ mod tests {
             "555-0142",
             "ISBN 978-3-16-148410-0",
             "3.14159265358",
+            "SpamAssassin 3.2.5 (2008-06-10) on",
+            "boundary=Apple-Mail-13-196941151",
+            "Lead ID: 4155550132",
+            "Order no. 4155550132",
+            "cid:823504223@17052000",
+            "from mail.example (80.12.242.127)",
+            "Beaverton, OR 97225-2668",
         ] {
             assert!(spans(text).is_empty(), "{text}");
         }
@@ -324,7 +405,8 @@ mod tests {
 
     #[test]
     fn regions_not_configured_need_a_country_code() {
-        assert!(spans("My Japanese number is 090-1234-5678").is_empty());
+        assert!(spans("My CN number is 13812345678").is_empty());
+        assert_eq!(spans("+86 138 1234 5678"), ["+86 138 1234 5678"]);
         assert_eq!(spans("+81 90-1234-5678"), ["+81 90-1234-5678"]);
     }
 }

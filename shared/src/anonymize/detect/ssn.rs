@@ -2,13 +2,16 @@
 //! bare digits. Numbers the SSA never issues are rejected: area 000, 666 or 900-999, group 00, serial 0000
 //! (SSA, "Social Security Number Randomization", 2011). So are placeholders that were published and voided -
 //! 078-05-1120 (the Woolworth wallet card), 219-09-9999 (an SSA pamphlet sample) and 123-45-6789 - and runs of
-//! one repeated digit, the same rules Presidio applies. The 3-6 and 5-4 groupings Presidio also accepts are not:
-//! `07805-1121` is the layout of a US ZIP+4 code, which lead mails are full of.
+//! one repeated digit (Presidio rejects the same ranges and samples, less the pamphlet one). The 3-6 and 5-4
+//! groupings Presidio also accepts are not SSN layouts: `07805-1121` is a US ZIP+4 code, which lead mails are
+//! full of. Areas that were never assigned before 2011 (734-749, 773-899) are accepted: randomisation opened them.
 //!
-//! Nine bare digits are reported with low confidence: the shape is shared with order and account numbers.
+//! Nine bare digits are reported with low confidence: the shape is shared with order and account numbers, and a
+//! valid phone number of the same digits wins the overlap. Numbers glued into identifiers (`cid:823504223@...`)
+//! are not SSNs.
 
-use super::{char_after, char_before, continues_number, follows_number, is_word_char};
-use super::{Detection, EntityKind};
+use super::{char_after, char_before, continued_after, continues_identifier, continues_number};
+use super::{follows_number, is_word_char, Detection, EntityKind};
 use regex::Regex;
 
 /// The three layouts; boundaries and the separator context are checked in code.
@@ -39,7 +42,8 @@ impl SsnDetector {
             if char_after(text, end).is_some_and(is_word_char) || continues_number(text, end) {
                 continue;
             }
-            if glued_to_digit_group(text, start, end) {
+            let in_identifier = continues_identifier(text, start) || continued_after(text, end);
+            if in_identifier || glued_to_digit_group(text, start, end) {
                 continue;
             }
             let digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
@@ -152,6 +156,8 @@ mod tests {
             "3.078051123",
             "A078051123",
             "2024-05-1123",
+            "cid:823504223@17052000",
+            "boundary=Apple-Mail-6--589811753",
         ] {
             assert!(spans(text).is_empty(), "{text}");
         }

@@ -18,70 +18,14 @@ const PATTERN: &str = r#"(?x)
 
 /// Generic and common new top-level domains accepted for bare domains (with a path); any two-letter
 /// country-code TLD is accepted as well. URLs with a scheme or `www.` accept any alphabetic TLD.
+#[rustfmt::skip]
 const BARE_TLDS: &[&str] = &[
-    "com",
-    "net",
-    "org",
-    "info",
-    "biz",
-    "edu",
-    "gov",
-    "mil",
-    "int",
-    "name",
-    "pro",
-    "mobi",
-    "app",
-    "dev",
-    "page",
-    "online",
-    "site",
-    "shop",
-    "store",
-    "blog",
-    "cloud",
-    "tech",
-    "xyz",
-    "top",
-    "club",
-    "agency",
-    "digital",
-    "email",
-    "link",
-    "live",
-    "media",
-    "news",
-    "realty",
-    "homes",
-    "house",
-    "properties",
-    "estate",
-    "cars",
-    "auto",
-    "travel",
-    "services",
-    "solutions",
-    "company",
-    "group",
-    "events",
-    "today",
-    "world",
-    "web",
-    "website",
-    "space",
-    "studio",
-    "design",
-    "global",
-    "network",
-    "systems",
-    "finance",
-    "insurance",
-    "immo",
-    "berlin",
-    "london",
-    "paris",
-    "nyc",
-    "wiki",
+    "com", "net", "org", "info", "biz", "edu", "gov", "mil", "int", "name", "pro", "mobi", "app", "dev",
+    "page", "online", "site", "shop", "store", "blog", "cloud", "tech", "xyz", "top", "club", "agency",
+    "digital", "email", "link", "live", "media", "news", "realty", "homes", "house", "properties", "estate",
+    "cars", "auto", "travel", "services", "solutions", "company", "group", "events", "today", "world", "web",
+    "website", "space", "studio", "design", "global", "network", "systems", "finance", "insurance", "immo",
+    "berlin", "london", "paris", "nyc", "wiki",
 ];
 
 /// Finds URLs.
@@ -114,9 +58,15 @@ impl UrlDetector {
                 Form::Bare
             };
             // A URL must not be the tail of a longer token: `user@example.com/x` is an address, `x.example.com`
-            // inside `a.b.x.example.com/` was already read from the start.
+            // inside `a.b.x.example.com/` was already read from the start. A scheme may follow a label directly
+            // (`Website:https://...`).
+            let glue = match form {
+                Form::Scheme => "_",
+                Form::Www => "_-.@/",
+                Form::Bare => "_-.@/:",
+            };
             let glued = char_before(text, m.start())
-                .is_some_and(|c| c.is_alphanumeric() || "_-.@/:".contains(c));
+                .is_some_and(|c| c.is_alphanumeric() || glue.contains(c));
             if glued {
                 continue;
             }
@@ -145,23 +95,30 @@ impl UrlDetector {
 }
 
 /// Drops trailing punctuation that ends the sentence rather than the URL; a closing bracket stays when the
-/// URL itself opened it (`https://en.wikipedia.org/wiki/Foo_(bar)`).
+/// URL itself opened it (`https://en.wikipedia.org/wiki/Foo_(bar)`). Bracket counts are kept while trimming,
+/// so the cost stays linear.
 fn trim_trailing(mut s: &str) -> &str {
-    loop {
-        let Some(last) = s.chars().next_back() else {
-            return s;
-        };
+    let count = |c: char| s.chars().filter(|&x| x == c).count();
+    let (open_round, mut close_round) = (count('('), count(')'));
+    let (open_square, mut close_square) = (count('['), count(']'));
+    while let Some(last) = s.chars().next_back() {
         let drop = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*' => true,
-            ')' => s.matches('(').count() < s.matches(')').count(),
-            ']' => s.matches('[').count() < s.matches(']').count(),
+            ')' => open_round < close_round,
+            ']' => open_square < close_square,
             _ => false,
         };
         if !drop {
-            return s;
+            break;
+        }
+        match last {
+            ')' => close_round -= 1,
+            ']' => close_square -= 1,
+            _ => {}
         }
         s = &s[..s.len() - last.len_utf8()];
     }
+    s
 }
 
 fn after_scheme(url: &str) -> &str {
@@ -236,6 +193,10 @@ mod tests {
         assert_eq!(found("Visit www.example.co.uk."), ["www.example.co.uk"]);
         assert_eq!(found("HTTPS://EXAMPLE.COM/X"), ["HTTPS://EXAMPLE.COM/X"]);
         assert_eq!(
+            found("Website:https://example.com/"),
+            ["https://example.com/"]
+        );
+        assert_eq!(
             found("http://[2001:db8::1]:8080/p"),
             ["http://[2001:db8::1]:8080/p"]
         );
@@ -301,6 +262,12 @@ mod tests {
         ] {
             assert!(found(text).is_empty(), "{text}");
         }
+    }
+
+    #[test]
+    fn trimming_long_bracket_tails_stays_fast() {
+        let text = format!("https://example.com/{}", ")".repeat(100_000));
+        assert_eq!(found(&text), ["https://example.com/"]);
     }
 
     #[test]
