@@ -28,7 +28,11 @@ def replay(out: Path) -> dict:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "leadpipe replay: 47 mails" in proc.stdout, proc.stdout
+    LOGS.append(proc.stdout + proc.stderr)
     return json.loads((out / "report.json").read_text())
+
+
+LOGS: list = []  # everything the replays printed, for the leak check
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +145,7 @@ def test_no_manifest_value_in_any_output(run):
     texts += [p.read_text() for p in (out / "quarantine").rglob("*.json")]
     texts += [json.dumps(pq.ParquetFile(p).read().to_pylist(), default=str, ensure_ascii=False) for p in (out / "archive").rglob("*.parquet")]
     texts.append((out / "report.json").read_text())
+    texts += LOGS
     # JSON-in-JSON (Kafka values) escapes quotes only; decode the records once more for a plain view.
     texts += [r["value"] for r in kafka_records(out)]
     hay = "\n".join(texts).lower()

@@ -71,6 +71,7 @@ impl Source {
 pub(super) fn default_xml(email: &Email) -> Option<Cow<'_, str>> {
     if let Some(text) = email.text.as_deref() {
         if text
+            .trim_start()
             .trim_start_matches('\u{feff}')
             .trim_start()
             .starts_with('<')
@@ -90,4 +91,70 @@ pub(super) fn default_xml(email: &Email) -> Option<Cow<'_, str>> {
         })
         .and_then(|a| a.text.as_deref())
         .map(Cow::Borrowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::email::Attachment;
+
+    fn email() -> Email {
+        Email {
+            text: Some("  \u{feff}<?xml version=\"1.0\"?><adf/>".into()),
+            headers: vec![("X-Lead-Id".into(), "L-1".into())],
+            attachments: vec![
+                Attachment {
+                    name: Some("logo.PNG".into()),
+                    content_type: "image/png".into(),
+                    size: 3,
+                    text: None,
+                },
+                Attachment {
+                    name: Some("Lead.XML".into()),
+                    content_type: "application/octet-stream".into(),
+                    size: 6,
+                    text: Some("<adf/>".into()),
+                },
+            ],
+            ..Email::default()
+        }
+    }
+
+    #[test]
+    fn parse_and_read_sources() {
+        let e = email();
+        assert_eq!(
+            Source::parse("header:x-lead-id")
+                .expect("valid")
+                .text(&e)
+                .as_deref(),
+            Some("L-1")
+        );
+        assert_eq!(
+            Source::parse("attachment:*.xml")
+                .expect("valid")
+                .text(&e)
+                .as_deref(),
+            Some("<adf/>")
+        );
+        assert_eq!(
+            Source::parse("attachment:*.csv").expect("valid").text(&e),
+            None
+        );
+        assert_eq!(Source::parse("html").expect("valid").text(&e), None);
+        for bad in ["body", "header:", "attachment:", "attachment:[", "HTML"] {
+            assert!(Source::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn default_xml_prefers_an_xml_body_then_an_xml_attachment() {
+        let e = email();
+        assert!(default_xml(&e).is_some_and(|x| x.contains("<?xml")));
+        let no_body = Email {
+            text: Some("Hello".into()),
+            ..email()
+        };
+        assert_eq!(default_xml(&no_body).as_deref(), Some("<adf/>"));
+    }
 }

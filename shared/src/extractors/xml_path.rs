@@ -145,7 +145,7 @@ impl Predicate {
 
 /// Parses XML text for extraction; `None` when it is not well-formed or declares a DTD.
 pub(super) fn parse_document(text: &str) -> Option<Document<'_>> {
-    let text = text.trim_start_matches('\u{feff}').trim();
+    let text = text.trim().trim_start_matches('\u{feff}').trim();
     let opts = ParsingOptions {
         allow_dtd: false,
         ..ParsingOptions::default()
