@@ -14,11 +14,7 @@ fn leadpipe(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 fn fixtures() -> PathBuf {
@@ -27,24 +23,11 @@ fn fixtures() -> PathBuf {
 
 #[test]
 fn golden_fixtures_match_with_full_coverage() {
-    let o = leadpipe(&[
-        "rules",
-        "test",
-        "--strict",
-        "--rules",
-        "fixtures/rules/default.toml",
-        "fixtures/emails",
-    ]);
+    let o = leadpipe(&["rules", "test", "--strict", "--rules", "fixtures/rules/default.toml", "fixtures/emails"]);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
-    assert!(
-        out.contains("Expected results: 45 match, 0 differ, 0 without expected file"),
-        "{out}"
-    );
-    assert!(
-        out.contains("carportal-forwarded              2  -"),
-        "{out}"
-    );
+    assert!(out.contains("Expected results: 45 match, 0 differ, 0 without expected file"), "{out}");
+    assert!(out.contains("carportal-forwarded              2  -"), "{out}");
 }
 
 #[test]
@@ -58,11 +41,7 @@ fn rules_check_summarises_and_rejects() {
         .expect("write");
     let o = leadpipe(&["rules", "check", bad.to_str().expect("utf-8 path")]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        text(&o).contains(r#"bad.toml: rule "x" field "n": regex has no group named "value""#),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains(r#"bad.toml: rule "x" field "n": regex has no group named "value""#), "{}", text(&o));
 }
 
 #[test]
@@ -70,30 +49,15 @@ fn a_mismatch_fails_and_bless_rewrites() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mails = dir.path().join("emails");
     std::fs::create_dir(&mails).expect("mkdir");
-    std::fs::copy(
-        fixtures().join("emails/carportal-02.eml"),
-        mails.join("carportal-02.eml"),
-    )
-    .expect("copy");
+    std::fs::copy(fixtures().join("emails/carportal-02.eml"), mails.join("carportal-02.eml")).expect("copy");
     let expected = mails.join("carportal-02.expected.json");
-    let golden = std::fs::read_to_string(fixtures().join("expected/carportal-02.expected.json"))
-        .expect("golden");
+    let golden = std::fs::read_to_string(fixtures().join("expected/carportal-02.expected.json")).expect("golden");
     std::fs::write(&expected, golden.replace("Toyota", "Tesla")).expect("write");
     let rules = fixtures().join("rules/default.toml");
-    let args = [
-        "rules",
-        "test",
-        "--rules",
-        rules.to_str().expect("path"),
-        mails.to_str().expect("path"),
-    ];
+    let args = ["rules", "test", "--rules", rules.to_str().expect("path"), mails.to_str().expect("path")];
     let o = leadpipe(&args);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        text(&o).contains(r#"fields.make: expected "Tesla", got "Toyota""#),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains(r#"fields.make: expected "Tesla", got "Toyota""#), "{}", text(&o));
     let mut bless = args.to_vec();
     bless.push("--bless");
     assert!(leadpipe(&bless).status.success());
@@ -107,77 +71,37 @@ fn strict_fails_on_gaps() {
     let mail = dir.path().join("one.eml");
     std::fs::copy(fixtures().join("emails/carportal-02.eml"), &mail).expect("copy");
     let rules = fixtures().join("rules/default.toml");
-    let args = [
-        "rules",
-        "test",
-        "--rules",
-        rules.to_str().expect("path"),
-        mail.to_str().expect("path"),
-    ];
-    assert!(
-        leadpipe(&args).status.success(),
-        "no expected file is not an error without --strict"
-    );
+    let args = ["rules", "test", "--rules", rules.to_str().expect("path"), mail.to_str().expect("path")];
+    assert!(leadpipe(&args).status.success(), "no expected file is not an error without --strict");
     let mut strict = args.to_vec();
     strict.push("--strict");
     let o = leadpipe(&strict);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        text(&o).contains("--strict: coverage is incomplete"),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains("--strict: coverage is incomplete"), "{}", text(&o));
 }
 
 #[test]
 fn anonymized_view_needs_a_key_and_hides_pii() {
     let mail = fixtures().join("emails/carportal-03.eml");
-    let args = [
-        "rules",
-        "test",
-        "--anonymized",
-        "--rules",
-        "fixtures/rules/default.toml",
-        mail.to_str().expect("path"),
-    ];
+    let args =
+        ["rules", "test", "--anonymized", "--rules", "fixtures/rules/default.toml", mail.to_str().expect("path")];
     let o = leadpipe(&args);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o).contains("no pseudonym key: set LEADPIPE_KEY"),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains("no pseudonym key: set LEADPIPE_KEY"), "{}", text(&o));
     let dir = tempfile::tempdir().expect("tempdir");
     let key = dir.path().join("key.json");
-    std::fs::write(
-        &key,
-        r#"{"key_id":"test-cli","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}"#,
-    )
-    .expect("write");
+    std::fs::write(&key, r#"{"key_id":"test-cli","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}"#)
+        .expect("write");
     let mut with_key = args.to_vec();
     with_key.extend(["--key-file", key.to_str().expect("path")]);
     let o = leadpipe(&with_key);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
-    let anonymized = out
-        .split("as it leaves extract")
-        .nth(1)
-        .expect("anonymized section");
-    assert!(
-        anonymized.contains("first_name           = p1_"),
-        "{anonymized}"
-    );
-    assert!(
-        anonymized.contains("[CARD]") && anonymized.contains("[EMAIL:p1_"),
-        "{anonymized}"
-    );
-    for clear in [
-        "Samantha",
-        "samantha.reyes@example.com",
-        "4111 1111 1111 1111",
-        "212-555-0178",
-        "sam.r@example.org",
-    ] {
+    let anonymized = out.split("as it leaves extract").nth(1).expect("anonymized section");
+    assert!(anonymized.contains("first_name           = p1_"), "{anonymized}");
+    assert!(anonymized.contains("[CARD]") && anonymized.contains("[EMAIL:p1_"), "{anonymized}");
+    for clear in ["Samantha", "samantha.reyes@example.com", "4111 1111 1111 1111", "212-555-0178", "sam.r@example.org"]
+    {
         assert!(!anonymized.contains(clear), "{clear} leaked: {anonymized}");
     }
 }
@@ -189,18 +113,10 @@ fn mail_show_prints_decoded_mail_and_errors_clearly() {
     assert!(text(&o).contains("--- text body ---"));
     let o = leadpipe(&["mail", "show", "fixtures/emails/junk-binary.eml"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        text(&o).contains("junk-binary.eml: no RFC 5322 header found"),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains("junk-binary.eml: no RFC 5322 header found"), "{}", text(&o));
     let o = leadpipe(&["mail", "show", "does/not/exist.eml"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o).contains("cannot read does/not/exist.eml"),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains("cannot read does/not/exist.eml"), "{}", text(&o));
 }
 
 #[test]

@@ -21,10 +21,7 @@ fn corpus_dir() -> Option<PathBuf> {
         "CI=true but the MIME corpus is missing at {} (../shared must be beside the checkout)",
         dir.display()
     );
-    eprintln!(
-        "SKIPPED: MIME corpus not found at {} (set LEADPIPE_SHARED_DIR or check out ../shared)",
-        dir.display()
-    );
+    eprintln!("SKIPPED: MIME corpus not found at {} (set LEADPIPE_SHARED_DIR or check out ../shared)", dir.display());
     None
 }
 
@@ -34,10 +31,7 @@ fn messages(dir: &Path) -> Vec<PathBuf> {
             let p = e.expect("dir entry").path();
             if p.is_dir() {
                 walk(&p, out);
-            } else if !matches!(
-                p.file_name().and_then(|n| n.to_str()),
-                Some("LICENSE" | "README.md")
-            ) {
+            } else if !matches!(p.file_name().and_then(|n| n.to_str()), Some("LICENSE" | "README.md")) {
                 out.push(p);
             }
         }
@@ -58,19 +52,13 @@ fn every_corpus_message_reaches_a_terminal_outcome_without_panic() {
     let Some(dir) = corpus_dir() else { return };
     let rules = rules();
     let files = messages(&dir);
-    assert!(
-        files.len() >= 179,
-        "expected the 179-message corpus, found {}",
-        files.len()
-    );
+    assert!(files.len() >= 179, "expected the 179-message corpus, found {}", files.len());
     let mut parsed = 0;
     let mut quarantined_unparseable = Vec::new();
     for path in &files {
         let raw = std::fs::read(path).expect("readable message");
-        let result =
-            std::panic::catch_unwind(|| extract_raw(&raw, &rules, &ParseLimits::default(), None));
-        let (email, outcome) =
-            result.unwrap_or_else(|_| panic!("panic while processing {}", path.display()));
+        let result = std::panic::catch_unwind(|| extract_raw(&raw, &rules, &ParseLimits::default(), None));
+        let (email, outcome) = result.unwrap_or_else(|_| panic!("panic while processing {}", path.display()));
         match (&email, &outcome) {
             (Some(_), Outcome::Lead(_) | Outcome::Quarantined(_)) => parsed += 1,
             (None, Outcome::Quarantined(q)) => {
@@ -79,19 +67,12 @@ fn every_corpus_message_reaches_a_terminal_outcome_without_panic() {
             (None, Outcome::Lead(_)) => panic!("{}: a lead without a parsed mail", path.display()),
         }
     }
-    eprintln!(
-        "{} messages: {parsed} parsed, {} rejected before rules",
-        files.len(),
-        quarantined_unparseable.len()
-    );
+    eprintln!("{} messages: {parsed} parsed, {} rejected before rules", files.len(), quarantined_unparseable.len());
     for q in &quarantined_unparseable {
         eprintln!("  {q}");
     }
     // Only truly header-less input may be rejected as unparseable (the corpus holds one empty file).
-    assert!(
-        quarantined_unparseable.len() <= 2,
-        "{quarantined_unparseable:#?}"
-    );
+    assert!(quarantined_unparseable.len() <= 2, "{quarantined_unparseable:#?}");
 }
 
 #[derive(Deserialize)]
@@ -118,24 +99,16 @@ fn check(email: &Email, exp: &Expected, file: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let got_subject = email.subject.as_deref().map(collapse);
     if exp.subject.as_deref().map(collapse) != got_subject {
-        problems.push(format!(
-            "{file}: subject {:?}, expected {:?}",
-            got_subject, exp.subject
-        ));
+        problems.push(format!("{file}: subject {:?}, expected {:?}", got_subject, exp.subject));
     }
     if let Some(excerpt) = &exp.body_excerpt {
         let body = match exp.body_part.as_deref() {
             Some("html") => email.text.as_deref().or(email.html.as_deref()),
             _ => email.text.as_deref(),
         };
-        if !body
-            .map(collapse)
-            .is_some_and(|b| b.contains(&collapse(excerpt)))
-        {
+        if !body.map(collapse).is_some_and(|b| b.contains(&collapse(excerpt))) {
             let start: String = body.unwrap_or("").chars().take(200).collect();
-            problems.push(format!(
-                "{file}: body lacks {excerpt:?}; body starts {start:?}"
-            ));
+            problems.push(format!("{file}: body lacks {excerpt:?}; body starts {start:?}"));
         }
     }
     if let Some(nested) = &exp.nested {
@@ -150,19 +123,14 @@ fn check(email: &Email, exp: &Expected, file: &str) -> Vec<String> {
 #[test]
 fn hand_verified_subjects_and_bodies_match() {
     let Some(dir) = corpus_dir() else { return };
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus-expectations.json"),
-    )
-    .expect("expectations file");
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus-expectations.json"))
+            .expect("expectations file");
     let exp: Expectations = serde_json::from_str(&text).expect("valid expectations");
-    assert!(
-        exp.messages.len() >= 10,
-        "at least 10 hand-verified messages"
-    );
+    assert!(exp.messages.len() >= 10, "at least 10 hand-verified messages");
     let mut problems = Vec::new();
     for e in exp.messages.iter().chain(&exp.subject_only) {
-        let raw =
-            std::fs::read(dir.join(&e.file)).unwrap_or_else(|err| panic!("{}: {err}", e.file));
+        let raw = std::fs::read(dir.join(&e.file)).unwrap_or_else(|err| panic!("{}: {err}", e.file));
         match Email::parse(&raw, &ParseLimits::default()) {
             Ok(email) => problems.extend(check(&email, e, &e.file)),
             Err(err) => problems.push(format!("{}: {err}", e.file)),

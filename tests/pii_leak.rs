@@ -42,14 +42,9 @@ struct KnownLimit {
 
 /// Personal values inside free text that no pattern or known value can find: (mail, value).
 fn known_limits() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(root().join("fixtures/pii-known-limits.json"))
-        .expect("known limits file");
+    let text = std::fs::read_to_string(root().join("fixtures/pii-known-limits.json")).expect("known limits file");
     let limits: KnownLimits = serde_json::from_str(&text).expect("known limits JSON");
-    limits
-        .values
-        .into_iter()
-        .map(|l| (l.mail, l.value))
-        .collect()
+    limits.values.into_iter().map(|l| (l.mail, l.value)).collect()
 }
 
 fn root() -> &'static Path {
@@ -77,12 +72,7 @@ fn encodings(v: &PiiValue) -> Vec<String> {
         })
         .collect();
     out.push(url.to_lowercase());
-    out.push(
-        serde_json::to_string(&v.value)
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_lowercase(),
-    );
+    out.push(serde_json::to_string(&v.value).unwrap_or_default().trim_matches('"').to_lowercase());
     out.sort();
     out.dedup();
     out
@@ -106,10 +96,9 @@ fn no_manifest_value_leaves_extract() {
     let rules = RuleSet::load(&root().join("fixtures/rules/default.toml")).expect("rules");
     let key = PseudonymKey::new("test-leak", vec![7; 32]).expect("key");
     let anonymizer = Anonymizer::new(key, DetectorConfig::default());
-    let manifest: Manifest = serde_json::from_str(
-        &std::fs::read_to_string(root().join("fixtures/pii-manifest.json")).expect("manifest"),
-    )
-    .expect("manifest JSON");
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(root().join("fixtures/pii-manifest.json")).expect("manifest"))
+            .expect("manifest JSON");
     let mut outputs = BTreeMap::new();
     let mut personal_outputs = BTreeMap::new();
     for name in manifest.mails.keys() {
@@ -140,11 +129,7 @@ fn no_manifest_value_leaves_extract() {
     for (mail, values) in &manifest.mails {
         for v in values {
             let place_name = v.class == "address" && !v.value.trim().contains(char::is_whitespace);
-            let searched = if place_name {
-                &personal_outputs
-            } else {
-                &outputs
-            };
+            let searched = if place_name { &personal_outputs } else { &outputs };
             for form in encodings(v) {
                 checked += 1;
                 // Any output, not only this mail's: a value must not leak through another record either.
@@ -172,14 +157,6 @@ fn no_manifest_value_leaves_extract() {
         known_limits_seen, expected_limits,
         "fixtures/pii-known-limits.json is stale: remove what no longer leaks"
     );
-    eprintln!(
-        "checked {checked} encodings of manifest values against {} outputs",
-        outputs.len()
-    );
-    assert!(
-        leaks.is_empty(),
-        "{} leaks:\n{}",
-        leaks.len(),
-        leaks.join("\n")
-    );
+    eprintln!("checked {checked} encodings of manifest values against {} outputs", outputs.len());
+    assert!(leaks.is_empty(), "{} leaks:\n{}", leaks.len(), leaks.join("\n"));
 }

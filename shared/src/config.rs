@@ -50,10 +50,7 @@ impl PipelineConfig {
     /// Loads `file` (TOML/YAML by extension, optional) with `LEADPIPE_*` environment overrides.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let name = file.map_or_else(|| "environment".to_string(), |f| f.display().to_string());
-        let err = |message: String| ConfigError {
-            source_name: name.clone(),
-            message,
-        };
+        let err = |message: String| ConfigError { source_name: name.clone(), message };
         let mut builder = config::Config::builder();
         if let Some(f) = file {
             if !f.is_file() {
@@ -61,38 +58,26 @@ impl PipelineConfig {
             }
             builder = builder.add_source(config::File::from(f));
         }
-        let env = config::Environment::with_prefix("LEADPIPE")
-            .try_parsing(true)
-            .keep_prefix(false)
-            .separator("__");
+        let env = config::Environment::with_prefix("LEADPIPE").try_parsing(true).keep_prefix(false).separator("__");
         let value: serde_json::Value = builder
             .add_source(env.source(Some(filtered_env())))
             .build()
             .and_then(|c| c.try_deserialize())
             .map_err(|e| err(e.to_string()))?;
-        let cfg: Self = serde_path_to_error::deserialize(value)
-            .map_err(|e| err(format!("{}: {}", e.path(), e.inner())))?;
+        let cfg: Self =
+            serde_path_to_error::deserialize(value).map_err(|e| err(format!("{}: {}", e.path(), e.inner())))?;
         cfg.validate().map_err(err)?;
         Ok(cfg)
     }
 
     fn validate(&self) -> Result<(), String> {
         if self.kafka_topic.is_empty()
-            || !self
-                .kafka_topic
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            || !self.kafka_topic.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
         {
-            return Err(format!(
-                "kafka_topic {:?} is not a valid topic name",
-                self.kafka_topic
-            ));
+            return Err(format!("kafka_topic {:?} is not a valid topic name", self.kafka_topic));
         }
         if self.max_mail_bytes < 1024 {
-            return Err(format!(
-                "max_mail_bytes {} is below 1024",
-                self.max_mail_bytes
-            ));
+            return Err(format!("max_mail_bytes {} is below 1024", self.max_mail_bytes));
         }
         self.spam_policy()?;
         Ok(())
@@ -102,19 +87,14 @@ impl PipelineConfig {
         match self.spam.as_str() {
             "quarantine" => Ok(SpamPolicy::Quarantine),
             "process" => Ok(SpamPolicy::Process),
-            other => Err(format!(
-                "spam {other:?} must be \"quarantine\" or \"process\""
-            )),
+            other => Err(format!("spam {other:?} must be \"quarantine\" or \"process\"")),
         }
     }
 
     /// The extract step's settings.
     pub fn extract_settings(&self) -> ExtractSettings {
         ExtractSettings {
-            limits: ParseLimits {
-                max_bytes: self.max_mail_bytes,
-                ..ParseLimits::default()
-            },
+            limits: ParseLimits { max_bytes: self.max_mail_bytes, ..ParseLimits::default() },
             mailboxes: Mailboxes::new(self.mailboxes.clone()),
             spam: self.spam_policy().unwrap_or_default(),
         }
@@ -126,11 +106,7 @@ impl PipelineConfig {
 fn filtered_env() -> config::Map<String, String> {
     ["KAFKA_TOPIC", "MAX_MAIL_BYTES", "SPAM"]
         .iter()
-        .filter_map(|k| {
-            std::env::var(format!("LEADPIPE_{k}"))
-                .ok()
-                .map(|v| (format!("LEADPIPE_{k}"), v))
-        })
+        .filter_map(|k| std::env::var(format!("LEADPIPE_{k}")).ok().map(|v| (format!("LEADPIPE_{k}"), v)))
         .collect()
 }
 
@@ -143,24 +119,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("leadpipe-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let f = dir.join("p.toml");
-        std::fs::write(
-            &f,
-            "kafka_topic = \"lead-events\"\n[mailboxes]\n\"@dealer.example.com\" = \"dealer\"\n",
-        )
-        .expect("write");
+        std::fs::write(&f, "kafka_topic = \"lead-events\"\n[mailboxes]\n\"@dealer.example.com\" = \"dealer\"\n")
+            .expect("write");
         let c = PipelineConfig::load(Some(&f)).expect("valid");
         assert_eq!(c.kafka_topic, "lead-events");
-        assert_eq!(
-            c.mailboxes.get("@dealer.example.com").map(String::as_str),
-            Some("dealer")
-        );
+        assert_eq!(c.mailboxes.get("@dealer.example.com").map(String::as_str), Some("dealer"));
         std::fs::write(&f, "spam = \"maybe\"\n").expect("write");
         let e = PipelineConfig::load(Some(&f)).expect_err("invalid");
-        assert!(
-            e.to_string()
-                .ends_with("p.toml: spam \"maybe\" must be \"quarantine\" or \"process\""),
-            "{e}"
-        );
+        assert!(e.to_string().ends_with("p.toml: spam \"maybe\" must be \"quarantine\" or \"process\""), "{e}");
         std::fs::write(&f, "topic = \"x\"\n").expect("write");
         let e = PipelineConfig::load(Some(&f)).expect_err("unknown key");
         assert!(e.to_string().contains("unknown field `topic`"), "{e}");

@@ -80,11 +80,7 @@ pub fn mail_identity(email: &Email) -> String {
     }
     let mut h = Sha256::new();
     for part in [
-        email
-            .from
-            .as_ref()
-            .map(|m| m.address.as_str())
-            .unwrap_or(""),
+        email.from.as_ref().map(|m| m.address.as_str()).unwrap_or(""),
         &email.date.map(|d| d.to_rfc3339()).unwrap_or_default(),
         email.subject.as_deref().unwrap_or(""),
         &crate::fields::collapse_whitespace(email.text.as_deref().unwrap_or("")),
@@ -102,10 +98,7 @@ pub fn event_id(identity: &str, lead_index: u32) -> String {
     h.update(identity.as_bytes());
     h.update(b"\0");
     h.update(lead_index.to_string().as_bytes());
-    format!(
-        "ev1_{}",
-        BASE32_NOPAD.encode(&h.finalize()[..16]).to_lowercase()
-    )
+    format!("ev1_{}", BASE32_NOPAD.encode(&h.finalize()[..16]).to_lowercase())
 }
 
 /// RFC 3339 with milliseconds, UTC (`2026-11-20T14:05:00.000Z`), the one timestamp spelling of events.
@@ -123,20 +116,11 @@ impl LeadEvent {
         lead_index: u32,
         extracted_at: DateTime<Utc>,
     ) -> Self {
-        let received = receipt
-            .received_at
-            .or(email.received_at)
-            .or(email.date)
-            .unwrap_or(extracted_at);
+        let received = receipt.received_at.or(email.received_at).or(email.date).unwrap_or(extracted_at);
         let fields = lead
             .fields
             .into_iter()
-            .map(|f| {
-                (
-                    f.name,
-                    serde_json::to_value(f.value).unwrap_or(serde_json::Value::Null),
-                )
-            })
+            .map(|f| (f.name, serde_json::to_value(f.value).unwrap_or(serde_json::Value::Null)))
             .collect();
         Self {
             schema: SCHEMA.to_string(),
@@ -182,10 +166,11 @@ mod tests {
 
     #[test]
     fn identity_ignores_headers_added_per_receipt() {
-        let base = "From: a@cars.example\r\nDate: Fri, 20 Nov 2026 09:15:00 -0500\r\nSubject: New lead\r\n\r\nName: Jane\r\n";
-        let again = format!("Received: from mx2 by ses; Fri, 20 Nov 2026 14:16:00 +0000\r\nX-SES-Spam-Verdict: PASS\r\n{base}");
-        let parse =
-            |s: &str| Email::parse(s.as_bytes(), &crate::ParseLimits::default()).expect("parses");
+        let base =
+            "From: a@cars.example\r\nDate: Fri, 20 Nov 2026 09:15:00 -0500\r\nSubject: New lead\r\n\r\nName: Jane\r\n";
+        let again =
+            format!("Received: from mx2 by ses; Fri, 20 Nov 2026 14:16:00 +0000\r\nX-SES-Spam-Verdict: PASS\r\n{base}");
+        let parse = |s: &str| Email::parse(s.as_bytes(), &crate::ParseLimits::default()).expect("parses");
         assert_eq!(mail_identity(&parse(base)), mail_identity(&parse(&again)));
         assert!(mail_identity(&parse(base)).starts_with("content:"));
         let with_id = format!("Message-ID: <x1@cars.example>\r\n{base}");

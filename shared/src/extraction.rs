@@ -188,21 +188,16 @@ pub fn extract_raw(
 /// Picks the rule for a parsed mail and extracts its fields.
 pub fn extract(email: &Email, rules: &RuleSet, auth: &AuthVerdicts) -> Outcome {
     match rules.select(email, auth) {
-        Selection::NoRule => quarantine(
-            QuarantineReason::NoRuleMatched,
-            None,
-            Vec::new(),
-            "no rule's match conditions hold".into(),
-        ),
+        Selection::NoRule => {
+            quarantine(QuarantineReason::NoRuleMatched, None, Vec::new(), "no rule's match conditions hold".into())
+        }
         Selection::FailedAuth(rule) => quarantine(
             QuarantineReason::FailedAuth,
             Some(rule),
             Vec::new(),
             "the rule requires DKIM or SPF to pass for the sender domain".into(),
         ),
-        Selection::Matched(rule, message) => {
-            extract_with(rule, message, !std::ptr::eq(message, email))
-        }
+        Selection::Matched(rule, message) => extract_with(rule, message, !std::ptr::eq(message, email)),
     }
 }
 
@@ -223,11 +218,8 @@ pub fn extract_with(rule: &Rule, message: &Email, forwarded: bool) -> Outcome {
             Err(e) => errors.push(e),
         }
     }
-    let required_errors: Vec<FieldError> = errors
-        .iter()
-        .filter(|e| rule.fields.iter().any(|f| f.required && f.name == e.field))
-        .cloned()
-        .collect();
+    let required_errors: Vec<FieldError> =
+        errors.iter().filter(|e| rule.fields.iter().any(|f| f.required && f.name == e.field)).cloned().collect();
     if let Some(first) = required_errors.first() {
         let detail = format!(
             "required field {:?} is {}",
@@ -244,30 +236,13 @@ pub fn extract_with(rule: &Rule, message: &Email, forwarded: bool) -> Outcome {
         }
         return outcome;
     }
-    Outcome::Lead(Extraction {
-        rule_id: rule.id.clone(),
-        rule_version: rule.version,
-        forwarded,
-        fields,
-        errors,
-    })
+    Outcome::Lead(Extraction { rule_id: rule.id.clone(), rule_version: rule.version, forwarded, fields, errors })
 }
 
 fn extract_field(spec: &FieldSpec, ctx: &Context<'_>) -> Result<(FieldValue, String), FieldError> {
-    let error = |problem, detail| FieldError {
-        field: spec.name.clone(),
-        problem,
-        detail,
-    };
-    let raw = spec
-        .extractor
-        .find(ctx)
-        .ok_or_else(|| error(FieldProblem::Missing, None))?;
-    let raw = if spec.trim {
-        trim_value(&raw)
-    } else {
-        raw.as_str()
-    };
+    let error = |problem, detail| FieldError { field: spec.name.clone(), problem, detail };
+    let raw = spec.extractor.find(ctx).ok_or_else(|| error(FieldProblem::Missing, None))?;
+    let raw = if spec.trim { trim_value(&raw) } else { raw.as_str() };
     if raw.trim().is_empty() {
         return Err(error(FieldProblem::Missing, None));
     }
@@ -282,12 +257,7 @@ pub fn quarantine_for(reason: QuarantineReason, detail: &str) -> Outcome {
     quarantine(reason, None, Vec::new(), detail.to_string())
 }
 
-fn quarantine(
-    reason: QuarantineReason,
-    rule: Option<&Rule>,
-    field_errors: Vec<FieldError>,
-    detail: String,
-) -> Outcome {
+fn quarantine(reason: QuarantineReason, rule: Option<&Rule>, field_errors: Vec<FieldError>, detail: String) -> Outcome {
     Outcome::Quarantined(Quarantine {
         reason,
         rule_id: rule.map(|r| r.id.clone()),
@@ -329,9 +299,7 @@ label = "Year"
 
     #[test]
     fn a_lead_with_an_invalid_optional_field_keeps_the_error() {
-        let Outcome::Lead(x) = run("Email: A@B.example\r\nYear: soon\r\n") else {
-            panic!("lead expected")
-        };
+        let Outcome::Lead(x) = run("Email: A@B.example\r\nYear: soon\r\n") else { panic!("lead expected") };
         assert_eq!((x.rule_id.as_str(), x.rule_version), ("t", 3));
         assert_eq!(x.fields.len(), 1);
         assert_eq!(x.fields[0].value, FieldValue::Text("a@b.example".into()));
@@ -349,9 +317,7 @@ label = "Year"
     #[test]
     fn missing_or_invalid_required_fields_quarantine() {
         for body in ["Year: 2020\r\n", "Email: not-an-address\r\n"] {
-            let Outcome::Quarantined(q) = run(body) else {
-                panic!("quarantine expected for {body:?}")
-            };
+            let Outcome::Quarantined(q) = run(body) else { panic!("quarantine expected for {body:?}") };
             assert_eq!(q.reason, QuarantineReason::MissingRequired("email".into()));
             assert_eq!(q.reason.to_string(), "missing_required:email");
             assert_eq!(q.rule_id.as_deref(), Some("t"));
@@ -360,9 +326,7 @@ label = "Year"
 
     #[test]
     fn quarantine_metadata_never_carries_the_value() {
-        let Outcome::Quarantined(q) = run("Email: jane.doe@@example.net\r\n") else {
-            panic!("quarantine expected")
-        };
+        let Outcome::Quarantined(q) = run("Email: jane.doe@@example.net\r\n") else { panic!("quarantine expected") };
         let json = serde_json::to_string(&q).expect("json");
         assert!(!json.contains("jane"), "{json}");
     }

@@ -91,24 +91,15 @@ fn collect(v: &Value, out: &mut Vec<SesNotification>, depth: u8) -> Result<(), S
     if let Some(records) = v.get("Records").and_then(Value::as_array) {
         for r in records {
             if let Some(msg) = r.pointer("/Sns/Message").and_then(Value::as_str) {
-                collect(
-                    &serde_json::from_str(msg).map_err(|e| SesError::NotJson(e.to_string()))?,
-                    out,
-                    depth + 1,
-                )?;
+                collect(&serde_json::from_str(msg).map_err(|e| SesError::NotJson(e.to_string()))?, out, depth + 1)?;
             }
         }
         return Ok(());
     }
-    if let (Some("Notification"), Some(msg)) = (
-        v.get("Type").and_then(Value::as_str),
-        v.get("Message").and_then(Value::as_str),
-    ) {
-        return collect(
-            &serde_json::from_str(msg).map_err(|e| SesError::NotJson(e.to_string()))?,
-            out,
-            depth + 1,
-        );
+    if let (Some("Notification"), Some(msg)) =
+        (v.get("Type").and_then(Value::as_str), v.get("Message").and_then(Value::as_str))
+    {
+        return collect(&serde_json::from_str(msg).map_err(|e| SesError::NotJson(e.to_string()))?, out, depth + 1);
     }
     if v.get("mail").is_some() && v.get("receipt").is_some() {
         out.push(parse_ses(v)?);
@@ -128,12 +119,9 @@ fn parse_ses(v: &Value) -> Result<SesNotification, SesError> {
         })
     };
     let strings = |p: &str| {
-        v.pointer(p).and_then(Value::as_array).map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_lowercase)
-                .collect::<Vec<_>>()
-        })
+        v.pointer(p)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_lowercase).collect::<Vec<_>>())
     };
     let content = match (
         v.get("content").and_then(Value::as_str),
@@ -141,8 +129,7 @@ fn parse_ses(v: &Value) -> Result<SesNotification, SesError> {
         s("/receipt/action/objectKey"),
     ) {
         (Some(c), _, _) => {
-            let base64 =
-                s("/receipt/action/encoding").is_some_and(|e| e.eq_ignore_ascii_case("BASE64"));
+            let base64 = s("/receipt/action/encoding").is_some_and(|e| e.eq_ignore_ascii_case("BASE64"));
             if base64 {
                 let clean: Vec<u8> = c.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
                 MailContent::Inline(BASE64.decode(&clean).map_err(|_| SesError::BadContent)?)
@@ -158,9 +145,7 @@ fn parse_ses(v: &Value) -> Result<SesNotification, SesError> {
         timestamp: s("/mail/timestamp")
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc)),
-        recipients: strings("/receipt/recipients")
-            .or_else(|| strings("/mail/destination"))
-            .unwrap_or_default(),
+        recipients: strings("/receipt/recipients").or_else(|| strings("/mail/destination")).unwrap_or_default(),
         verdicts: SesVerdicts {
             spam: verdict("spamVerdict"),
             virus: verdict("virusVerdict"),
@@ -186,43 +171,24 @@ mod tests {
         let n = notifications_in(SES_S3).expect("parses");
         assert_eq!(n.len(), 1);
         let n = &n[0];
-        assert_eq!(
-            n.message_id.as_deref(),
-            Some("o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g1")
-        );
-        assert_eq!(
-            n.content,
-            MailContent::S3 {
-                bucket: "raw-bucket".into(),
-                key: "inbound/o3vrnil0".into()
-            }
-        );
+        assert_eq!(n.message_id.as_deref(), Some("o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g1"));
+        assert_eq!(n.content, MailContent::S3 { bucket: "raw-bucket".into(), key: "inbound/o3vrnil0".into() });
         assert_eq!(n.recipients, vec!["sales@dealer.example.com".to_string()]);
         assert_eq!(n.verdicts.virus, Some(Verdict::Pass));
         assert_eq!(n.verdicts.dkim, Some(Verdict::Fail));
-        assert!(
-            n.verdicts.auth().authenticates("cars.example"),
-            "SPF passed"
-        );
-        assert_eq!(
-            n.timestamp.map(|t| t.timestamp_millis()),
-            Some(1_795_183_501_123)
-        );
+        assert!(n.verdicts.auth().authenticates("cars.example"), "SPF passed");
+        assert_eq!(n.timestamp.map(|t| t.timestamp_millis()), Some(1_795_183_501_123));
     }
 
     #[test]
     fn inline_content_in_lambda_and_http_sns_wrappers() {
         let ses = r#"{"notificationType":"Received","mail":{"messageId":"m1"},"receipt":{"action":{"type":"SNS","encoding":"BASE64"}},"content":"RnJvbTogYUBiLmV4YW1wbGUNCg0KaGk="}"#;
-        let sns = serde_json::json!({"Type": "Notification", "MessageId": "x", "Message": ses})
-            .to_string();
+        let sns = serde_json::json!({"Type": "Notification", "MessageId": "x", "Message": ses}).to_string();
         let lambda = serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": ses}}, {"Sns": {"Message": ses}}]}).to_string();
         for (doc, count) in [(ses.to_string(), 1), (sns, 1), (lambda, 2)] {
             let n = notifications_in(&doc).expect("parses");
             assert_eq!(n.len(), count);
-            assert_eq!(
-                n[0].content,
-                MailContent::Inline(b"From: a@b.example\r\n\r\nhi".to_vec())
-            );
+            assert_eq!(n[0].content, MailContent::Inline(b"From: a@b.example\r\n\r\nhi".to_vec()));
         }
         let utf8 = r#"{"mail":{},"receipt":{"action":{"type":"SNS","encoding":"UTF8"}},"content":"From: a@b.example\r\n\r\nhi"}"#;
         assert_eq!(
@@ -233,10 +199,7 @@ mod tests {
 
     #[test]
     fn errors_are_named() {
-        assert!(matches!(
-            notifications_in("nope"),
-            Err(SesError::NotJson(_))
-        ));
+        assert!(matches!(notifications_in("nope"), Err(SesError::NotJson(_))));
         assert_eq!(notifications_in("{\"a\":1}"), Err(SesError::NotSes));
         let bad = r#"{"mail":{},"receipt":{"action":{"encoding":"BASE64"}},"content":"!!!"}"#;
         assert_eq!(notifications_in(bad), Err(SesError::BadContent));

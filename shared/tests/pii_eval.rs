@@ -205,8 +205,7 @@ impl Report {
         let tally = self.tallies.entry(kind).or_default();
         tally.expected += expected.len();
         let mut used = vec![false; found.len()];
-        let overlap =
-            |(s, e): (usize, usize), d: &Detection| e.min(d.end).saturating_sub(s.max(d.start));
+        let overlap = |(s, e): (usize, usize), d: &Detection| e.min(d.end).saturating_sub(s.max(d.start));
         for &(s, e) in expected.iter().flatten() {
             let best = (0..found.len())
                 .filter(|&i| !used[i] && overlap((s, e), found[i]) > 0)
@@ -319,17 +318,8 @@ impl Report {
     fn below_target(&self, precision: f64, recall: f64) -> Vec<String> {
         self.tallies
             .iter()
-            .filter(|(_, t)| {
-                t.precision().unwrap_or(1.0) < precision || t.recall().unwrap_or(1.0) < recall
-            })
-            .map(|(k, t)| {
-                format!(
-                    "{} precision={} recall={}",
-                    k.as_str(),
-                    fmt(t.precision()),
-                    fmt(t.recall())
-                )
-            })
+            .filter(|(_, t)| t.precision().unwrap_or(1.0) < precision || t.recall().unwrap_or(1.0) < recall)
+            .map(|(k, t)| format!("{} precision={} recall={}", k.as_str(), fmt(t.precision()), fmt(t.recall())))
             .collect()
     }
 }
@@ -340,30 +330,19 @@ fn fmt(v: Option<f64>) -> String {
 
 /// Up to 40 characters of context on each side, on one line.
 fn snippet(text: &str, start: usize, end: usize) -> String {
-    let from = text[..start]
-        .char_indices()
-        .rev()
-        .nth(39)
-        .map_or(0, |(i, _)| i);
-    let to = text[end..]
-        .char_indices()
-        .nth(40)
-        .map_or(text.len(), |(i, _)| end + i);
+    let from = text[..start].char_indices().rev().nth(39).map_or(0, |(i, _)| i);
+    let to = text[end..].char_indices().nth(40).map_or(text.len(), |(i, _)| end + i);
     format!("{:?}", &text[from..to])
 }
 
 /// Byte offset of character index `chars` (the datasets count Python `str` indices, i.e. characters).
 fn byte_offset(text: &str, chars: usize) -> usize {
-    text.char_indices()
-        .nth(chars)
-        .map_or(text.len(), |(i, _)| i)
+    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
 }
 
 fn data_dir() -> PathBuf {
-    std::env::var_os("LEADPIPE_SHARED_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-        PathBuf::from,
-    )
+    std::env::var_os("LEADPIPE_SHARED_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"), PathBuf::from)
 }
 
 /// The dataset's text, or `None` (after printing SKIPPED) when it is missing outside CI.
@@ -375,10 +354,7 @@ fn load(name: &str) -> Option<String> {
             panic!("{} is required in CI: {e}", path.display())
         }
         Err(e) => {
-            eprintln!(
-                "SKIPPED: {} not readable ({e}); set LEADPIPE_SHARED_DIR",
-                path.display()
-            );
+            eprintln!("SKIPPED: {} not readable ({e}); set LEADPIPE_SHARED_DIR", path.display());
             None
         }
     }
@@ -393,34 +369,21 @@ fn presidio_recognizer_cases() {
     let mut report = Report::default();
     let mut excluded = vec![0usize; EXCLUSIONS.len()];
     let mut cases = 0;
-    for (n, line) in jsonl
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let case: Case =
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
+    for (n, line) in jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let case: Case = serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
         cases += 1;
-        let exclusion = EXCLUSIONS.iter().position(|x| {
-            x.source == case.source
-                && x.text == case.text
-                && x.expected_count == case.expected_count
-        });
+        let exclusion = EXCLUSIONS
+            .iter()
+            .position(|x| x.source == case.source && x.text == case.text && x.expected_count == case.expected_count);
         if let Some(i) = exclusion {
             excluded[i] += 1;
             continue;
         }
-        let kind = kind_of(&case.entity)
-            .unwrap_or_else(|| panic!("line {}: unknown entity {}", n + 1, case.entity));
+        let kind = kind_of(&case.entity).unwrap_or_else(|| panic!("line {}: unknown entity {}", n + 1, case.entity));
         let mut expected: Vec<Expected> = case
             .spans
             .iter()
-            .map(|s| {
-                Some((
-                    byte_offset(&case.text, s.start),
-                    byte_offset(&case.text, s.end),
-                ))
-            })
+            .map(|s| Some((byte_offset(&case.text, s.start), byte_offset(&case.text, s.end))))
             .collect();
         expected.extend((case.spans.len()..case.expected_count).map(|_| None));
         let detections = detector.detect(&case.text);
@@ -428,42 +391,22 @@ fn presidio_recognizer_cases() {
         let label = format!("{}:{}", case.source.trim_end_matches(".py"), n + 1);
         report.score(&label, &case.text, kind, &expected, &found, &[]);
     }
-    let mut out = report.render(&format!(
-        "Presidio recognizer cases: {cases} cases, {} excluded",
-        excluded.iter().sum::<usize>()
-    ));
+    let mut out = report
+        .render(&format!("Presidio recognizer cases: {cases} cases, {} excluded", excluded.iter().sum::<usize>()));
     out += "exclusions ([matched cases] source text (expected count): reason):\n";
     for (x, count) in EXCLUSIONS.iter().zip(&excluded) {
-        out += &format!(
-            "  [{count}] {} {:?} (expects {}): {}\n",
-            x.source, x.text, x.expected_count, x.reason
-        );
+        out += &format!("  [{count}] {} {:?} (expects {}): {}\n", x.source, x.text, x.expected_count, x.reason);
     }
     let short_of_target = report.below_target(0.97, 0.99);
     out += &format!(
         "kinds short of the target (precision 0.97, recall 0.99): {}\n",
-        if short_of_target.is_empty() {
-            "none".to_string()
-        } else {
-            short_of_target.join(", ")
-        }
+        if short_of_target.is_empty() { "none".to_string() } else { short_of_target.join(", ") }
     );
     eprint!("{out}");
-    let stale: Vec<&str> = EXCLUSIONS
-        .iter()
-        .zip(&excluded)
-        .filter(|(_, &c)| c != 1)
-        .map(|(x, _)| x.text)
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "exclusions matching no case or several: {stale:?}"
-    );
+    let stale: Vec<&str> = EXCLUSIONS.iter().zip(&excluded).filter(|(_, &c)| c != 1).map(|(x, _)| x.text).collect();
+    assert!(stale.is_empty(), "exclusions matching no case or several: {stale:?}");
     let below = report.below(0.95);
-    assert!(
-        below.is_empty(),
-        "below 0.95 on the recognizer cases: {below:?}"
-    );
+    assert!(below.is_empty(), "below 0.95 on the recognizer cases: {below:?}");
 }
 
 #[test]
@@ -480,10 +423,7 @@ fn presidio_research_synthetic_sentences() {
             .spans
             .iter()
             .map(|s| {
-                let (start, end) = (
-                    byte_offset(text, s.start_position),
-                    byte_offset(text, s.end_position),
-                );
+                let (start, end) = (byte_offset(text, s.start_position), byte_offset(text, s.end_position));
                 (start, end, s.entity_type.as_str())
             })
             .collect();
@@ -494,20 +434,10 @@ fn presidio_research_synthetic_sentences() {
                 .filter(|(_, _, label)| kind_of(label) == Some(kind))
                 .map(|&(s, e, _)| Some((s, e)))
                 .collect();
-            let others: Vec<(usize, usize, &str)> = spans
-                .iter()
-                .filter(|(_, _, label)| kind_of(label) != Some(kind))
-                .copied()
-                .collect();
+            let others: Vec<(usize, usize, &str)> =
+                spans.iter().filter(|(_, _, label)| kind_of(label) != Some(kind)).copied().collect();
             let found: Vec<&Detection> = detections.iter().filter(|d| d.kind == kind).collect();
-            report.score(
-                &format!("synth:{n}"),
-                text,
-                kind,
-                &expected,
-                &found,
-                &others,
-            );
+            report.score(&format!("synth:{n}"), text, kind, &expected, &found, &others);
         }
     }
     eprint!(
@@ -518,8 +448,5 @@ fn presidio_research_synthetic_sentences() {
         ))
     );
     let below = report.below(0.80);
-    assert!(
-        below.is_empty(),
-        "below 0.80 on the synthetic sentences: {below:?}"
-    );
+    assert!(below.is_empty(), "below 0.80 on the synthetic sentences: {below:?}");
 }

@@ -3,8 +3,7 @@
 use leadpipe_shared::rules::RulesFormat;
 use leadpipe_shared::RuleSet;
 
-const GOOD_FIELD: &str =
-    "[[rules.fields]]\nname = \"email\"\ntype = \"email\"\npii = \"email\"\nlabel = \"Email\"\n";
+const GOOD_FIELD: &str = "[[rules.fields]]\nname = \"email\"\ntype = \"email\"\npii = \"email\"\nlabel = \"Email\"\n";
 
 /// A one-rule file with `rule_extra` inserted into the rule table and `field` as its only field.
 fn one_rule(rule_extra: &str, field: &str) -> String {
@@ -22,10 +21,7 @@ fn errors(text: &str) -> Vec<String> {
 
 fn assert_error(text: &str, expected: &str) {
     let errs = errors(text);
-    assert!(
-        errs.iter().any(|e| e == expected),
-        "expected {expected:?}\n got {errs:#?}"
-    );
+    assert!(errs.iter().any(|e| e == expected), "expected {expected:?}\n got {errs:#?}");
 }
 
 #[test]
@@ -36,10 +32,7 @@ fn a_valid_file_loads() {
 #[test]
 fn regex_without_value_group() {
     let field = "[[rules.fields]]\nname = \"phone\"\ntype = \"phone\"\nregex = 'Phone: (\\d+)'\n";
-    assert_error(
-        &one_rule("", field),
-        r#"rules.toml: rule "cars-v2" field "phone": regex has no group named "value""#,
-    );
+    assert_error(&one_rule("", field), r#"rules.toml: rule "cars-v2" field "phone": regex has no group named "value""#);
 }
 
 #[test]
@@ -47,16 +40,12 @@ fn invalid_regex_names_the_place() {
     let field = "[[rules.fields]]\nname = \"phone\"\nregex = '(?P<value>[0-9'\n";
     let errs = errors(&one_rule("", field));
     assert!(
-        errs.iter()
-            .any(|e| e
-                .starts_with(r#"rules.toml: rule "cars-v2" field "phone": regex: invalid regex:"#)),
+        errs.iter().any(|e| e.starts_with(r#"rules.toml: rule "cars-v2" field "phone": regex: invalid regex:"#)),
         "{errs:#?}"
     );
     let errs = errors(&one_rule("", GOOD_FIELD).replace(r"cars\.example$", "cars(("));
     assert!(
-        errs.iter()
-            .any(|e| e
-                .starts_with(r#"rules.toml: rule "cars-v2": match.sender_domain: invalid regex:"#)),
+        errs.iter().any(|e| e.starts_with(r#"rules.toml: rule "cars-v2": match.sender_domain: invalid regex:"#)),
         "{errs:#?}"
     );
 }
@@ -66,8 +55,7 @@ fn oversized_regex_is_rejected() {
     let field = "[[rules.fields]]\nname = \"x\"\nregex = '(?P<value>\\w{1000}){1000}'\n";
     let errs = errors(&one_rule("", field));
     assert!(
-        errs.iter()
-            .any(|e| e.contains(r#"field "x": regex: invalid regex:"#) && e.contains("size limit")),
+        errs.iter().any(|e| e.contains(r#"field "x": regex: invalid regex:"#) && e.contains("size limit")),
         "{errs:#?}"
     );
 }
@@ -81,20 +69,12 @@ fn unknown_keys_are_rejected() {
     let field = format!("{GOOD_FIELD}requird = true\n");
     let errs = errors(&one_rule("", &field));
     assert!(
-        errs.iter().any(|e| e.starts_with(
-            r#"rules.toml: rule "cars-v2" field "email": requird: unknown field `requird`"#
-        )),
-        "{errs:#?}"
-    );
-    let errs = errors(&format!(
-        "[defaults]\nregoin = \"US\"\n{}",
-        one_rule("", GOOD_FIELD)
-    ));
-    assert!(
         errs.iter()
-            .any(|e| e.starts_with("rules.toml: defaults.regoin: unknown field `regoin`")),
+            .any(|e| e.starts_with(r#"rules.toml: rule "cars-v2" field "email": requird: unknown field `requird`"#)),
         "{errs:#?}"
     );
+    let errs = errors(&format!("[defaults]\nregoin = \"US\"\n{}", one_rule("", GOOD_FIELD)));
+    assert!(errs.iter().any(|e| e.starts_with("rules.toml: defaults.regoin: unknown field `regoin`")), "{errs:#?}");
 }
 
 #[test]
@@ -102,17 +82,15 @@ fn unknown_types_and_classes() {
     let field = GOOD_FIELD.replace("type = \"email\"", "type = \"emial\"");
     let errs = errors(&one_rule("", &field));
     assert!(
-        errs.iter().any(|e| e.starts_with(
-            r#"rules.toml: rule "cars-v2" field "email": type: unknown variant `emial`"#
-        )),
+        errs.iter()
+            .any(|e| e.starts_with(r#"rules.toml: rule "cars-v2" field "email": type: unknown variant `emial`"#)),
         "{errs:#?}"
     );
     let field = GOOD_FIELD.replace("pii = \"email\"", "pii = \"secret\"");
     let errs = errors(&one_rule("", &field));
     assert!(
-        errs.iter().any(|e| e.starts_with(
-            r#"rules.toml: rule "cars-v2" field "email": pii: unknown variant `secret`"#
-        )),
+        errs.iter()
+            .any(|e| e.starts_with(r#"rules.toml: rule "cars-v2" field "email": pii: unknown variant `secret`"#)),
         "{errs:#?}"
     );
 }
@@ -122,10 +100,7 @@ fn duplicate_ids_and_field_names() {
     let text = format!("{}\n{}", one_rule("", GOOD_FIELD), one_rule("", GOOD_FIELD));
     assert_error(&text, r#"rules.toml: rule "cars-v2": duplicate rule id"#);
     let text = one_rule("", &format!("{GOOD_FIELD}\n{GOOD_FIELD}"));
-    assert_error(
-        &text,
-        r#"rules.toml: rule "cars-v2" field "email": duplicate field name"#,
-    );
+    assert_error(&text, r#"rules.toml: rule "cars-v2" field "email": duplicate field name"#);
 }
 
 #[test]
@@ -156,9 +131,12 @@ fn extractor_count_and_applicability() {
 fn html_table_and_xml_path_problems() {
     let field = "[[rules.fields]]\nname = \"x\"\nhtml_table = { selector = \"td[\" }\n";
     let errs = errors(&one_rule("", field));
-    assert!(errs.iter().any(|e| e.starts_with(r#"rules.toml: rule "cars-v2" field "x": html_table.selector: invalid CSS selector "td[""#)), "{errs:#?}");
-    let field =
-        "[[rules.fields]]\nname = \"x\"\nhtml_table = { label = \"A\", selector = \"td\" }\n";
+    assert!(
+        errs.iter().any(|e| e
+            .starts_with(r#"rules.toml: rule "cars-v2" field "x": html_table.selector: invalid CSS selector "td[""#)),
+        "{errs:#?}"
+    );
+    let field = "[[rules.fields]]\nname = \"x\"\nhtml_table = { label = \"A\", selector = \"td\" }\n";
     assert_error(
         &one_rule("", field),
         r#"rules.toml: rule "cars-v2" field "x": html_table needs exactly one of label or selector"#,
@@ -192,8 +170,7 @@ fn type_options_are_checked() {
         &one_rule("", field),
         r#"rules.toml: rule "cars-v2" field "year": constant is not a valid integer: not a number"#,
     );
-    let field =
-        "[[rules.fields]]\nname = \"p\"\ntype = \"phone\"\nregion = \"XX\"\nlabel = \"P\"\n";
+    let field = "[[rules.fields]]\nname = \"p\"\ntype = \"phone\"\nregion = \"XX\"\nlabel = \"P\"\n";
     assert_error(
         &one_rule("", field),
         r#"rules.toml: rule "cars-v2" field "p": unknown region "XX" (expected an ISO 3166 code such as "US")"#,
@@ -207,10 +184,7 @@ fn type_options_are_checked() {
 #[test]
 fn ids_names_versions_and_match_blocks() {
     let text = one_rule("", GOOD_FIELD).replace("id = \"cars-v2\"", "id = \"Cars V2\"");
-    assert_error(
-        &text,
-        r#"rules.toml: rule "Cars V2": id must match [a-z0-9][a-z0-9._-]* (lowercase)"#,
-    );
+    assert_error(&text, r#"rules.toml: rule "Cars V2": id must match [a-z0-9][a-z0-9._-]* (lowercase)"#);
     let text = one_rule("", GOOD_FIELD).replace("version = 1", "version = 0");
     assert_error(&text, r#"rules.toml: rule "cars-v2": version must be >= 1"#);
     let text = one_rule("", GOOD_FIELD).replace("sender_domain = 'cars\\.example$'", "");
@@ -218,14 +192,8 @@ fn ids_names_versions_and_match_blocks() {
         &text,
         r#"rules.toml: rule "cars-v2": match: no condition given (sender, sender_domain, subject, headers or body_contains)"#,
     );
-    let text = one_rule(
-        "",
-        &GOOD_FIELD.replace("name = \"email\"", "name = \"E-Mail\""),
-    );
-    assert_error(
-        &text,
-        r#"rules.toml: rule "cars-v2" field "E-Mail": name must match [a-z][a-z0-9_]*"#,
-    );
+    let text = one_rule("", &GOOD_FIELD.replace("name = \"email\"", "name = \"E-Mail\""));
+    assert_error(&text, r#"rules.toml: rule "cars-v2" field "E-Mail": name must match [a-z][a-z0-9_]*"#);
     let text = "[[rules]]\nversion = 1\n[rules.match]\nsubject = 'x'\n";
     assert_error(text, r##"rules.toml: rule "#1": missing field `id`"##);
     assert_error("", "rules.toml: no rules defined (expected [[rules]])");
@@ -234,18 +202,12 @@ fn ids_names_versions_and_match_blocks() {
 #[test]
 fn syntax_errors_and_yaml() {
     let errs = errors("[[rules]\nid = 1");
-    assert!(
-        errs.len() == 1 && errs[0].starts_with("rules.toml: "),
-        "{errs:#?}"
-    );
+    assert!(errs.len() == 1 && errs[0].starts_with("rules.toml: "), "{errs:#?}");
     let yaml = "rules:\n  - id: cars-v2\n    version: 1\n    match:\n      sender_domain: 'cars\\.example$'\n    fields:\n      - name: phone\n        regex: 'x'\n";
     let e = RuleSet::parse(yaml, RulesFormat::Yaml, "rules.yaml").expect_err("no value group");
     assert_eq!(
         e.problems(),
-        vec![
-            r#"rules.yaml: rule "cars-v2" field "phone": regex has no group named "value""#
-                .to_string()
-        ]
+        vec![r#"rules.yaml: rule "cars-v2" field "phone": regex has no group named "value""#.to_string()]
     );
 }
 
@@ -259,13 +221,7 @@ fn all_problems_are_reported_at_once() {
 #[test]
 fn missing_file_and_unknown_extension() {
     let e = RuleSet::load(std::path::Path::new("/nonexistent/rules.toml")).expect_err("missing");
-    assert!(
-        e.to_string().starts_with("/nonexistent/rules.toml: "),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("/nonexistent/rules.toml: "), "{e}");
     let e = RuleSet::load(std::path::Path::new("rules.ini")).expect_err("extension");
-    assert_eq!(
-        e.to_string(),
-        "rules.ini: unknown rules file extension (expected .toml, .yaml or .yml)"
-    );
+    assert_eq!(e.to_string(), "rules.ini: unknown rules file extension (expected .toml, .yaml or .yml)");
 }

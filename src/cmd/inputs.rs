@@ -24,21 +24,14 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<MailFile>> {
 pub fn collect_with(paths: &[PathBuf], extensions: &[&str]) -> Result<Vec<MailFile>> {
     let mut out = Vec::new();
     for root in paths {
-        let meta =
-            std::fs::metadata(root).with_context(|| format!("cannot read {}", root.display()))?;
+        let meta = std::fs::metadata(root).with_context(|| format!("cannot read {}", root.display()))?;
         if meta.is_dir() {
             let mut found = Vec::new();
             walk(root, extensions, &mut found)?;
             found.sort();
-            out.extend(found.into_iter().map(|path| MailFile {
-                path,
-                root: root.clone(),
-            }));
+            out.extend(found.into_iter().map(|path| MailFile { path, root: root.clone() }));
         } else {
-            out.push(MailFile {
-                path: root.clone(),
-                root: root.clone(),
-            });
+            out.push(MailFile { path: root.clone(), root: root.clone() });
         }
     }
     Ok(out)

@@ -16,14 +16,10 @@ pub fn load(key_file: Option<&Path>) -> Result<Option<PseudonymKey>> {
         return read_file(path).map(Some);
     }
     if let Ok(doc) = std::env::var(KEY_ENV) {
-        return PseudonymKey::from_json(&doc)
-            .map(Some)
-            .with_context(|| format!("{KEY_ENV} is set but invalid"));
+        return PseudonymKey::from_json(&doc).map(Some).with_context(|| format!("{KEY_ENV} is set but invalid"));
     }
     if let Some(path) = std::env::var_os(KEY_FILE_ENV) {
-        return read_file(Path::new(&path))
-            .map(Some)
-            .with_context(|| format!("{KEY_FILE_ENV} is set but invalid"));
+        return read_file(Path::new(&path)).map(Some).with_context(|| format!("{KEY_FILE_ENV} is set but invalid"));
     }
     Ok(None)
 }
@@ -40,8 +36,7 @@ pub fn require(key_file: Option<&Path>) -> Result<PseudonymKey> {
 }
 
 fn read_file(path: &Path) -> Result<PseudonymKey> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read key file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read key file {}", path.display()))?;
     PseudonymKey::from_json(&text).with_context(|| format!("key file {}", path.display()))
 }
 
@@ -58,10 +53,8 @@ pub fn for_replay(key_file: Option<&Path>, out_dir: &Path) -> Result<PseudonymKe
     let mut secret = vec![0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
     let key = PseudonymKey::new("dev-local", secret)?;
-    std::fs::create_dir_all(out_dir)
-        .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    std::fs::write(&path, key.to_json())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    std::fs::write(&path, key.to_json()).with_context(|| format!("cannot write {}", path.display()))?;
     eprintln!(
         "note: no pseudonym key configured; created a random development key in {} (set {KEY_ENV} or {KEY_FILE_ENV} to use your own)",
         path.display()

@@ -43,27 +43,11 @@ fn print_email(e: &Email, html: bool, depth: usize) {
         Some(n) => format!("{n} <{}>", m.address),
         None => m.address.clone(),
     };
-    println!(
-        "{pad}From:       {}",
-        e.from.as_ref().map(mailbox).unwrap_or_default()
-    );
-    println!(
-        "{pad}Reply-To:   {}",
-        e.reply_to
-            .iter()
-            .map(mailbox)
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    println!(
-        "{pad}To:         {}",
-        e.to.iter().map(mailbox).collect::<Vec<_>>().join(", ")
-    );
+    println!("{pad}From:       {}", e.from.as_ref().map(mailbox).unwrap_or_default());
+    println!("{pad}Reply-To:   {}", e.reply_to.iter().map(mailbox).collect::<Vec<_>>().join(", "));
+    println!("{pad}To:         {}", e.to.iter().map(mailbox).collect::<Vec<_>>().join(", "));
     println!("{pad}Subject:    {}", e.subject.as_deref().unwrap_or(""));
-    println!(
-        "{pad}Date:       {}",
-        e.date.map(|d| d.to_rfc3339()).unwrap_or_default()
-    );
+    println!("{pad}Date:       {}", e.date.map(|d| d.to_rfc3339()).unwrap_or_default());
     println!("{pad}Message-ID: {}", e.message_id.as_deref().unwrap_or(""));
     println!("{pad}Headers:    {}", e.headers.len());
     for (name, value) in &e.headers {

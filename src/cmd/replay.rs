@@ -25,22 +25,16 @@ const ARCHIVE_BATCH: usize = 500;
 
 /// Arguments of `replay`.
 #[derive(Args)]
-#[command(
-    after_help = "Example:\n  leadpipe replay fixtures/emails --out leadpipe-out\n\n\
+#[command(after_help = "Example:\n  leadpipe replay fixtures/emails --out leadpipe-out\n\n\
     Output: kafka/<topic>.jsonl, archive/leads/dt=YYYY-MM-DD/*.parquet, quarantine/<reason>/<id>.eml+.json,\n\
     report.json. Replaying the same input into the same folder adds no duplicate records.\n\
-    Exit status: 0 every mail reached a terminal state, 1 some input or step failed, 2 usage or setup error."
-)]
+    Exit status: 0 every mail reached a terminal state, 1 some input or step failed, 2 usage or setup error.")]
 pub struct ReplayArgs {
     /// .eml files, SES/SNS notification .json files, or folders (searched recursively).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// The rules file.
-    #[arg(
-        long,
-        default_value = "fixtures/rules/default.toml",
-        env = "LEADPIPE_RULES"
-    )]
+    #[arg(long, default_value = "fixtures/rules/default.toml", env = "LEADPIPE_RULES")]
     pub rules: PathBuf,
     /// Output folder.
     #[arg(long, default_value = "leadpipe-out")]
@@ -68,19 +62,12 @@ struct Input {
 pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let default_config = Path::new("fixtures/pipeline.toml");
-    let config_file = args
-        .config
-        .as_deref()
-        .or(default_config.is_file().then_some(default_config));
+    let config_file = args.config.as_deref().or(default_config.is_file().then_some(default_config));
     let config = PipelineConfig::load(config_file)?;
     let rules = RuleSet::load(&args.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
     let key = super::key::for_replay(args.key_file.as_deref(), &args.out)?;
     let anonymizer = Anonymizer::new(key, super::rules_test::detector_config(&rules));
-    let step = ExtractStep {
-        rules,
-        anonymizer,
-        settings: config.extract_settings(),
-    };
+    let step = ExtractStep { rules, anonymizer, settings: config.extract_settings() };
     let mut report = RunReport::default();
     let inputs = read_inputs(&args.paths, &mut report)?;
 
@@ -113,32 +100,8 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
 
     // Fan-out: every event goes to both consumers, each in its own batches.
-    let mut producer = JsonlProducer::new(&args.out, &config.kafka_topic)?;
-    let ledger = DirLedger::new(&args.out)?;
-    for batch in events.chunks(FORWARD_BATCH) {
-        for (e, outcome) in batch
-            .iter()
-            .zip(forward_batch(batch, &mut producer, &ledger))
-        {
-            match outcome {
-                ForwardOutcome::Delivered => report.leads_delivered += 1,
-                ForwardOutcome::AlreadyDelivered => report.leads_already_delivered += 1,
-                ForwardOutcome::Failed(err) => {
-                    report.error(format!("forward {}", e.event_id), err.to_string())
-                }
-            }
-        }
-    }
-    let store = DirStore::new(&args.out);
-    for batch in events.chunks(ARCHIVE_BATCH) {
-        match archive_batch(batch, &store) {
-            Ok(objects) => {
-                report.archive_objects += objects.len() as u64;
-                report.archive_rows += objects.iter().map(|(_, rows)| *rows as u64).sum::<u64>();
-            }
-            Err(err) => report.error("archive", err.to_string()),
-        }
-    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(fan_out(&events, args, &config.kafka_topic, &mut report))?;
 
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     report.mails_per_second = report.mails_read as f64 / started.elapsed().as_secs_f64().max(1e-9);
@@ -146,11 +109,33 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
     std::fs::write(&report_path, serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", report_path.display()))?;
     print_summary(&report, &args.out);
-    Ok(if report.errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Delivers every event to the forward and the archive consumer, in the batch sizes the functions see.
+async fn fan_out(events: &[LeadEvent], args: &ReplayArgs, topic: &str, report: &mut RunReport) -> Result<()> {
+    let mut producer = JsonlProducer::new(&args.out, topic)?;
+    let ledger = DirLedger::new(&args.out)?;
+    for batch in events.chunks(FORWARD_BATCH) {
+        for (e, outcome) in batch.iter().zip(forward_batch(batch, &mut producer, &ledger).await) {
+            match outcome {
+                ForwardOutcome::Delivered => report.leads_delivered += 1,
+                ForwardOutcome::AlreadyDelivered => report.leads_already_delivered += 1,
+                ForwardOutcome::Failed(err) => report.error(format!("forward {}", e.event_id), err.to_string()),
+            }
+        }
+    }
+    let store = DirStore::new(&args.out);
+    for batch in events.chunks(ARCHIVE_BATCH) {
+        match archive_batch(batch, &store).await {
+            Ok(objects) => {
+                report.archive_objects += objects.len() as u64;
+                report.archive_rows += objects.iter().map(|(_, rows)| *rows as u64).sum::<u64>();
+            }
+            Err(err) => report.error("archive", err.to_string()),
+        }
+    }
+    Ok(())
 }
 
 fn progress(len: u64, quiet: bool) -> ProgressBar {
@@ -158,9 +143,7 @@ fn progress(len: u64, quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} mails {per_sec} eta {eta}")
-    {
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} mails {per_sec} eta {eta}") {
         bar.set_style(style);
     }
     bar
@@ -180,11 +163,7 @@ fn read_inputs(paths: &[PathBuf], report: &mut RunReport) -> Result<Vec<Input>> 
             }
         };
         if !is_json(&file.path) {
-            out.push(Input {
-                name,
-                raw: bytes,
-                delivery: Delivery::default(),
-            });
+            out.push(Input { name, raw: bytes, delivery: Delivery::default() });
             continue;
         }
         match notifications_in(&String::from_utf8_lossy(&bytes)) {
@@ -198,21 +177,19 @@ fn read_inputs(paths: &[PathBuf], report: &mut RunReport) -> Result<Vec<Input>> 
                         verdicts: Some(n.verdicts.clone()),
                     };
                     match n.content {
-                        MailContent::Inline(raw) => out.push(Input {
-                            name: label,
-                            raw,
-                            delivery,
-                        }),
+                        MailContent::Inline(raw) => out.push(Input { name: label, raw, delivery }),
                         MailContent::S3 { bucket, key } => {
-                            report.mails_read += 1;
-                            report.error(label, format!("mail is stored in s3://{bucket}/{key}; the local replay reads inline content only"));
-                        }
-                        MailContent::Missing => {
                             report.mails_read += 1;
                             report.error(
                                 label,
-                                "notification has neither content nor an S3 location",
+                                format!(
+                                    "mail is stored in s3://{bucket}/{key}; the local replay reads inline content only"
+                                ),
                             );
+                        }
+                        MailContent::Missing => {
+                            report.mails_read += 1;
+                            report.error(label, "notification has neither content nor an S3 location");
                         }
                     }
                 }
@@ -227,9 +204,7 @@ fn read_inputs(paths: &[PathBuf], report: &mut RunReport) -> Result<Vec<Input>> 
 }
 
 fn is_json(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 fn print_summary(r: &RunReport, out: &Path) {
@@ -239,18 +214,12 @@ fn print_summary(r: &RunReport, out: &Path) {
         r.elapsed_ms as f64 / 1000.0,
         r.mails_per_second
     );
-    println!(
-        "  leads extracted      {:>6}  (duplicates of another input: {})",
-        r.leads_extracted, r.duplicate_leads
-    );
+    println!("  leads extracted      {:>6}  (duplicates of another input: {})", r.leads_extracted, r.duplicate_leads);
     println!(
         "  delivered to Kafka   {:>6}  (already delivered before: {})",
         r.leads_delivered, r.leads_already_delivered
     );
-    println!(
-        "  archived rows        {:>6}  in {} Parquet objects",
-        r.archive_rows, r.archive_objects
-    );
+    println!("  archived rows        {:>6}  in {} Parquet objects", r.archive_rows, r.archive_objects);
     println!("  quarantined          {:>6}", r.quarantined_total());
     for (reason, n) in &r.quarantined {
         println!("    {reason:<36} {n:>4}");
@@ -263,8 +232,5 @@ fn print_summary(r: &RunReport, out: &Path) {
     for e in &r.errors {
         println!("    {}: {}", e.input, e.error);
     }
-    println!(
-        "Output in {}/ (report.json, kafka/, archive/, quarantine/)",
-        out.display()
-    );
+    println!("Output in {}/ (report.json, kafka/, archive/, quarantine/)", out.display());
 }

@@ -20,12 +20,10 @@ pub enum RulesCommand {
         file: PathBuf,
     },
     /// Run rules over sample mails, compare with expected results, and print coverage.
-    #[command(
-        after_help = "Example:\n  leadpipe rules test --rules fixtures/rules/default.toml fixtures/emails\n\n\
+    #[command(after_help = "Example:\n  leadpipe rules test --rules fixtures/rules/default.toml fixtures/emails\n\n\
         Expected results are read from <mail stem>.expected.json beside each mail, or from an `expected/` folder\n\
         beside the folder given (fixtures/emails -> fixtures/expected/). --bless rewrites them on purpose.\n\n\
-        Exit status: 0 all match, 1 a mismatch (or, with --strict, a gap), 2 usage or rules error."
-    )]
+        Exit status: 0 all match, 1 a mismatch (or, with --strict, a gap), 2 usage or rules error.")]
     Test(TestArgs),
 }
 
@@ -78,30 +76,14 @@ fn check(file: &std::path::Path) -> ExitCode {
         }
     };
     let fields: usize = rules.rules().iter().map(|r| r.fields.len()).sum();
-    let pii: usize = rules
-        .rules()
-        .iter()
-        .flat_map(|r| &r.fields)
-        .filter(|f| f.pii.is_personal())
-        .count();
-    println!(
-        "{}: OK - {} rules, {} fields ({} PII fields)",
-        file.display(),
-        rules.rules().len(),
-        fields,
-        pii
-    );
+    let pii: usize = rules.rules().iter().flat_map(|r| &r.fields).filter(|f| f.pii.is_personal()).count();
+    println!("{}: OK - {} rules, {} fields ({} PII fields)", file.display(), rules.rules().len(), fields, pii);
     println!(
         "{:<28} {:>7} {:>8} {:>6} {:>4}  {:<5} {:<9} PII classes",
         "rule", "version", "priority", "fields", "req", "auth", "message"
     );
     for r in rules.rules() {
-        let mut classes: Vec<&str> = r
-            .fields
-            .iter()
-            .filter(|f| f.pii.is_personal())
-            .map(|f| f.pii.as_str())
-            .collect();
+        let mut classes: Vec<&str> = r.fields.iter().filter(|f| f.pii.is_personal()).map(|f| f.pii.as_str()).collect();
         classes.sort_unstable();
         classes.dedup();
         println!(
@@ -116,11 +98,7 @@ fn check(file: &std::path::Path) -> ExitCode {
                 leadpipe_shared::rules::MessageScope::Outer => "outer",
                 leadpipe_shared::rules::MessageScope::Forwarded => "forwarded",
             },
-            if classes.is_empty() {
-                "-".to_string()
-            } else {
-                classes.join(",")
-            }
+            if classes.is_empty() { "-".to_string() } else { classes.join(",") }
         );
     }
     ExitCode::SUCCESS

@@ -24,49 +24,27 @@ pub fn run(args: &TestArgs) -> Result<ExitCode> {
         }
     };
     let anonymizer = match args.anonymized {
-        true => Some(Anonymizer::new(
-            super::key::require(args.key_file.as_deref())?,
-            detector_config(&rules),
-        )),
+        true => Some(Anonymizer::new(super::key::require(args.key_file.as_deref())?, detector_config(&rules))),
         false => None,
     };
     let mails = inputs::collect(&args.paths)?;
-    let limits = ParseLimits {
-        max_bytes: args.max_bytes,
-        ..ParseLimits::default()
-    };
+    let limits = ParseLimits { max_bytes: args.max_bytes, ..ParseLimits::default() };
     let mut tally = Tally::default();
     for mail in &mails {
-        let raw = std::fs::read(&mail.path)
-            .with_context(|| format!("cannot read {}", mail.path.display()))?;
+        let raw = std::fs::read(&mail.path).with_context(|| format!("cannot read {}", mail.path.display()))?;
         let (email, outcome) = extract_raw(&raw, &rules, &limits, None);
         let actual = golden(&outcome);
         if !args.quiet {
             print_outcome(&mail.path, &outcome);
             if let (Some(a), Outcome::Lead(x)) = (&anonymizer, &outcome) {
                 let policy = &rules.get(&x.rule_id).expect("selected rules exist").policy;
-                let lead =
-                    a.anonymize(x, policy, email.as_ref().and_then(|e| e.subject.as_deref()));
+                let lead = a.anonymize(x, policy, email.as_ref().and_then(|e| e.subject.as_deref()));
                 println!("    as it leaves extract (key {}):", lead.key_id);
                 for f in &lead.fields {
-                    println!(
-                        "      {:<20} = {}  ({}, {})",
-                        f.name,
-                        f.value,
-                        f.pii.as_str(),
-                        f.action.as_str()
-                    );
+                    println!("      {:<20} = {}  ({}, {})", f.name, f.value, f.pii.as_str(), f.action.as_str());
                 }
-                println!(
-                    "      {:<20} = {}",
-                    "(subject)",
-                    lead.subject.as_deref().unwrap_or("")
-                );
-                println!(
-                    "      {:<20} = {}",
-                    "(pii summary)",
-                    serde_json::to_string(&lead.pii)?
-                );
+                println!("      {:<20} = {}", "(subject)", lead.subject.as_deref().unwrap_or(""));
+                println!("      {:<20} = {}", "(pii summary)", serde_json::to_string(&lead.pii)?);
             }
         }
         tally.count(&outcome);
@@ -134,12 +112,7 @@ fn golden(outcome: &Outcome) -> Value {
             let fields: Map<String, Value> = x
                 .fields
                 .iter()
-                .map(|f| {
-                    (
-                        f.name.clone(),
-                        serde_json::to_value(&f.value).unwrap_or(Value::Null),
-                    )
-                })
+                .map(|f| (f.name.clone(), serde_json::to_value(&f.value).unwrap_or(Value::Null)))
                 .collect();
             json!({
                 "outcome": "lead",
@@ -161,18 +134,8 @@ fn golden(outcome: &Outcome) -> Value {
 fn print_outcome(path: &Path, outcome: &Outcome) {
     match outcome {
         Outcome::Lead(x) => {
-            let fwd = if x.forwarded {
-                " (forwarded message)"
-            } else {
-                ""
-            };
-            println!(
-                "{}: lead by {} v{}{}",
-                path.display(),
-                x.rule_id,
-                x.rule_version,
-                fwd
-            );
+            let fwd = if x.forwarded { " (forwarded message)" } else { "" };
+            println!("{}: lead by {} v{}{}", path.display(), x.rule_id, x.rule_version, fwd);
             for f in &x.fields {
                 println!("    {:<20} = {}", f.name, f.value);
             }
@@ -181,18 +144,8 @@ fn print_outcome(path: &Path, outcome: &Outcome) {
             }
         }
         Outcome::Quarantined(q) => {
-            let rule = q
-                .rule_id
-                .as_deref()
-                .map(|r| format!(" (rule {r})"))
-                .unwrap_or_default();
-            println!(
-                "{}: quarantined: {}{} - {}",
-                path.display(),
-                q.reason,
-                rule,
-                q.detail
-            );
+            let rule = q.rule_id.as_deref().map(|r| format!(" (rule {r})")).unwrap_or_default();
+            println!("{}: quarantined: {}{} - {}", path.display(), q.reason, rule, q.detail);
             for e in &q.field_errors {
                 print_field_error(e);
             }
@@ -210,34 +163,21 @@ pub fn detector_config(rules: &RuleSet) -> DetectorConfig {
 }
 
 fn print_field_error(e: &FieldError) {
-    let detail = e
-        .detail
-        .as_deref()
-        .map(|d| format!(": {d}"))
-        .unwrap_or_default();
+    let detail = e.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
     println!("    ! {:<18} {:?}{}", e.field, e.problem, detail);
 }
 
 /// `<stem>.expected.json` beside the mail if it exists; else under an `expected/` folder beside the folder
 /// given on the command line (keeping the relative path); else beside the mail.
 fn expected_path(mail: &MailFile) -> PathBuf {
-    let stem = mail
-        .path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = mail.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let name = format!("{stem}.expected.json");
     let beside = mail.path.with_file_name(&name);
     if beside.exists() {
         return beside;
     }
     if mail.root.is_dir() {
-        if let Some(expected_dir) = mail
-            .root
-            .parent()
-            .map(|p| p.join("expected"))
-            .filter(|d| d.is_dir())
-        {
+        if let Some(expected_dir) = mail.root.parent().map(|p| p.join("expected")).filter(|d| d.is_dir()) {
             let rel = mail.path.strip_prefix(&mail.root).unwrap_or(&mail.path);
             return expected_dir.join(rel).with_file_name(&name);
         }
@@ -266,11 +206,7 @@ fn diff_at(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) 
         (Value::Object(e), Value::Object(a)) => {
             let keys: BTreeSet<&String> = e.keys().chain(a.keys()).collect();
             for k in keys {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
                 match (e.get(k), a.get(k)) {
                     (Some(ev), Some(av)) => diff_at(&p, ev, av, out),
                     (Some(ev), None) => out.push(format!("{p}: expected {ev}, got nothing")),
@@ -301,11 +237,7 @@ fn summarize(rules: &RuleSet, t: &Tally, args: &TestArgs) -> ExitCode {
         if n == 0 || !never.is_empty() {
             gaps += 1;
         }
-        let never = if never.is_empty() {
-            "-".to_string()
-        } else {
-            never.join(", ")
-        };
+        let never = if never.is_empty() { "-".to_string() } else { never.join(", ") };
         println!("  {:<28} {:>5}  {}", r.id, n, never);
     }
     let unmatched: usize = t.quarantined.values().sum();

@@ -9,11 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn io_err(system: &'static str, what: &str, e: std::io::Error) -> PortError {
-    PortError {
-        system,
-        message: format!("{what}: {e}"),
-        retriable: false,
-    }
+    PortError { system, message: format!("{what}: {e}"), retriable: false }
 }
 
 /// `kafka/<topic>.jsonl`: one produced record per line (key, headers, value).
@@ -25,21 +21,14 @@ impl JsonlProducer {
     /// Appends to `<dir>/kafka/<topic>.jsonl`.
     pub fn new(dir: &Path, topic: &str) -> Result<Self, PortError> {
         let kafka = dir.join("kafka");
-        fs::create_dir_all(&kafka)
-            .map_err(|e| io_err("local kafka", &kafka.display().to_string(), e))?;
-        Ok(Self {
-            path: kafka.join(format!("{topic}.jsonl")),
-        })
+        fs::create_dir_all(&kafka).map_err(|e| io_err("local kafka", &kafka.display().to_string(), e))?;
+        Ok(Self { path: kafka.join(format!("{topic}.jsonl")) })
     }
 }
 
 impl Producer for JsonlProducer {
-    fn produce(&mut self, records: &[KafkaRecord]) -> Vec<Result<(), PortError>> {
-        let mut file = match OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-        {
+    async fn produce(&mut self, records: &[KafkaRecord]) -> Vec<Result<(), PortError>> {
+        let mut file = match OpenOptions::new().create(true).append(true).open(&self.path) {
             Ok(f) => f,
             Err(e) => {
                 let err = io_err("local kafka", &self.path.display().to_string(), e);
@@ -50,8 +39,7 @@ impl Producer for JsonlProducer {
             .iter()
             .map(|r| {
                 let line = serde_json::to_string(r).expect("records serialise");
-                writeln!(file, "{line}")
-                    .map_err(|e| io_err("local kafka", &self.path.display().to_string(), e))
+                writeln!(file, "{line}").map_err(|e| io_err("local kafka", &self.path.display().to_string(), e))
             })
             .collect()
     }
@@ -66,8 +54,7 @@ impl DirLedger {
     /// Markers under `<dir>/ledger/`.
     pub fn new(dir: &Path) -> Result<Self, PortError> {
         let dir = dir.join("ledger");
-        fs::create_dir_all(&dir)
-            .map_err(|e| io_err("local ledger", &dir.display().to_string(), e))?;
+        fs::create_dir_all(&dir).map_err(|e| io_err("local ledger", &dir.display().to_string(), e))?;
         Ok(Self { dir })
     }
 
@@ -77,11 +64,11 @@ impl DirLedger {
 }
 
 impl Ledger for DirLedger {
-    fn is_delivered(&self, event_id: &str, revision: &str) -> Result<bool, PortError> {
+    async fn is_delivered(&self, event_id: &str, revision: &str) -> Result<bool, PortError> {
         Ok(self.marker(event_id, revision).exists())
     }
 
-    fn mark_delivered(&self, event_id: &str, revision: &str) -> Result<(), PortError> {
+    async fn mark_delivered(&self, event_id: &str, revision: &str) -> Result<(), PortError> {
         let path = self.marker(event_id, revision);
         match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(_) => Ok(()),
@@ -99,23 +86,19 @@ pub struct DirStore {
 impl DirStore {
     /// Objects under `<dir>/archive/`.
     pub fn new(dir: &Path) -> Self {
-        Self {
-            dir: dir.join("archive"),
-        }
+        Self { dir: dir.join("archive") }
     }
 }
 
 impl ObjectStore for DirStore {
-    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), PortError> {
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), PortError> {
         let path = self.dir.join(key);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| io_err("local archive", &parent.display().to_string(), e))?;
+            fs::create_dir_all(parent).map_err(|e| io_err("local archive", &parent.display().to_string(), e))?;
         }
         // Write then rename, so a reader never sees half a file.
         let tmp = path.with_extension("parquet.tmp");
-        fs::write(&tmp, bytes)
-            .map_err(|e| io_err("local archive", &tmp.display().to_string(), e))?;
+        fs::write(&tmp, bytes).map_err(|e| io_err("local archive", &tmp.display().to_string(), e))?;
         fs::rename(&tmp, &path).map_err(|e| io_err("local archive", &path.display().to_string(), e))
     }
 }
@@ -123,12 +106,10 @@ impl ObjectStore for DirStore {
 /// `quarantine/<reason>/<id>.eml` + `.json` metadata.
 pub fn quarantine(dir: &Path, raw: &[u8], record: &QuarantineRecord) -> Result<(), PortError> {
     let folder = dir.join("quarantine").join(&record.reason_kind);
-    fs::create_dir_all(&folder)
-        .map_err(|e| io_err("local quarantine", &folder.display().to_string(), e))?;
+    fs::create_dir_all(&folder).map_err(|e| io_err("local quarantine", &folder.display().to_string(), e))?;
     let eml = folder.join(format!("{}.eml", record.quarantine_id));
     fs::write(&eml, raw).map_err(|e| io_err("local quarantine", &eml.display().to_string(), e))?;
     let meta = folder.join(format!("{}.json", record.quarantine_id));
     let json = serde_json::to_string_pretty(record).expect("records serialise");
-    fs::write(&meta, json + "\n")
-        .map_err(|e| io_err("local quarantine", &meta.display().to_string(), e))
+    fs::write(&meta, json + "\n").map_err(|e| io_err("local quarantine", &meta.display().to_string(), e))
 }

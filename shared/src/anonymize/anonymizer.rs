@@ -55,10 +55,7 @@ pub struct PiiSummary {
 impl Anonymizer {
     /// An anonymizer with `key` and the scrubber's detector settings.
     pub fn new(key: PseudonymKey, detectors: DetectorConfig) -> Self {
-        Self {
-            pseudonyms: Pseudonymizer::new(key),
-            scrubber: Scrubber::new(Detector::new(detectors)),
-        }
+        Self { pseudonyms: Pseudonymizer::new(key), scrubber: Scrubber::new(Detector::new(detectors)) }
     }
 
     /// The pseudonym key id, carried in events.
@@ -72,12 +69,7 @@ impl Anonymizer {
     }
 
     /// Anonymizes an extraction under `policy`; `subject` is scrubbed with the same known values.
-    pub fn anonymize(
-        &self,
-        extraction: &Extraction,
-        policy: &Policy,
-        subject: Option<&str>,
-    ) -> AnonymizedLead {
+    pub fn anonymize(&self, extraction: &Extraction, policy: &Policy, subject: Option<&str>) -> AnonymizedLead {
         let known = KnownValues::from_fields(&extraction.fields);
         let mut summary = PiiSummary::default();
         let mut fields = Vec::new();
@@ -86,9 +78,9 @@ impl Anonymizer {
             let text = f.value.to_string();
             let value = match action {
                 Action::Keep => Some(f.value.clone()),
-                Action::Pseudonymize => Some(FieldValue::Text(
-                    self.pseudonyms.pseudonym(f.pii, &canonical(f.pii, &text)),
-                )),
+                Action::Pseudonymize => {
+                    Some(FieldValue::Text(self.pseudonyms.pseudonym(f.pii, &canonical(f.pii, &text))))
+                }
                 Action::Mask => Some(FieldValue::Text(mask(f.pii, &text))),
                 Action::Generalize => generalize(f.pii, &text).map(FieldValue::Text),
                 Action::Drop => None,
@@ -99,11 +91,7 @@ impl Anonymizer {
                 }
             };
             // A value that cannot be generalized is dropped, never kept.
-            let applied = if value.is_none() {
-                Action::Drop
-            } else {
-                action
-            };
+            let applied = if value.is_none() { Action::Drop } else { action };
             if f.pii.is_personal() {
                 *summary
                     .fields
@@ -113,12 +101,7 @@ impl Anonymizer {
                     .or_insert(0) += 1;
             }
             if let Some(value) = value {
-                fields.push(AnonymizedField {
-                    name: f.name.clone(),
-                    pii: f.pii,
-                    action: applied,
-                    value,
-                });
+                fields.push(AnonymizedField { name: f.name.clone(), pii: f.pii, action: applied, value });
             }
         }
         let subject = subject.map(|s| {
@@ -126,12 +109,7 @@ impl Anonymizer {
             add_counts(&mut summary, &scrubbed);
             scrubbed.text
         });
-        AnonymizedLead {
-            fields,
-            subject,
-            pii: summary,
-            key_id: self.key_id().to_string(),
-        }
+        AnonymizedLead { fields, subject, pii: summary, key_id: self.key_id().to_string() }
     }
 
     /// Scrubs any text with the mail's known values (quarantine metadata, subjects of non-leads).

@@ -26,11 +26,7 @@ fn postal_prefix(code: &str) -> Option<String> {
     if digits.len() == 5 && digits.chars().all(|c| c.is_ascii_digit()) {
         return Some(digits[..3].to_string());
     }
-    let prefix: String = code
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(2)
-        .collect();
+    let prefix: String = code.chars().filter(char::is_ascii_alphanumeric).take(2).collect();
     (prefix.len() == 2).then_some(prefix)
 }
 
@@ -52,9 +48,7 @@ fn ip_network(ip: &str) -> Option<String> {
 /// An ISO date (as the date type produces) -> its year.
 fn birth_year(date: &str) -> Option<String> {
     let year = date.get(..4)?;
-    year.chars()
-        .all(|c| c.is_ascii_digit())
-        .then(|| year.to_string())
+    year.chars().all(|c| c.is_ascii_digit()).then(|| year.to_string())
 }
 
 /// An age -> a ten-year band (`34` -> `30-39`, `93` -> `90+`).
@@ -63,11 +57,7 @@ fn age_band(age: &str) -> Option<String> {
     if n > 130 {
         return None;
     }
-    Some(if n >= 90 {
-        "90+".into()
-    } else {
-        format!("{}-{}", n / 10 * 10, n / 10 * 10 + 9)
-    })
+    Some(if n >= 90 { "90+".into() } else { format!("{}-{}", n / 10 * 10, n / 10 * 10 + 9) })
 }
 
 #[cfg(test)]
@@ -76,38 +66,14 @@ mod tests {
 
     #[test]
     fn generalizes_by_class() {
-        assert_eq!(
-            generalize(PiiClass::PostalCode, "02139").as_deref(),
-            Some("021")
-        );
-        assert_eq!(
-            generalize(PiiClass::PostalCode, "02139-4307").as_deref(),
-            Some("021")
-        );
-        assert_eq!(
-            generalize(PiiClass::PostalCode, "sw1a 1aa").as_deref(),
-            Some("SW1A")
-        );
-        assert_eq!(
-            generalize(PiiClass::PostalCode, "75008").as_deref(),
-            Some("750")
-        );
-        assert_eq!(
-            generalize(PiiClass::PostalCode, "1010").as_deref(),
-            Some("10")
-        );
-        assert_eq!(
-            generalize(PiiClass::Ip, "203.0.113.42").as_deref(),
-            Some("203.0.113.0/24")
-        );
-        assert_eq!(
-            generalize(PiiClass::Ip, "2001:db8:85a3::8a2e:370:7334").as_deref(),
-            Some("2001:db8:85a3::/48")
-        );
-        assert_eq!(
-            generalize(PiiClass::DateOfBirth, "1987-04-12").as_deref(),
-            Some("1987")
-        );
+        assert_eq!(generalize(PiiClass::PostalCode, "02139").as_deref(), Some("021"));
+        assert_eq!(generalize(PiiClass::PostalCode, "02139-4307").as_deref(), Some("021"));
+        assert_eq!(generalize(PiiClass::PostalCode, "sw1a 1aa").as_deref(), Some("SW1A"));
+        assert_eq!(generalize(PiiClass::PostalCode, "75008").as_deref(), Some("750"));
+        assert_eq!(generalize(PiiClass::PostalCode, "1010").as_deref(), Some("10"));
+        assert_eq!(generalize(PiiClass::Ip, "203.0.113.42").as_deref(), Some("203.0.113.0/24"));
+        assert_eq!(generalize(PiiClass::Ip, "2001:db8:85a3::8a2e:370:7334").as_deref(), Some("2001:db8:85a3::/48"));
+        assert_eq!(generalize(PiiClass::DateOfBirth, "1987-04-12").as_deref(), Some("1987"));
         assert_eq!(generalize(PiiClass::Age, "34").as_deref(), Some("30-39"));
         assert_eq!(generalize(PiiClass::Age, "93").as_deref(), Some("90+"));
         assert_eq!(generalize(PiiClass::Ip, "not-an-ip"), None);

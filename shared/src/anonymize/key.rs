@@ -39,9 +39,7 @@ pub enum KeyError {
     #[error("key document: {0}")]
     BadDocument(String),
     /// A test key was given where a production key is required.
-    #[error(
-        "key {0:?} is a test key (id starts with \"test-\"); deployed functions refuse test keys"
-    )]
+    #[error("key {0:?} is a test key (id starts with \"test-\"); deployed functions refuse test keys")]
     TestKey(String),
 }
 
@@ -59,22 +57,14 @@ impl PseudonymKey {
     pub fn new(id: &str, secret: Vec<u8>) -> Result<Self, KeyError> {
         let valid_id = !id.is_empty()
             && id.len() <= 64
-            && id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if !valid_id {
             return Err(KeyError::BadId(id.to_string()));
         }
         if secret.len() < MIN_SECRET_BYTES {
-            return Err(KeyError::TooShort {
-                id: id.to_string(),
-                len: secret.len(),
-            });
+            return Err(KeyError::TooShort { id: id.to_string(), len: secret.len() });
         }
-        Ok(Self {
-            id: id.to_string(),
-            secret,
-        })
+        Ok(Self { id: id.to_string(), secret })
     }
 
     /// A key from its id and an encoded secret (hex, base64 or base64url).
@@ -90,8 +80,7 @@ impl PseudonymKey {
 
     /// A key from its JSON document `{"key_id": ..., "secret": ...}`.
     pub fn from_json(text: &str) -> Result<Self, KeyError> {
-        let doc: KeyDocument =
-            serde_json::from_str(text).map_err(|e| KeyError::BadDocument(e.to_string()))?;
+        let doc: KeyDocument = serde_json::from_str(text).map_err(|e| KeyError::BadDocument(e.to_string()))?;
         Self::from_encoded(&doc.key_id, &doc.secret)
     }
 
@@ -127,10 +116,7 @@ impl PseudonymKey {
 impl fmt::Debug for PseudonymKey {
     /// Never prints the secret.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PseudonymKey")
-            .field("id", &self.id)
-            .field("secret", &"<redacted>")
-            .finish()
+        f.debug_struct("PseudonymKey").field("id", &self.id).field("secret", &"<redacted>").finish()
     }
 }
 
@@ -141,32 +127,12 @@ mod tests {
     #[test]
     fn encodings_and_validation() {
         let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-        assert_eq!(
-            PseudonymKey::from_encoded("k1", hex)
-                .expect("hex")
-                .secret()
-                .len(),
-            32
-        );
+        assert_eq!(PseudonymKey::from_encoded("k1", hex).expect("hex").secret().len(), 32);
         let b64 = BASE64.encode(&[7u8; 40]);
-        assert_eq!(
-            PseudonymKey::from_encoded("k1", &b64)
-                .expect("b64")
-                .secret(),
-            &[7u8; 40]
-        );
-        assert!(matches!(
-            PseudonymKey::from_encoded("k1", "abcd"),
-            Err(KeyError::TooShort { len: 2, .. })
-        ));
-        assert!(matches!(
-            PseudonymKey::from_encoded("k1", "not a key!"),
-            Err(KeyError::BadEncoding(_))
-        ));
-        assert!(matches!(
-            PseudonymKey::new("bad id", vec![0; 32]),
-            Err(KeyError::BadId(_))
-        ));
+        assert_eq!(PseudonymKey::from_encoded("k1", &b64).expect("b64").secret(), &[7u8; 40]);
+        assert!(matches!(PseudonymKey::from_encoded("k1", "abcd"), Err(KeyError::TooShort { len: 2, .. })));
+        assert!(matches!(PseudonymKey::from_encoded("k1", "not a key!"), Err(KeyError::BadEncoding(_))));
+        assert!(matches!(PseudonymKey::new("bad id", vec![0; 32]), Err(KeyError::BadId(_))));
     }
 
     #[test]
@@ -175,27 +141,15 @@ mod tests {
         let back = PseudonymKey::from_json(&key.to_json()).expect("json");
         assert_eq!(back.id(), "test-fixtures");
         assert!(back.is_test());
-        assert!(matches!(
-            back.require_production(),
-            Err(KeyError::TestKey(_))
-        ));
-        assert!(PseudonymKey::new("prod-2026", vec![1; 32])
-            .expect("key")
-            .require_production()
-            .is_ok());
-        assert!(matches!(
-            PseudonymKey::from_json("{\"key_id\": \"a\"}"),
-            Err(KeyError::BadDocument(_))
-        ));
+        assert!(matches!(back.require_production(), Err(KeyError::TestKey(_))));
+        assert!(PseudonymKey::new("prod-2026", vec![1; 32]).expect("key").require_production().is_ok());
+        assert!(matches!(PseudonymKey::from_json("{\"key_id\": \"a\"}"), Err(KeyError::BadDocument(_))));
     }
 
     #[test]
     fn debug_hides_the_secret() {
         let key = PseudonymKey::new("k", vec![0xAB; 32]).expect("key");
         let shown = format!("{key:?}");
-        assert!(
-            !shown.contains("171") && !shown.to_lowercase().contains("abab"),
-            "{shown}"
-        );
+        assert!(!shown.contains("171") && !shown.to_lowercase().contains("abab"), "{shown}");
     }
 }

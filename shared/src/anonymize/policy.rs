@@ -37,16 +37,9 @@ impl Action {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Pseudonymize,
-            Self::Mask,
-            Self::Generalize,
-            Self::Drop,
-            Self::Keep,
-            Self::Scrub,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == s)
+        [Self::Pseudonymize, Self::Mask, Self::Generalize, Self::Drop, Self::Keep, Self::Scrub]
+            .into_iter()
+            .find(|a| a.as_str() == s)
     }
 }
 
@@ -90,10 +83,7 @@ impl Policy {
 
     /// This policy with `overrides` (class name -> action name) applied; every problem is reported with the
     /// class it concerns.
-    pub fn with_overrides(
-        &self,
-        overrides: &BTreeMap<String, String>,
-    ) -> Result<Self, Vec<String>> {
+    pub fn with_overrides(&self, overrides: &BTreeMap<String, String>) -> Result<Self, Vec<String>> {
         let mut out = self.clone();
         let mut problems = Vec::new();
         for (class_name, action_name) in overrides {
@@ -144,21 +134,14 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     #[test]
     fn defaults_never_keep_personal_data() {
         let p = Policy::default();
         for class in PiiClass::ALL {
-            assert_eq!(
-                p.action(class) == Action::Keep,
-                class == PiiClass::None,
-                "{class:?}"
-            );
+            assert_eq!(p.action(class) == Action::Keep, class == PiiClass::None, "{class:?}");
         }
         assert_eq!(p.action(PiiClass::Email), Action::Pseudonymize);
         assert_eq!(p.action(PiiClass::PostalCode), Action::Generalize);
@@ -167,24 +150,18 @@ mod tests {
 
     #[test]
     fn overrides_apply_and_are_validated() {
-        let p = Policy::default()
-            .with_overrides(&map(&[("email", "mask"), ("postal_code", "drop")]))
-            .expect("valid");
+        let p = Policy::default().with_overrides(&map(&[("email", "mask"), ("postal_code", "drop")])).expect("valid");
         assert_eq!(p.action(PiiClass::Email), Action::Mask);
         assert_eq!(p.action(PiiClass::PostalCode), Action::Drop);
         let errs = Policy::default()
-            .with_overrides(&map(&[
-                ("email", "keep"),
-                ("name", "generalize"),
-                ("phne", "drop"),
-                ("ip", "hash"),
-            ]))
+            .with_overrides(&map(&[("email", "keep"), ("name", "generalize"), ("phne", "drop"), ("ip", "hash")]))
             .expect_err("invalid");
         assert_eq!(
             errs,
             vec![
                 "policy.email: keep is only allowed for class none".to_string(),
-                "policy.ip: unknown action \"hash\" (expected pseudonymize, mask, generalize, drop, keep or scrub)".into(),
+                "policy.ip: unknown action \"hash\" (expected pseudonymize, mask, generalize, drop, keep or scrub)"
+                    .into(),
                 "policy.name: generalize is only defined for postal_code, ip, date_of_birth and age".into(),
                 "policy: unknown PII class \"phne\"".into(),
             ]

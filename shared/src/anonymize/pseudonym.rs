@@ -34,17 +34,13 @@ impl Pseudonymizer {
     /// The pseudonym of an already normalised value of `class`. The class is part of the MAC input, so an
     /// email and a name with the same text do not share a pseudonym.
     pub fn pseudonym(&self, class: PiiClass, normalized: &str) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(self.key.secret()).expect("HMAC accepts any key length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.secret()).expect("HMAC accepts any key length");
         mac.update(b"leadpipe/p1\0");
         mac.update(class.as_str().as_bytes());
         mac.update(b"\0");
         mac.update(normalized.as_bytes());
         let digest = mac.finalize().into_bytes();
-        format!(
-            "{PREFIX}{}",
-            BASE32_NOPAD.encode(&digest[..KEPT_BYTES]).to_lowercase()
-        )
+        format!("{PREFIX}{}", BASE32_NOPAD.encode(&digest[..KEPT_BYTES]).to_lowercase())
     }
 }
 
@@ -53,10 +49,7 @@ impl Pseudonymizer {
 pub fn canonical(class: PiiClass, value: &str) -> String {
     match class {
         PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber => {
-            let digits: String = value
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '+')
-                .collect();
+            let digits: String = value.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '+').collect();
             digits.to_uppercase()
         }
         _ => crate::fields::collapse_whitespace(value).to_lowercase(),
@@ -76,9 +69,7 @@ mod tests {
         let a = p(1).pseudonym(PiiClass::Email, "jane@example.net");
         assert_eq!(a, p(1).pseudonym(PiiClass::Email, "jane@example.net"));
         assert!(a.starts_with("p1_") && a.len() == 3 + 24, "{a}");
-        assert!(a[3..]
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c)));
+        assert!(a[3..].chars().all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c)));
         assert_ne!(a, p(2).pseudonym(PiiClass::Email, "jane@example.net"));
         assert_ne!(a, p(1).pseudonym(PiiClass::Name, "jane@example.net"));
         assert_ne!(a, p(1).pseudonym(PiiClass::Email, "jane@example.org"));
@@ -96,13 +87,7 @@ mod tests {
     #[test]
     fn canonical_forms() {
         assert_eq!(canonical(PiiClass::Name, "  Jane   DOE "), "jane doe");
-        assert_eq!(
-            canonical(PiiClass::Phone, "+1 (212) 555-0142"),
-            "+12125550142"
-        );
-        assert_eq!(
-            canonical(PiiClass::PaymentCard, "4111 1111-1111 1111"),
-            "4111111111111111"
-        );
+        assert_eq!(canonical(PiiClass::Phone, "+1 (212) 555-0142"), "+12125550142");
+        assert_eq!(canonical(PiiClass::PaymentCard, "4111 1111-1111 1111"), "4111111111111111");
     }
 }

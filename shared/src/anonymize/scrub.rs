@@ -46,19 +46,13 @@ impl KnownValues {
     /// normalised value, and for names each word of three letters or more.
     pub fn from_fields(fields: &[ExtractedField]) -> Self {
         let mut out = Self::default();
-        for f in fields
-            .iter()
-            .filter(|f| f.pii.is_personal() && f.pii != PiiClass::FreeText)
-        {
+        for f in fields.iter().filter(|f| f.pii.is_personal() && f.pii != PiiClass::FreeText) {
             let normalized = f.value.to_string();
             let key = canonical(f.pii, &normalized);
             let mut variants = vec![f.raw.clone(), normalized.clone()];
             if f.pii == PiiClass::Name {
                 variants.extend(
-                    f.raw
-                        .split(|c: char| !c.is_alphanumeric())
-                        .filter(|w| w.chars().count() >= 3)
-                        .map(str::to_string),
+                    f.raw.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 3).map(str::to_string),
                 );
             }
             if let (PiiClass::Phone, FieldValue::Text(e164)) = (f.pii, &f.value) {
@@ -66,10 +60,7 @@ impl KnownValues {
                     variants.push(n.national().value().to_string());
                 }
             }
-            let digits = matches!(
-                f.pii,
-                PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber
-            );
+            let digits = matches!(f.pii, PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber);
             for v in variants {
                 if v.chars().filter(|c| c.is_alphanumeric()).count() < MIN_KNOWN_CHARS {
                     continue;
@@ -79,20 +70,11 @@ impl KnownValues {
                 } else {
                     tokens(&v).into_iter().map(|t| t.lower).collect()
                 };
-                if words.iter().all(|w| w.is_empty())
-                    || out
-                        .values
-                        .iter()
-                        .any(|k| k.words == words && k.class == f.pii)
+                if words.iter().all(|w| w.is_empty()) || out.values.iter().any(|k| k.words == words && k.class == f.pii)
                 {
                     continue;
                 }
-                out.values.push(KnownValue {
-                    class: f.pii,
-                    canonical: key.clone(),
-                    words,
-                    digits,
-                });
+                out.values.push(KnownValue { class: f.pii, canonical: key.clone(), words, digits });
             }
         }
         out
@@ -128,18 +110,11 @@ struct Token {
 fn tokens(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
     let mut start = None;
-    for (i, c) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
-    {
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
         match (c.is_alphanumeric(), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                out.push(Token {
-                    start: s,
-                    end: i,
-                    lower: text[s..i].to_lowercase(),
-                });
+                out.push(Token { start: s, end: i, lower: text[s..i].to_lowercase() });
                 start = None;
             }
             _ => {}
@@ -156,9 +131,7 @@ fn gap_ok(text: &str, from: usize, to: usize, max: usize) -> bool {
 fn match_words(text: &str, toks: &[Token], i: usize, words: &[String]) -> Option<usize> {
     let run = toks.get(i..i + words.len())?;
     let same = run.iter().zip(words).all(|(t, w)| &t.lower == w);
-    let close = run
-        .windows(2)
-        .all(|p| gap_ok(text, p[0].end, p[1].start, WORD_GAP));
+    let close = run.windows(2).all(|p| gap_ok(text, p[0].end, p[1].start, WORD_GAP));
     (same && close).then(|| run.last().map_or(0, |t| t.end))
 }
 
@@ -167,8 +140,7 @@ fn match_digits(text: &str, toks: &[Token], i: usize, digits: &str) -> Option<us
     let mut acc = String::new();
     let mut j = i;
     while let Some(t) = toks.get(j) {
-        if !t.lower.bytes().all(|b| b.is_ascii_digit())
-            || (j > i && !gap_ok(text, toks[j - 1].end, t.start, DIGIT_GAP))
+        if !t.lower.bytes().all(|b| b.is_ascii_digit()) || (j > i && !gap_ok(text, toks[j - 1].end, t.start, DIGIT_GAP))
         {
             return None;
         }
@@ -220,10 +192,7 @@ impl Scrubber {
     /// and scrubbing it would cost more time than a mail may take.
     pub fn scrub(&self, text: &str, known: &KnownValues, pseudonyms: &Pseudonymizer) -> Scrubbed {
         if text.len() > MAX_SCRUB_BYTES {
-            return Scrubbed {
-                text: "[OVERSIZE]".into(),
-                counts: [("oversize".to_string(), 1)].into_iter().collect(),
-            };
+            return Scrubbed { text: "[OVERSIZE]".into(), counts: [("oversize".to_string(), 1)].into_iter().collect() };
         }
         let mut hits: Vec<Hit> = self
             .detector
@@ -233,14 +202,7 @@ impl Scrubber {
             .map(|d| detection_hit(d, pseudonyms))
             .collect();
         for (start, end) in super::vin::find_vins(text) {
-            hits.push(Hit {
-                start,
-                end,
-                confidence: 0.9,
-                order: 1,
-                kind: "vin",
-                token: "[VIN]".into(),
-            });
+            hits.push(Hit { start, end, confidence: 0.9, order: 1, kind: "vin", token: "[VIN]".into() });
         }
         for (start, end, kv) in known.find(text) {
             hits.push(Hit {
@@ -282,28 +244,17 @@ impl Scrubber {
 
 fn detection_hit(d: Detection, pseudonyms: &Pseudonymizer) -> Hit {
     let token = match d.kind {
-        EntityKind::Email => format!(
-            "[EMAIL:{}]",
-            pseudonyms.pseudonym(PiiClass::Email, &d.normalized)
-        ),
-        EntityKind::Phone => format!(
-            "[PHONE:{}]",
-            pseudonyms.pseudonym(PiiClass::Phone, &canonical(PiiClass::Phone, &d.normalized))
-        ),
+        EntityKind::Email => format!("[EMAIL:{}]", pseudonyms.pseudonym(PiiClass::Email, &d.normalized)),
+        EntityKind::Phone => {
+            format!("[PHONE:{}]", pseudonyms.pseudonym(PiiClass::Phone, &canonical(PiiClass::Phone, &d.normalized)))
+        }
         EntityKind::PaymentCard => "[CARD]".into(),
         EntityKind::Iban => "[IBAN]".into(),
         EntityKind::Ip => "[IP]".into(),
         EntityKind::UsSsn => "[SSN]".into(),
         EntityKind::Url => "[URL]".into(),
     };
-    Hit {
-        start: d.start,
-        end: d.end,
-        confidence: d.confidence,
-        order: 1,
-        kind: d.kind.as_str(),
-        token,
-    }
+    Hit { start: d.start, end: d.end, confidence: d.confidence, order: 1, kind: d.kind.as_str(), token }
 }
 
 /// The token for a known value: identifying classes carry their pseudonym so comments join with fields.
@@ -336,10 +287,7 @@ mod tests {
 
     fn setup() -> (Scrubber, Pseudonymizer) {
         let key = PseudonymKey::new("test-scrub", vec![3; 32]).expect("key");
-        (
-            Scrubber::new(Detector::new(DetectorConfig::default())),
-            Pseudonymizer::new(key),
-        )
+        (Scrubber::new(Detector::new(DetectorConfig::default())), Pseudonymizer::new(key))
     }
 
     #[test]
@@ -350,17 +298,10 @@ mod tests {
             field("phone", PiiClass::Phone, "+12125550142", "(212) 555-0142"),
             field("street", PiiClass::Address, "12 Main St", "12 Main St"),
         ]);
-        let out = s.scrub(
-            "JANE  Q DOE here; ring 212.555.0142; I live at 12 main st., Springfield. Doe family",
-            &known,
-            &p,
-        );
+        let out =
+            s.scrub("JANE  Q DOE here; ring 212.555.0142; I live at 12 main st., Springfield. Doe family", &known, &p);
         let name = p.pseudonym(PiiClass::Name, "jane q. doe");
-        assert!(
-            out.text.starts_with(&format!("[NAME:{name}] here")),
-            "{}",
-            out.text
-        );
+        assert!(out.text.starts_with(&format!("[NAME:{name}] here")), "{}", out.text);
         assert!(out.text.contains("ring [PHONE:"), "{}", out.text);
         assert!(out.text.contains("at [ADDRESS:"), "{}", out.text);
         assert!(!out.text.contains("Doe"), "{}", out.text);
@@ -371,17 +312,10 @@ mod tests {
     #[test]
     fn the_same_email_gets_the_same_token_as_its_field() {
         let (s, p) = setup();
-        let known = KnownValues::from_fields(&[field(
-            "email",
-            PiiClass::Email,
-            "jane@example.net",
-            "Jane@Example.net",
-        )]);
+        let known =
+            KnownValues::from_fields(&[field("email", PiiClass::Email, "jane@example.net", "Jane@Example.net")]);
         let out = s.scrub("write to jane@example.net or JANE@EXAMPLE.NET", &known, &p);
-        let token = format!(
-            "[EMAIL:{}]",
-            p.pseudonym(PiiClass::Email, "jane@example.net")
-        );
+        let token = format!("[EMAIL:{}]", p.pseudonym(PiiClass::Email, "jane@example.net"));
         assert_eq!(out.text, format!("write to {token} or {token}"));
     }
 
@@ -395,20 +329,13 @@ mod tests {
         );
         assert_eq!(out.text, "card [CARD], see [URL] now, VIN [VIN]");
         assert_eq!(out.counts.get("url"), Some(&1));
-        assert!(
-            !out.counts.contains_key("email"),
-            "the URL containing the address wins as the longer hit"
-        );
+        assert!(!out.counts.contains_key("email"), "the URL containing the address wins as the longer hit");
     }
 
     #[test]
     fn oversize_text_is_replaced_whole() {
         let (s, p) = setup();
-        let out = s.scrub(
-            &"call 212-555-0142 ".repeat(4000),
-            &KnownValues::default(),
-            &p,
-        );
+        let out = s.scrub(&"call 212-555-0142 ".repeat(4000), &KnownValues::default(), &p);
         assert_eq!(out.text, "[OVERSIZE]");
         assert_eq!(out.counts.get("oversize"), Some(&1));
     }
@@ -416,8 +343,7 @@ mod tests {
     #[test]
     fn text_without_pii_is_unchanged() {
         let (s, p) = setup();
-        let text =
-            "Is the car still available on Saturday at 10? Price 24,995 is fine. Order #4711.";
+        let text = "Is the car still available on Saturday at 10? Price 24,995 is fine. Order #4711.";
         assert_eq!(s.scrub(text, &KnownValues::default(), &p).text, text);
     }
 }

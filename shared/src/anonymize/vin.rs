@@ -5,8 +5,7 @@
 use regex::Regex;
 use std::sync::LazyLock;
 
-static CANDIDATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b[A-HJ-NPR-Z0-9]{17}\b").expect("static regex"));
+static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-HJ-NPR-Z0-9]{17}\b").expect("static regex"));
 static KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(vin|fin|chassis|fahrgestell\w*)\b(\W{0,3}(no|nr|number|nummer|#))?\W{0,6}$")
         .expect("static regex")
@@ -24,9 +23,7 @@ pub fn find_vins(text: &str) -> Vec<(usize, usize)> {
                 return false;
             }
             let before = &text[m.start().saturating_sub(24)..m.start()];
-            let before = before
-                .get(before.len().saturating_sub(24)..)
-                .unwrap_or(before);
+            let before = before.get(before.len().saturating_sub(24)..).unwrap_or(before);
             check_digit_ok(v) || KEYWORD.is_match(before)
         })
         .map(|m| (m.start(), m.end()))
@@ -52,11 +49,7 @@ fn transliterate(c: u8) -> u32 {
 fn check_digit_ok(vin: &str) -> bool {
     const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
     let b = vin.as_bytes();
-    let sum: u32 = b
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(c, w)| transliterate(*c) * w)
-        .sum();
+    let sum: u32 = b.iter().zip(WEIGHTS).map(|(c, w)| transliterate(*c) * w).sum();
     let check = match sum % 11 {
         10 => b'X',
         d => b'0' + d as u8,
@@ -73,10 +66,7 @@ mod tests {
         let t = "Trade-in: 2014 Honda Accord (VIN 1HGCM82633A004352, about 120k miles)";
         assert_eq!(find_vins(t).len(), 1);
         assert_eq!(find_vins("chassis no. WVWZZZ1JZXW000001 please").len(), 1);
-        assert!(
-            find_vins("order ABCDEFGH123456789 shipped").is_empty(),
-            "no keyword, bad check digit"
-        );
+        assert!(find_vins("order ABCDEFGH123456789 shipped").is_empty(), "no keyword, bad check digit");
         assert!(find_vins("ref 12345678901234567").is_empty(), "digits only");
         assert!(find_vins("1HGCM82633A00435").is_empty(), "16 characters");
     }

@@ -3,8 +3,7 @@
 use super::schema::{archive_schema, ARCHIVE_PREFIX};
 use crate::event::LeadEvent;
 use arrow_array::builder::{
-    BooleanBuilder, Int64Builder, MapBuilder, MapFieldNames, StringBuilder,
-    TimestampMillisecondBuilder,
+    BooleanBuilder, Int64Builder, MapBuilder, MapFieldNames, StringBuilder, TimestampMillisecondBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use parquet::arrow::ArrowWriter;
@@ -60,12 +59,7 @@ pub fn encode_batch(events: &[LeadEvent]) -> Result<Vec<ArchiveObject>, ArchiveE
             group.sort_by(|a, b| (&a.event_id, &a.revision).cmp(&(&b.event_id, &b.revision)));
             group.dedup_by(|a, b| a.event_id == b.event_id && a.revision == b.revision);
             let bytes = write_parquet(&group)?;
-            Ok(ArchiveObject {
-                key: object_key(day, &group),
-                day: day.to_string(),
-                rows: group.len(),
-                bytes,
-            })
+            Ok(ArchiveObject { key: object_key(day, &group), day: day.to_string(), rows: group.len(), bytes })
         })
         .collect()
 }
@@ -84,13 +78,11 @@ fn object_key(day: &str, sorted: &[&LeadEvent]) -> String {
 }
 
 fn millis(e: &LeadEvent, column: &'static str, value: &str) -> Result<i64, ArchiveError> {
-    chrono::DateTime::parse_from_rfc3339(value)
-        .map(|t| t.timestamp_millis())
-        .map_err(|_| ArchiveError::BadTimestamp {
-            event_id: e.event_id.clone(),
-            column,
-            value: value.to_string(),
-        })
+    chrono::DateTime::parse_from_rfc3339(value).map(|t| t.timestamp_millis()).map_err(|_| ArchiveError::BadTimestamp {
+        event_id: e.event_id.clone(),
+        column,
+        value: value.to_string(),
+    })
 }
 
 fn write_parquet(events: &[&LeadEvent]) -> Result<Vec<u8>, ArchiveError> {
@@ -118,11 +110,7 @@ fn write_parquet(events: &[&LeadEvent]) -> Result<Vec<u8>, ArchiveError> {
     let mut received = TimestampMillisecondBuilder::new().with_timezone("UTC");
     let mut extracted = TimestampMillisecondBuilder::new().with_timezone("UTC");
     let mut forwarded = BooleanBuilder::new();
-    let names = MapFieldNames {
-        entry: "entries".into(),
-        key: "key".into(),
-        value: "value".into(),
-    };
+    let names = MapFieldNames { entry: "entries".into(), key: "key".into(), value: "value".into() };
     let mut fields = MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new());
     for e in events {
         rule_version.append_value(i64::from(e.rule_version));
@@ -135,9 +123,7 @@ fn write_parquet(events: &[&LeadEvent]) -> Result<Vec<u8>, ArchiveError> {
             match v {
                 serde_json::Value::Null => fields.values().append_null(),
                 serde_json::Value::String(s) => fields.values().append_value(s),
-                serde_json::Value::Object(m)
-                    if m.contains_key("amount") && m.contains_key("currency") =>
-                {
+                serde_json::Value::Object(m) if m.contains_key("amount") && m.contains_key("currency") => {
                     let text = format!(
                         "{} {}",
                         m["amount"].as_str().unwrap_or_default(),
@@ -148,9 +134,7 @@ fn write_parquet(events: &[&LeadEvent]) -> Result<Vec<u8>, ArchiveError> {
                 other => fields.values().append_value(other.to_string()),
             }
         }
-        fields
-            .append(true)
-            .map_err(|e| ArchiveError::Parquet(e.to_string()))?;
+        fields.append(true).map_err(|e| ArchiveError::Parquet(e.to_string()))?;
     }
     let columns: Vec<ArrayRef> = vec![
         event_id,
@@ -171,22 +155,15 @@ fn write_parquet(events: &[&LeadEvent]) -> Result<Vec<u8>, ArchiveError> {
         field_errors,
         pii_summary,
     ];
-    let batch = RecordBatch::try_new(schema.clone(), columns)
-        .map_err(|e| ArchiveError::Parquet(e.to_string()))?;
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| ArchiveError::Parquet(e.to_string()))?;
     let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).map_err(|e| ArchiveError::Parquet(e.to_string()))?,
-        ))
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).map_err(|e| ArchiveError::Parquet(e.to_string()))?))
         .set_max_row_group_size(ROW_GROUP_ROWS)
         .build();
     let mut out = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut out, schema, Some(props))
-        .map_err(|e| ArchiveError::Parquet(e.to_string()))?;
-    writer
-        .write(&batch)
-        .map_err(|e| ArchiveError::Parquet(e.to_string()))?;
-    writer
-        .close()
-        .map_err(|e| ArchiveError::Parquet(e.to_string()))?;
+    let mut writer =
+        ArrowWriter::try_new(&mut out, schema, Some(props)).map_err(|e| ArchiveError::Parquet(e.to_string()))?;
+    writer.write(&batch).map_err(|e| ArchiveError::Parquet(e.to_string()))?;
+    writer.close().map_err(|e| ArchiveError::Parquet(e.to_string()))?;
     Ok(out)
 }

@@ -26,10 +26,7 @@ pub struct AuthVerdicts {
 impl AuthVerdicts {
     /// Verdicts as SES reports them in a receipt notification (`dkimVerdict`, `spfVerdict`).
     pub fn from_ses(dkim: Option<Verdict>, spf: Option<Verdict>) -> Self {
-        Self {
-            dkim: dkim.map(|v| (v, None)).into_iter().collect(),
-            spf: spf.map(|v| (v, None)).into_iter().collect(),
-        }
+        Self { dkim: dkim.map(|v| (v, None)).into_iter().collect(), spf: spf.map(|v| (v, None)).into_iter().collect() }
     }
 
     /// Reads the topmost `Authentication-Results` header (the one the receiving server added; lower ones may
@@ -45,23 +42,14 @@ impl AuthVerdicts {
             let Some((method, result)) = words.next().and_then(|w| w.split_once('=')) else {
                 continue;
             };
-            let verdict = if result.eq_ignore_ascii_case("pass") {
-                Verdict::Pass
-            } else {
-                Verdict::Fail
-            };
+            let verdict = if result.eq_ignore_ascii_case("pass") { Verdict::Pass } else { Verdict::Fail };
             let props: Vec<(&str, &str)> = words.filter_map(|w| w.split_once('=')).collect();
             let prop = |names: &[&str]| {
-                props
-                    .iter()
-                    .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
-                    .map(|(_, v)| domain_of(v))
+                props.iter().find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n))).map(|(_, v)| domain_of(v))
             };
             match method.to_ascii_lowercase().as_str() {
                 "dkim" => out.dkim.push((verdict, prop(&["header.d", "header.i"]))),
-                "spf" => out
-                    .spf
-                    .push((verdict, prop(&["smtp.mailfrom", "smtp.helo"]))),
+                "spf" => out.spf.push((verdict, prop(&["smtp.mailfrom", "smtp.helo"]))),
                 _ => {}
             }
         }
@@ -72,17 +60,16 @@ impl AuthVerdicts {
     /// is a subdomain of the other).
     pub fn authenticates(&self, domain: &str) -> bool {
         let domain = domain.to_ascii_lowercase();
-        self.dkim.iter().chain(&self.spf).any(|(verdict, d)| {
-            *verdict == Verdict::Pass && d.as_deref().is_none_or(|d| aligned(d, &domain))
-        })
+        self.dkim
+            .iter()
+            .chain(&self.spf)
+            .any(|(verdict, d)| *verdict == Verdict::Pass && d.as_deref().is_none_or(|d| aligned(d, &domain)))
     }
 }
 
 fn domain_of(value: &str) -> String {
     let v = value.trim_matches(|c| c == '"' || c == '(' || c == ')');
-    v.rsplit_once('@')
-        .map_or(v, |(_, d)| d)
-        .to_ascii_lowercase()
+    v.rsplit_once('@').map_or(v, |(_, d)| d).to_ascii_lowercase()
 }
 
 fn aligned(a: &str, b: &str) -> bool {
@@ -94,10 +81,7 @@ mod tests {
     use super::*;
 
     fn with_header(value: &str) -> Email {
-        Email {
-            headers: vec![("Authentication-Results".into(), value.into())],
-            ..Email::default()
-        }
+        Email { headers: vec![("Authentication-Results".into(), value.into())], ..Email::default() }
     }
 
     #[test]
@@ -108,17 +92,14 @@ mod tests {
         assert!(v.authenticates("mail.cars.example"));
         assert!(!v.authenticates("evil.example"));
         assert!(!v.authenticates("othercars.example"));
-        let spf = AuthVerdicts::from_headers(&with_header(
-            "mx; spf=pass smtp.mailfrom=leads@homes.example",
-        ));
+        let spf = AuthVerdicts::from_headers(&with_header("mx; spf=pass smtp.mailfrom=leads@homes.example"));
         assert!(spf.authenticates("homes.example"));
     }
 
     #[test]
     fn failures_and_missing_results_do_not_authenticate() {
-        let v = AuthVerdicts::from_headers(&with_header(
-            "mx.example.net; dkim=fail header.d=cars.example; spf=softfail",
-        ));
+        let v =
+            AuthVerdicts::from_headers(&with_header("mx.example.net; dkim=fail header.d=cars.example; spf=softfail"));
         assert!(!v.authenticates("cars.example"));
         assert!(!AuthVerdicts::from_headers(&Email::default()).authenticates("cars.example"));
     }
@@ -126,9 +107,6 @@ mod tests {
     #[test]
     fn ses_verdicts_apply_to_the_from_domain() {
         assert!(AuthVerdicts::from_ses(Some(Verdict::Pass), None).authenticates("cars.example"));
-        assert!(
-            !AuthVerdicts::from_ses(Some(Verdict::Fail), Some(Verdict::Fail))
-                .authenticates("cars.example")
-        );
+        assert!(!AuthVerdicts::from_ses(Some(Verdict::Fail), Some(Verdict::Fail)).authenticates("cars.example"));
     }
 }

@@ -4,9 +4,7 @@
 
 use scraper::{Html, Node};
 
-const SKIPPED: [&str; 7] = [
-    "script", "style", "head", "title", "template", "noscript", "svg",
-];
+const SKIPPED: [&str; 7] = ["script", "style", "head", "title", "template", "noscript", "svg"];
 const BLOCKS: [&str; 31] = [
     "p",
     "div",

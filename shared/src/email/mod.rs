@@ -54,10 +54,7 @@ pub struct Mailbox {
 impl Mailbox {
     /// The domain part of the address (after the last `@`), if any.
     pub fn domain(&self) -> Option<&str> {
-        self.address
-            .rsplit_once('@')
-            .map(|(_, d)| d)
-            .filter(|d| !d.is_empty())
+        self.address.rsplit_once('@').map(|(_, d)| d).filter(|d| !d.is_empty())
     }
 }
 
@@ -77,18 +74,12 @@ pub struct Attachment {
 impl Email {
     /// The decoded values of every header called `name` (case-insensitive), in order.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The first value of header `name`, if present.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The sender's domain (From address), lowercased.

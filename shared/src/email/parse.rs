@@ -17,10 +17,7 @@ pub struct ParseLimits {
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        Self {
-            max_bytes: 10 * 1024 * 1024,
-            max_nesting: 4,
-        }
+        Self { max_bytes: 10 * 1024 * 1024, max_nesting: 4 }
     }
 }
 
@@ -48,10 +45,7 @@ impl Email {
     /// never a panic; only oversize input and input without any header are errors.
     pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<Email, ParseError> {
         if raw.len() > limits.max_bytes {
-            return Err(ParseError::TooLarge {
-                size: raw.len(),
-                limit: limits.max_bytes,
-            });
+            return Err(ParseError::TooLarge { size: raw.len(), limit: limits.max_bytes });
         }
         let message = MessageParser::default()
             .parse(raw)
@@ -77,12 +71,7 @@ fn has_real_headers(message: &mail_parser::Message<'_>) -> bool {
 
 fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email {
     let raw = message.raw_message();
-    let headers = message
-        .root_part()
-        .headers
-        .iter()
-        .map(|h| (h.name().to_string(), header_text(h, raw)))
-        .collect();
+    let headers = message.root_part().headers.iter().map(|h| (h.name().to_string(), header_text(h, raw))).collect();
     let body_of = |ids: &[u32], html: bool| {
         ids.iter().find_map(|id| {
             let part = message.part(*id)?;
@@ -99,13 +88,8 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email 
         reply_to: message.reply_to().map(mailboxes).unwrap_or_default(),
         to: message.to().map(mailboxes).unwrap_or_default(),
         subject: message.subject().map(|s| s.trim().to_string()),
-        date: message
-            .date()
-            .and_then(|d| DateTime::<Utc>::from_timestamp(d.to_timestamp(), 0)),
-        message_id: message
-            .message_id()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty()),
+        date: message.date().and_then(|d| DateTime::<Utc>::from_timestamp(d.to_timestamp(), 0)),
+        message_id: message.message_id().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         headers,
         text: plain.or_else(|| html.as_deref().map(html_to_text)),
         html,
@@ -114,9 +98,7 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email 
     };
     for part in message.attachments() {
         match &part.body {
-            PartType::Message(inner) if depth_left > 0 => {
-                email.forwarded.push(from_message(inner, depth_left - 1))
-            }
+            PartType::Message(inner) if depth_left > 0 => email.forwarded.push(from_message(inner, depth_left - 1)),
             _ => email.attachments.push(attachment(raw, part)),
         }
     }
@@ -129,9 +111,11 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email 
 /// Broken MIME (an unclosed boundary, a wrong multipart type) can make a parser file the body as an
 /// attachment. When a mail has no body at all, its first unnamed text attachment is the body.
 fn adopt_unnamed_text_attachment(email: &mut Email) {
-    let Some(i) = email.attachments.iter().position(|a| {
-        a.name.is_none() && matches!(a.content_type.as_str(), "text/plain" | "text/html")
-    }) else {
+    let Some(i) = email
+        .attachments
+        .iter()
+        .position(|a| a.name.is_none() && matches!(a.content_type.as_str(), "text/plain" | "text/html"))
+    else {
         return;
     };
     let a = email.attachments.remove(i);
@@ -153,17 +137,12 @@ fn part_text(raw: &[u8], part: &MessagePart<'_>) -> Option<String> {
         PartType::Binary(b) | PartType::InlineBinary(b) => String::from_utf8_lossy(b).into_owned(),
         _ => return None,
     };
-    let is_base64 = part
-        .content_transfer_encoding()
-        .is_some_and(|c| c.trim().eq_ignore_ascii_case("base64"));
+    let is_base64 = part.content_transfer_encoding().is_some_and(|c| c.trim().eq_ignore_ascii_case("base64"));
     if is_base64 && (part.is_encoding_problem || looks_like_base64(&decoded)) {
         let start = (part.offset_body as usize).min(raw.len());
         let end = (part.offset_end as usize).clamp(start, raw.len());
         if let Some(bytes) = lenient_base64(&raw[start..end]) {
-            let charset = part
-                .content_type()
-                .and_then(|ct| ct.attribute("charset"))
-                .unwrap_or("utf-8");
+            let charset = part.content_type().and_then(|ct| ct.attribute("charset")).unwrap_or("utf-8");
             return Some(match charset_decoder(charset.as_bytes()) {
                 Some(decode) => decode(&bytes),
                 None => String::from_utf8_lossy(&bytes).into_owned(),
@@ -178,9 +157,7 @@ fn looks_like_base64(text: &str) -> bool {
     let sample = text.trim().as_bytes();
     let sample = &sample[..sample.len().min(512)];
     sample.len() >= 16
-        && sample.iter().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n' | b' ')
-        })
+        && sample.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n' | b' '))
 }
 
 /// Base64 decoding that skips characters outside the alphabet and ignores a trailing partial quantum.
@@ -217,13 +194,8 @@ fn mailboxes(addr: &Address<'_>) -> Vec<Mailbox> {
     addr.iter()
         .filter_map(|a| {
             let address = a.address()?.trim().to_lowercase();
-            (!address.is_empty()).then(|| Mailbox {
-                name: a
-                    .name()
-                    .map(|n| n.trim().to_string())
-                    .filter(|n| !n.is_empty()),
-                address,
-            })
+            (!address.is_empty())
+                .then(|| Mailbox { name: a.name().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()), address })
         })
         .collect()
 }
@@ -237,20 +209,14 @@ fn attachment(raw: &[u8], part: &MessagePart<'_>) -> Attachment {
         })
         .unwrap_or_else(|| "application/octet-stream".into())
         .to_lowercase();
-    let is_textual = content_type.starts_with("text/")
-        || content_type.ends_with("/xml")
-        || content_type.ends_with("+xml");
+    let is_textual =
+        content_type.starts_with("text/") || content_type.ends_with("/xml") || content_type.ends_with("+xml");
     let text = match &part.body {
         PartType::Text(_) | PartType::Html(_) => part_text(raw, part),
         PartType::Binary(_) | PartType::InlineBinary(_) if is_textual => part_text(raw, part),
         _ => None,
     };
-    Attachment {
-        name: part.attachment_name().map(str::to_string),
-        content_type,
-        size: part.len(),
-        text,
-    }
+    Attachment { name: part.attachment_name().map(str::to_string), content_type, size: part.len(), text }
 }
 
 #[cfg(test)]
@@ -275,10 +241,7 @@ mod tests {
         assert_eq!(e.reply_to[0].name.as_deref(), Some("Jane Doe"));
         assert_eq!(e.subject.as_deref(), Some("New lead – Zoë"));
         assert_eq!(e.message_id.as_deref(), Some("abc@cars.example"));
-        assert_eq!(
-            e.date.map(|d| d.to_rfc3339()),
-            Some("2026-11-20T14:15:00+00:00".into())
-        );
+        assert_eq!(e.date.map(|d| d.to_rfc3339()), Some("2026-11-20T14:15:00+00:00".into()));
         assert_eq!(e.header("x-lead-source"), Some("web"));
         assert_eq!(e.text.as_deref(), Some("Name: Jane\r\n"));
         assert!(e.html.is_none());
@@ -290,10 +253,7 @@ mod tests {
             "From: a@homes.example\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
              <html><body><table><tr><th>Name</th><td>Jane</td></tr></table></body></html>",
         );
-        assert!(e
-            .html
-            .as_deref()
-            .is_some_and(|h| h.contains("<th>Name</th>")));
+        assert!(e.html.as_deref().is_some_and(|h| h.contains("<th>Name</th>")));
         let text = e.text.expect("text");
         assert!(text.contains("Name") && text.contains("Jane"), "{text}");
     }
@@ -305,10 +265,7 @@ mod tests {
             Stra=DFe: Hauptstra=DFe 1\r\nOrt: M\xfcnchen\r\n";
         let e = Email::parse(raw, &ParseLimits::default()).expect("parses");
         assert_eq!(e.subject.as_deref(), Some("Anfrage für"));
-        assert_eq!(
-            e.text.as_deref(),
-            Some("Straße: Hauptstraße 1\r\nOrt: München\r\n")
-        );
+        assert_eq!(e.text.as_deref(), Some("Straße: Hauptstraße 1\r\nOrt: München\r\n"));
     }
 
     #[test]
@@ -322,36 +279,19 @@ mod tests {
         assert_eq!(e.text.as_deref().map(str::trim), Some("FYI"));
         assert_eq!(e.forwarded.len(), 1);
         assert_eq!(e.forwarded[0].sender_domain(), Some("cars.example"));
-        assert_eq!(
-            e.forwarded[0].text.as_deref().map(str::trim),
-            Some("Name: Jane")
-        );
+        assert_eq!(e.forwarded[0].text.as_deref().map(str::trim), Some("Name: Jane"));
         assert!(e.attachments.is_empty());
     }
 
     #[test]
     fn size_limit_and_headerless_input_are_rejected() {
-        let limits = ParseLimits {
-            max_bytes: 10,
-            ..Default::default()
-        };
+        let limits = ParseLimits { max_bytes: 10, ..Default::default() };
         assert_eq!(
             Email::parse(b"From: a@b.example\r\n\r\nbody", &limits).err(),
-            Some(ParseError::TooLarge {
-                size: 25,
-                limit: 10
-            })
+            Some(ParseError::TooLarge { size: 25, limit: 10 })
         );
-        let junk: Vec<u8> = (0..2048u32)
-            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
-            .collect();
-        assert!(matches!(
-            Email::parse(&junk, &ParseLimits::default()),
-            Err(ParseError::Unparseable { .. })
-        ));
-        assert!(matches!(
-            Email::parse(b"", &ParseLimits::default()),
-            Err(ParseError::Unparseable { .. })
-        ));
+        let junk: Vec<u8> = (0..2048u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        assert!(matches!(Email::parse(&junk, &ParseLimits::default()), Err(ParseError::Unparseable { .. })));
+        assert!(matches!(Email::parse(b"", &ParseLimits::default()), Err(ParseError::Unparseable { .. })));
     }
 }

@@ -38,29 +38,16 @@ fn find_by_label(doc: &Html, wanted: &str) -> Option<String> {
             if normalize_label(&element_text(*cell)) != wanted {
                 continue;
             }
-            let beside = row
-                .get(c + 1)
-                .filter(|_| !header_row)
-                .map(|n| element_text(*n));
-            let below = || {
-                rows.get(r + 1)
-                    .and_then(|next| next.get(c))
-                    .map(|n| element_text(*n))
-            };
-            if let Some(v) = beside
-                .filter(|v| !v.is_empty())
-                .or_else(|| below().filter(|v| !v.is_empty()))
-            {
+            let beside = row.get(c + 1).filter(|_| !header_row).map(|n| element_text(*n));
+            let below = || rows.get(r + 1).and_then(|next| next.get(c)).map(|n| element_text(*n));
+            if let Some(v) = beside.filter(|v| !v.is_empty()).or_else(|| below().filter(|v| !v.is_empty())) {
                 return Some(v);
             }
         }
     }
     for dt in doc.select(&selector("dt")) {
         if normalize_label(&element_text(dt)) == wanted {
-            let dd = dt
-                .next_siblings()
-                .filter_map(ElementRef::wrap)
-                .find(|e| e.value().name() == "dd");
+            let dd = dt.next_siblings().filter_map(ElementRef::wrap).find(|e| e.value().name() == "dd");
             if let Some(v) = dd.map(element_text).filter(|v| !v.is_empty()) {
                 return Some(v);
             }
@@ -71,10 +58,7 @@ fn find_by_label(doc: &Html, wanted: &str) -> Option<String> {
 
 /// The `th`/`td` cells of a row (not those of nested tables).
 fn cells(row: ElementRef<'_>) -> Vec<ElementRef<'_>> {
-    row.children()
-        .filter_map(ElementRef::wrap)
-        .filter(|e| matches!(e.value().name(), "td" | "th"))
-        .collect()
+    row.children().filter_map(ElementRef::wrap).filter(|e| matches!(e.value().name(), "td" | "th")).collect()
 }
 
 /// Text of an element; `<br>` and block boundaries become spaces, whitespace collapsed.
@@ -84,8 +68,7 @@ fn element_text(e: ElementRef<'_>) -> String {
 }
 
 fn normalize_label(s: &str) -> String {
-    crate::fields::collapse_whitespace(s.trim().trim_end_matches([':', '*', '：']).trim())
-        .to_lowercase()
+    crate::fields::collapse_whitespace(s.trim().trim_end_matches([':', '*', '：']).trim()).to_lowercase()
 }
 
 #[cfg(test)]
@@ -109,10 +92,7 @@ mod tests {
     fn cell_next_to_label_below_header_and_dd() {
         assert_eq!(by_label("name").as_deref(), Some("Jane Doe"));
         assert_eq!(by_label("PHONE").as_deref(), Some("(212) 555-0142"));
-        assert_eq!(
-            by_label("Address").as_deref(),
-            Some("12 Main St Springfield")
-        );
+        assert_eq!(by_label("Address").as_deref(), Some("12 Main St Springfield"));
         assert_eq!(by_label("Price").as_deref(), Some("$450,000"));
         assert_eq!(by_label("Listing").as_deref(), Some("MLS-77"));
         assert_eq!(by_label("Beds").as_deref(), Some("3"));
@@ -123,9 +103,6 @@ mod tests {
     #[test]
     fn css_selector() {
         let sel = HtmlTable::Selector(Box::new(Selector::parse("span.ref").expect("valid")));
-        assert_eq!(
-            sel.find(&Html::parse_document(PAGE)).as_deref(),
-            Some("R-9")
-        );
+        assert_eq!(sel.find(&Html::parse_document(PAGE)).as_deref(), Some("R-9"));
     }
 }

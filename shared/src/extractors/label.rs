@@ -14,9 +14,7 @@ impl Label {
     /// Finds the value for the first spelling that occurs as a label in `text`.
     pub fn find(&self, text: &str) -> Option<String> {
         let lines: Vec<&str> = text.lines().collect();
-        self.spellings
-            .iter()
-            .find_map(|spelling| self.find_spelling(&lines, spelling))
+        self.spellings.iter().find_map(|spelling| self.find_spelling(&lines, spelling))
     }
 
     fn find_spelling(&self, lines: &[&str], spelling: &str) -> Option<String> {
@@ -71,9 +69,7 @@ fn separated_value(after: &str) -> Option<&str> {
         return Some(after.trim_start());
     }
     if after.starts_with(' ') {
-        return spaced
-            .strip_prefix("- ")
-            .or_else(|| spaced.strip_prefix("– "));
+        return spaced.strip_prefix("- ").or_else(|| spaced.strip_prefix("– "));
     }
     None
 }
@@ -113,10 +109,7 @@ mod tests {
     use super::*;
 
     fn label(spellings: &[&str]) -> Label {
-        Label {
-            spellings: spellings.iter().map(|s| s.to_string()).collect(),
-            paragraph: false,
-        }
+        Label { spellings: spellings.iter().map(|s| s.to_string()).collect(), paragraph: false }
     }
 
     const MAIL: &str = "Hello,\n\nYou have a new lead!\n\n*First Name:* Jane\nlast name :  Doe\n- E-Mail: jane@example.net\n\
@@ -126,30 +119,15 @@ mod tests {
     fn finds_values_with_decoration_and_case_differences() {
         assert_eq!(label(&["First Name"]).find(MAIL).as_deref(), Some("Jane"));
         assert_eq!(label(&["Last Name"]).find(MAIL).as_deref(), Some("Doe"));
-        assert_eq!(
-            label(&["Email", "E-Mail"]).find(MAIL).as_deref(),
-            Some("jane@example.net")
-        );
+        assert_eq!(label(&["Email", "E-Mail"]).find(MAIL).as_deref(), Some("jane@example.net"));
     }
 
     #[test]
     fn value_on_next_line_and_paragraphs() {
-        assert_eq!(
-            label(&["Phone"]).find(MAIL).as_deref(),
-            Some("(212) 555-0142")
-        );
-        assert_eq!(
-            label(&["Comments"]).find(MAIL).as_deref(),
-            Some("Is it still available?")
-        );
-        let para = Label {
-            paragraph: true,
-            ..label(&["Comments"])
-        };
-        assert_eq!(
-            para.find(MAIL).as_deref(),
-            Some("Is it still available?\nCall me after 5.")
-        );
+        assert_eq!(label(&["Phone"]).find(MAIL).as_deref(), Some("(212) 555-0142"));
+        assert_eq!(label(&["Comments"]).find(MAIL).as_deref(), Some("Is it still available?"));
+        let para = Label { paragraph: true, ..label(&["Comments"]) };
+        assert_eq!(para.find(MAIL).as_deref(), Some("Is it still available?\nCall me after 5."));
     }
 
     #[test]
@@ -160,17 +138,8 @@ mod tests {
 
     #[test]
     fn other_separators_and_quoted_forwards() {
-        assert_eq!(
-            label(&["Ref"]).find("Ref - A-17\n").as_deref(),
-            Some("A-17")
-        );
-        assert_eq!(
-            label(&["Ort"]).find("> Ort: München\n").as_deref(),
-            Some("München")
-        );
-        assert_eq!(
-            label(&["Stadt"]).find("Stadt=Köln\n").as_deref(),
-            Some("Köln")
-        );
+        assert_eq!(label(&["Ref"]).find("Ref - A-17\n").as_deref(), Some("A-17"));
+        assert_eq!(label(&["Ort"]).find("> Ort: München\n").as_deref(), Some("München"));
+        assert_eq!(label(&["Stadt"]).find("Stadt=Köln\n").as_deref(), Some("Köln"));
     }
 }

@@ -58,10 +58,7 @@ impl Extractor {
         match self {
             Self::Regex { regex, source } => {
                 let text = source.text(ctx.email)?;
-                regex
-                    .captures(&text)?
-                    .name("value")
-                    .map(|m| m.as_str().to_string())
+                regex.captures(&text)?.name("value").map(|m| m.as_str().to_string())
             }
             Self::Label(label) => label.find(ctx.email.text.as_deref()?),
             Self::HtmlTable(table) => table.find(ctx.html()?),
@@ -81,28 +78,14 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// Starts extraction over `email`.
     pub fn new(email: &'a Email) -> Self {
-        Self {
-            email,
-            html: OnceCell::new(),
-        }
+        Self { email, html: OnceCell::new() }
     }
 
     fn html(&self) -> Option<&scraper::Html> {
-        self.html
-            .get_or_init(|| {
-                self.email
-                    .html
-                    .as_deref()
-                    .map(scraper::Html::parse_document)
-            })
-            .as_ref()
+        self.html.get_or_init(|| self.email.html.as_deref().map(scraper::Html::parse_document)).as_ref()
     }
 
-    fn with_xml<T>(
-        &self,
-        source: Option<&Source>,
-        f: impl FnOnce(&roxmltree::Document<'_>) -> Option<T>,
-    ) -> Option<T> {
+    fn with_xml<T>(&self, source: Option<&Source>, f: impl FnOnce(&roxmltree::Document<'_>) -> Option<T>) -> Option<T> {
         let text = match source {
             Some(s) => s.text(self.email)?,
             None => source::default_xml(self.email)?,
@@ -137,21 +120,12 @@ mod tests {
 
     #[test]
     fn regex_extractor_reads_its_source() {
-        let email = Email {
-            subject: Some("Lead #4711 for Listing".into()),
-            text: Some("Ref: A-1".into()),
-            ..Email::default()
-        };
+        let email =
+            Email { subject: Some("Lead #4711 for Listing".into()), text: Some("Ref: A-1".into()), ..Email::default() };
         let ctx = Context::new(&email);
-        let ex = Extractor::Regex {
-            regex: Regex::new(r"#(?P<value>\d+)").expect("valid"),
-            source: Source::Subject,
-        };
+        let ex = Extractor::Regex { regex: Regex::new(r"#(?P<value>\d+)").expect("valid"), source: Source::Subject };
         assert_eq!(ex.find(&ctx).as_deref(), Some("4711"));
-        let ex = Extractor::Regex {
-            regex: Regex::new(r"#(?P<value>\d+)").expect("valid"),
-            source: Source::Text,
-        };
+        let ex = Extractor::Regex { regex: Regex::new(r"#(?P<value>\d+)").expect("valid"), source: Source::Text };
         assert_eq!(ex.find(&ctx), None);
     }
 }

@@ -29,17 +29,11 @@ impl Source {
             _ => {
                 if let Some(name) = s.strip_prefix("header:").filter(|n| !n.trim().is_empty()) {
                     Ok(Self::Header(name.trim().to_string()))
-                } else if let Some(glob) = s
-                    .strip_prefix("attachment:")
-                    .filter(|g| !g.trim().is_empty())
-                {
-                    let glob = Glob::new(&glob.trim().to_lowercase())
-                        .map_err(|e| format!("invalid glob: {e}"))?;
+                } else if let Some(glob) = s.strip_prefix("attachment:").filter(|g| !g.trim().is_empty()) {
+                    let glob = Glob::new(&glob.trim().to_lowercase()).map_err(|e| format!("invalid glob: {e}"))?;
                     Ok(Self::Attachment(glob.compile_matcher()))
                 } else {
-                    Err(format!(
-                        "unknown source {s:?} (expected text, html, subject, header:NAME or attachment:GLOB)"
-                    ))
+                    Err(format!("unknown source {s:?} (expected text, html, subject, header:NAME or attachment:GLOB)"))
                 }
             }
         }
@@ -55,11 +49,7 @@ impl Source {
             Self::Attachment(glob) => email
                 .attachments
                 .iter()
-                .find(|a| {
-                    a.name
-                        .as_deref()
-                        .is_some_and(|n| glob.is_match(n.to_lowercase()))
-                })
+                .find(|a| a.name.as_deref().is_some_and(|n| glob.is_match(n.to_lowercase())))
                 .and_then(|a| a.text.as_deref())
                 .map(Cow::Borrowed),
         }
@@ -70,12 +60,7 @@ impl Source {
 /// attachment that is XML by content type or file name.
 pub(super) fn default_xml(email: &Email) -> Option<Cow<'_, str>> {
     if let Some(text) = email.text.as_deref() {
-        if text
-            .trim_start()
-            .trim_start_matches('\u{feff}')
-            .trim_start()
-            .starts_with('<')
-        {
+        if text.trim_start().trim_start_matches('\u{feff}').trim_start().starts_with('<') {
             return Some(Cow::Borrowed(text));
         }
     }
@@ -85,9 +70,7 @@ pub(super) fn default_xml(email: &Email) -> Option<Cow<'_, str>> {
         .find(|a| {
             a.content_type.ends_with("/xml")
                 || a.content_type.ends_with("+xml")
-                || a.name
-                    .as_deref()
-                    .is_some_and(|n| n.to_lowercase().ends_with(".xml"))
+                || a.name.as_deref().is_some_and(|n| n.to_lowercase().ends_with(".xml"))
         })
         .and_then(|a| a.text.as_deref())
         .map(Cow::Borrowed)
@@ -103,12 +86,7 @@ mod tests {
             text: Some("  \u{feff}<?xml version=\"1.0\"?><adf/>".into()),
             headers: vec![("X-Lead-Id".into(), "L-1".into())],
             attachments: vec![
-                Attachment {
-                    name: Some("logo.PNG".into()),
-                    content_type: "image/png".into(),
-                    size: 3,
-                    text: None,
-                },
+                Attachment { name: Some("logo.PNG".into()), content_type: "image/png".into(), size: 3, text: None },
                 Attachment {
                     name: Some("Lead.XML".into()),
                     content_type: "application/octet-stream".into(),
@@ -123,24 +101,9 @@ mod tests {
     #[test]
     fn parse_and_read_sources() {
         let e = email();
-        assert_eq!(
-            Source::parse("header:x-lead-id")
-                .expect("valid")
-                .text(&e)
-                .as_deref(),
-            Some("L-1")
-        );
-        assert_eq!(
-            Source::parse("attachment:*.xml")
-                .expect("valid")
-                .text(&e)
-                .as_deref(),
-            Some("<adf/>")
-        );
-        assert_eq!(
-            Source::parse("attachment:*.csv").expect("valid").text(&e),
-            None
-        );
+        assert_eq!(Source::parse("header:x-lead-id").expect("valid").text(&e).as_deref(), Some("L-1"));
+        assert_eq!(Source::parse("attachment:*.xml").expect("valid").text(&e).as_deref(), Some("<adf/>"));
+        assert_eq!(Source::parse("attachment:*.csv").expect("valid").text(&e), None);
         assert_eq!(Source::parse("html").expect("valid").text(&e), None);
         for bad in ["body", "header:", "attachment:", "attachment:[", "HTML"] {
             assert!(Source::parse(bad).is_err(), "{bad}");
@@ -151,10 +114,7 @@ mod tests {
     fn default_xml_prefers_an_xml_body_then_an_xml_attachment() {
         let e = email();
         assert!(default_xml(&e).is_some_and(|x| x.contains("<?xml")));
-        let no_body = Email {
-            text: Some("Hello".into()),
-            ..email()
-        };
+        let no_body = Email { text: Some("Hello".into()), ..email() };
         assert_eq!(default_xml(&no_body).as_deref(), Some("<adf/>"));
     }
 }

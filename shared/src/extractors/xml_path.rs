@@ -81,24 +81,14 @@ impl XmlPath {
             let mut next = Vec::new();
             for node in &nodes {
                 let candidates: Vec<Node<'_, '_>> = if step.descendant {
-                    node.descendants()
-                        .filter(|n| n != node && n.is_element())
-                        .collect()
+                    node.descendants().filter(|n| n != node && n.is_element()).collect()
                 } else {
                     node.children().filter(Node::is_element).collect()
                 };
                 let named: Vec<Node<'_, '_>> = candidates
                     .into_iter()
-                    .filter(|n| {
-                        step.name
-                            .as_deref()
-                            .is_none_or(|want| n.tag_name().name() == want)
-                    })
-                    .filter(|n| {
-                        step.predicates
-                            .iter()
-                            .all(|p| !matches!(p, Predicate::Attr(..)) || p.holds(n))
-                    })
+                    .filter(|n| step.name.as_deref().is_none_or(|want| n.tag_name().name() == want))
+                    .filter(|n| step.predicates.iter().all(|p| !matches!(p, Predicate::Attr(..)) || p.holds(n)))
                     .collect();
                 let chosen = match step.predicates.iter().find_map(|p| match p {
                     Predicate::Position(i) => Some(*i),
@@ -117,12 +107,7 @@ impl XmlPath {
         nodes.iter().find_map(|n| {
             let text = match &self.attribute {
                 Some(a) => n.attribute(a.as_str())?.to_string(),
-                None => n
-                    .descendants()
-                    .filter(Node::is_text)
-                    .filter_map(|t| t.text())
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                None => n.descendants().filter(Node::is_text).filter_map(|t| t.text()).collect::<Vec<_>>().join(" "),
             };
             let text = crate::fields::collapse_whitespace(&text);
             (!text.is_empty()).then_some(text)
@@ -146,10 +131,7 @@ impl Predicate {
 /// Parses XML text for extraction; `None` when it is not well-formed or declares a DTD.
 pub(super) fn parse_document(text: &str) -> Option<Document<'_>> {
     let text = text.trim().trim_start_matches('\u{feff}').trim();
-    let opts = ParsingOptions {
-        allow_dtd: false,
-        ..ParsingOptions::default()
-    };
+    let opts = ParsingOptions { allow_dtd: false, ..ParsingOptions::default() };
     Document::parse_with_options(text, opts).ok()
 }
 
@@ -195,10 +177,7 @@ fn parse_step(step: &str, descendant: bool) -> Result<Step, String> {
                         .and_then(|v| v.strip_suffix('\''))
                         .or_else(|| v.strip_prefix('"').and_then(|v| v.strip_suffix('"')))
                         .ok_or("attribute value must be quoted")?;
-                    predicates.push(Predicate::Attr(
-                        n.trim().to_string(),
-                        Some(unquoted.to_string()),
-                    ));
+                    predicates.push(Predicate::Attr(n.trim().to_string(), Some(unquoted.to_string())));
                 }
                 None => predicates.push(Predicate::Attr(attr.trim().to_string(), None)),
             }
@@ -209,17 +188,11 @@ fn parse_step(step: &str, descendant: bool) -> Result<Step, String> {
             return Err("unexpected text after ']'".into());
         }
     }
-    Ok(Step {
-        descendant,
-        name,
-        predicates,
-    })
+    Ok(Step { descendant, name, predicates })
 }
 
 fn valid_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+    !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
 #[cfg(test)]
@@ -242,14 +215,8 @@ mod tests {
         assert_eq!(find("/adf/prospect/vehicle/year").as_deref(), Some("2021"));
         assert_eq!(find("//contact/name[@part='last']").as_deref(), Some("Doe"));
         assert_eq!(find("//phone[2]").as_deref(), Some("312-555-0187"));
-        assert_eq!(
-            find("//phone[@type=\"cellphone\"]").as_deref(),
-            Some("312-555-0187")
-        );
-        assert_eq!(
-            find("/adf/prospect/vehicle/@interest").as_deref(),
-            Some("buy")
-        );
+        assert_eq!(find("//phone[@type=\"cellphone\"]").as_deref(), Some("312-555-0187"));
+        assert_eq!(find("/adf/prospect/vehicle/@interest").as_deref(), Some("buy"));
         assert_eq!(find("/adf/*/vehicle/make/text()").as_deref(), Some("Volvo"));
         assert_eq!(find("vehicle/make").as_deref(), Some("Volvo"));
         assert_eq!(find("/adf/prospect/email"), None);
@@ -257,22 +224,15 @@ mod tests {
 
     #[test]
     fn bad_paths_are_errors() {
-        for bad in [
-            "",
-            "/a/@b/c",
-            "/a[",
-            "/a[0]",
-            "/a[@b=c]",
-            "/a[foo()]",
-            "/a b",
-        ] {
+        for bad in ["", "/a/@b/c", "/a[", "/a[0]", "/a[@b=c]", "/a[foo()]", "/a b"] {
             assert!(XmlPath::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn dtds_are_refused() {
-        let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><adf>&lol2;</adf>"#;
+        let bomb =
+            r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><adf>&lol2;</adf>"#;
         assert!(parse_document(bomb).is_none());
         assert!(parse_document("<adf><unclosed></adf>").is_none());
     }

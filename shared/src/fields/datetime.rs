@@ -4,14 +4,7 @@ use super::{TypeError, TypeOptions};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 
 const ISO_DATES: [&str; 2] = ["%Y-%m-%d", "%Y/%m/%d"];
-const WORD_DATES: [&str; 6] = [
-    "%B %d, %Y",
-    "%b %d, %Y",
-    "%d %B %Y",
-    "%d %b %Y",
-    "%A, %B %d, %Y",
-    "%a, %b %d, %Y",
-];
+const WORD_DATES: [&str; 6] = ["%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%A, %B %d, %Y", "%a, %b %d, %Y"];
 const NAIVE_TIMES: [&str; 9] = [
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -32,19 +25,14 @@ pub(super) fn parse_date(raw: &str, opts: &TypeOptions) -> Result<String, TypeEr
             return Ok(d.format("%Y-%m-%d").to_string());
         }
     }
-    let numeric: &[&str] = if month_first(opts) {
-        &["%m/%d/%Y", "%d.%m.%Y", "%m-%d-%Y"]
-    } else {
-        &["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"]
-    };
+    let numeric: &[&str] =
+        if month_first(opts) { &["%m/%d/%Y", "%d.%m.%Y", "%m-%d-%Y"] } else { &["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"] };
     for fmt in ISO_DATES.iter().chain(numeric).chain(WORD_DATES.iter()) {
         if let Ok(d) = NaiveDate::parse_from_str(s, fmt) {
             return Ok(d.format("%Y-%m-%d").to_string());
         }
     }
-    if let Some(dt) =
-        parse_zoned(s).or_else(|| parse_naive(s, opts).map(|n| n.and_utc().fixed_offset()))
-    {
+    if let Some(dt) = parse_zoned(s).or_else(|| parse_naive(s, opts).map(|n| n.and_utc().fixed_offset())) {
         return Ok(dt.date_naive().format("%Y-%m-%d").to_string());
     }
     Err(TypeError("not a date in a known notation".into()))
@@ -53,9 +41,7 @@ pub(super) fn parse_date(raw: &str, opts: &TypeOptions) -> Result<String, TypeEr
 /// Parses a date-time into RFC 3339 UTC; times without an offset are read in `opts.timezone` (default UTC).
 pub(super) fn parse_datetime(raw: &str, opts: &TypeOptions) -> Result<String, TypeError> {
     let s = raw.trim();
-    let offset = opts
-        .timezone
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+    let offset = opts.timezone.unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
     if let Some(fmt) = &opts.format {
         if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
             return Ok(to_utc(dt));
@@ -78,8 +64,7 @@ fn month_first(opts: &TypeOptions) -> bool {
 }
 
 fn to_utc(dt: DateTime<FixedOffset>) -> String {
-    dt.with_timezone(&Utc)
-        .to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    dt.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 fn local(n: NaiveDateTime, offset: FixedOffset) -> Result<String, TypeError> {
@@ -98,11 +83,7 @@ fn parse_zoned(s: &str) -> Option<DateTime<FixedOffset>> {
     if let Ok(dt) = DateTime::parse_from_rfc2822(s) {
         return Some(dt);
     }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%z",
-        "%Y-%m-%d %H:%M:%S%z",
-        "%Y-%m-%d %H:%M:%S %z",
-    ] {
+    for fmt in ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S %z"] {
         if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
             return Some(dt);
         }
@@ -123,10 +104,7 @@ fn parse_naive(s: &str, opts: &TypeOptions) -> Option<NaiveDateTime> {
     } else {
         &["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"]
     };
-    NAIVE_TIMES
-        .iter()
-        .chain(numeric)
-        .find_map(|fmt| NaiveDateTime::parse_from_str(s, fmt).ok())
+    NAIVE_TIMES.iter().chain(numeric).find_map(|fmt| NaiveDateTime::parse_from_str(s, fmt).ok())
 }
 
 fn zone_offset_hours(zone: &str) -> Option<i32> {
@@ -153,17 +131,11 @@ mod tests {
     use phonenumber::country::Id;
 
     fn us() -> TypeOptions {
-        TypeOptions {
-            phone_region: Some(Id::US),
-            ..Default::default()
-        }
+        TypeOptions { phone_region: Some(Id::US), ..Default::default() }
     }
 
     fn de() -> TypeOptions {
-        TypeOptions {
-            phone_region: Some(Id::DE),
-            ..Default::default()
-        }
+        TypeOptions { phone_region: Some(Id::DE), ..Default::default() }
     }
 
     #[test]
@@ -171,53 +143,26 @@ mod tests {
         assert_eq!(parse_date("11/20/2026", &us()).as_deref(), Ok("2026-11-20"));
         assert_eq!(parse_date("20/11/2026", &de()).as_deref(), Ok("2026-11-20"));
         assert_eq!(parse_date("20.11.2026", &us()).as_deref(), Ok("2026-11-20"));
-        assert_eq!(
-            parse_date("November 20, 2026", &us()).as_deref(),
-            Ok("2026-11-20")
-        );
-        assert_eq!(
-            parse_date("2026-11-20T09:15:00-05:00", &us()).as_deref(),
-            Ok("2026-11-20")
-        );
+        assert_eq!(parse_date("November 20, 2026", &us()).as_deref(), Ok("2026-11-20"));
+        assert_eq!(parse_date("2026-11-20T09:15:00-05:00", &us()).as_deref(), Ok("2026-11-20"));
         assert!(parse_date("20/11/2026", &us()).is_err());
         assert!(parse_date("tomorrow", &us()).is_err());
     }
 
     #[test]
     fn datetimes_are_converted_to_utc() {
-        assert_eq!(
-            parse_datetime("2026-11-20T09:15:00-05:00", &us()).as_deref(),
-            Ok("2026-11-20T14:15:00Z")
-        );
-        assert_eq!(
-            parse_datetime("Fri, 20 Nov 2026 09:15:00 +0100", &us()).as_deref(),
-            Ok("2026-11-20T08:15:00Z")
-        );
-        assert_eq!(
-            parse_datetime("11/20/2026 3:45 PM EST", &us()).as_deref(),
-            Ok("2026-11-20T20:45:00Z")
-        );
-        assert_eq!(
-            parse_datetime("2026-11-20 14:05", &us()).as_deref(),
-            Ok("2026-11-20T14:05:00Z")
-        );
-        let berlin = TypeOptions {
-            timezone: FixedOffset::east_opt(3600),
-            ..de()
-        };
-        assert_eq!(
-            parse_datetime("20.11.2026 14:05", &berlin).as_deref(),
-            Ok("2026-11-20T13:05:00Z")
-        );
+        assert_eq!(parse_datetime("2026-11-20T09:15:00-05:00", &us()).as_deref(), Ok("2026-11-20T14:15:00Z"));
+        assert_eq!(parse_datetime("Fri, 20 Nov 2026 09:15:00 +0100", &us()).as_deref(), Ok("2026-11-20T08:15:00Z"));
+        assert_eq!(parse_datetime("11/20/2026 3:45 PM EST", &us()).as_deref(), Ok("2026-11-20T20:45:00Z"));
+        assert_eq!(parse_datetime("2026-11-20 14:05", &us()).as_deref(), Ok("2026-11-20T14:05:00Z"));
+        let berlin = TypeOptions { timezone: FixedOffset::east_opt(3600), ..de() };
+        assert_eq!(parse_datetime("20.11.2026 14:05", &berlin).as_deref(), Ok("2026-11-20T13:05:00Z"));
         assert!(parse_datetime("soon", &us()).is_err());
     }
 
     #[test]
     fn custom_format_is_tried_first() {
-        let o = TypeOptions {
-            format: Some("%Y%m%d".into()),
-            ..us()
-        };
+        let o = TypeOptions { format: Some("%Y%m%d".into()), ..us() };
         assert_eq!(parse_date("20261120", &o).as_deref(), Ok("2026-11-20"));
     }
 }

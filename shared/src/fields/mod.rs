@@ -109,11 +109,7 @@ pub fn collapse_whitespace(s: &str) -> String {
 }
 
 fn normalize_email(raw: &str) -> Result<String, TypeError> {
-    let s = raw
-        .trim_matches(|c| c == '<' || c == '>')
-        .trim_start_matches("mailto:")
-        .trim()
-        .to_lowercase();
+    let s = raw.trim_matches(|c| c == '<' || c == '>').trim_start_matches("mailto:").trim().to_lowercase();
     if is_email_address(&s) {
         Ok(s)
     } else {
@@ -131,9 +127,7 @@ pub fn is_email_address(s: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = domain.len() <= 253
         && labels.len() >= 2
@@ -144,9 +138,7 @@ pub fn is_email_address(s: &str) -> bool {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic));
+        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic));
     local_ok && domain_ok
 }
 
@@ -167,10 +159,7 @@ fn normalize_enum(raw: &str, opts: &TypeOptions) -> Result<String, TypeError> {
     if let Some(v) = opts.aliases.get(&wanted) {
         return Ok(v.clone());
     }
-    Err(TypeError(format!(
-        "not one of the allowed values ({})",
-        opts.values.join(", ")
-    )))
+    Err(TypeError(format!("not one of the allowed values ({})", opts.values.join(", "))))
 }
 
 #[cfg(test)]
@@ -184,19 +173,8 @@ mod tests {
             FieldType::Email.normalize(" Jane.Doe@Example.NET ", &o),
             Ok(FieldValue::Text("jane.doe@example.net".into()))
         );
-        assert_eq!(
-            FieldType::Email.normalize("<mailto:a@b.example>", &o),
-            Ok(FieldValue::Text("a@b.example".into()))
-        );
-        for bad in [
-            "jane",
-            "jane@",
-            "@example.com",
-            "a@b",
-            "a..b@example.com",
-            "a@-x.com",
-            "a b@example.com",
-        ] {
+        assert_eq!(FieldType::Email.normalize("<mailto:a@b.example>", &o), Ok(FieldValue::Text("a@b.example".into())));
+        for bad in ["jane", "jane@", "@example.com", "a@b", "a..b@example.com", "a@-x.com", "a b@example.com"] {
             assert!(FieldType::Email.normalize(bad, &o).is_err(), "{bad}");
         }
     }
@@ -214,29 +192,17 @@ mod tests {
 
     #[test]
     fn enum_matches_case_insensitively_and_by_alias() {
-        let mut o = TypeOptions {
-            values: vec!["buy".into(), "lease".into()],
-            ..Default::default()
-        };
+        let mut o = TypeOptions { values: vec!["buy".into(), "lease".into()], ..Default::default() };
         o.aliases.insert("purchase".into(), "buy".into());
-        assert_eq!(
-            FieldType::Enum.normalize("BUY", &o),
-            Ok(FieldValue::Text("buy".into()))
-        );
-        assert_eq!(
-            FieldType::Enum.normalize("Purchase", &o),
-            Ok(FieldValue::Text("buy".into()))
-        );
+        assert_eq!(FieldType::Enum.normalize("BUY", &o), Ok(FieldValue::Text("buy".into())));
+        assert_eq!(FieldType::Enum.normalize("Purchase", &o), Ok(FieldValue::Text("buy".into())));
         assert!(FieldType::Enum.normalize("rent", &o).is_err());
     }
 
     #[test]
     fn string_collapses_whitespace_and_rejects_empty() {
         let o = TypeOptions::default();
-        assert_eq!(
-            FieldType::String.normalize("  a \n  b\t c ", &o),
-            Ok(FieldValue::Text("a b c".into()))
-        );
+        assert_eq!(FieldType::String.normalize("  a \n  b\t c ", &o), Ok(FieldValue::Text("a b c".into())));
         assert!(FieldType::String.normalize("   ", &o).is_err());
     }
 }

@@ -40,17 +40,14 @@ pub(super) fn parse(raw: &str, default_currency: Option<&str>) -> Result<Money, 
     let currency = currency
         .or_else(|| default_currency.map(str::to_string))
         .ok_or_else(|| TypeError("no currency and no default currency configured".into()))?;
-    Ok(Money {
-        amount: with_minor_units(&amount, minor_units(&currency)),
-        currency,
-    })
+    Ok(Money { amount: with_minor_units(&amount, minor_units(&currency)), currency })
 }
 
 /// Decimal places of a currency's minor unit (ISO 4217); 2 unless listed.
 fn minor_units(currency: &str) -> usize {
     match currency {
-        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "PYG" | "UGX" | "RWF" | "XAF" | "XOF" | "XPF"
-        | "KMF" | "GNF" | "DJF" | "VUV" | "BIF" => 0,
+        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "PYG" | "UGX" | "RWF" | "XAF" | "XOF" | "XPF" | "KMF" | "GNF"
+        | "DJF" | "VUV" | "BIF" => 0,
         "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
         _ => 2,
     }
@@ -100,10 +97,7 @@ mod tests {
     use super::*;
 
     fn m(amount: &str, currency: &str) -> Money {
-        Money {
-            amount: amount.into(),
-            currency: currency.into(),
-        }
+        Money { amount: amount.into(), currency: currency.into() }
     }
 
     #[test]

@@ -8,33 +8,21 @@ pub(super) fn parse_integer(raw: &str) -> Result<i64, TypeError> {
     if canonical.contains('.') {
         return Err(TypeError("not a whole number".into()));
     }
-    canonical
-        .parse::<i64>()
-        .map_err(|_| TypeError("integer out of range".into()))
+    canonical.parse::<i64>().map_err(|_| TypeError("integer out of range".into()))
 }
 
 /// Parses a decimal number into a canonical string (`-1234.50`): `.` as decimal separator, no grouping.
 pub(super) fn parse_decimal(raw: &str) -> Result<String, TypeError> {
     let invalid = || TypeError("not a number".into());
-    let s: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\'' | '’'))
-        .collect();
+    let s: String = raw.trim().chars().filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\'' | '’')).collect();
     let (negative, digits) = match s.strip_prefix('-').or_else(|| s.strip_prefix('−')) {
         Some(rest) => (true, rest),
         None => (false, s.strip_prefix('+').unwrap_or(&s)),
     };
-    if digits.is_empty()
-        || !digits
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
-    {
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
         return Err(invalid());
     }
-    if !digits.starts_with(|c: char| c.is_ascii_digit())
-        || !digits.ends_with(|c: char| c.is_ascii_digit())
-    {
+    if !digits.starts_with(|c: char| c.is_ascii_digit()) || !digits.ends_with(|c: char| c.is_ascii_digit()) {
         return Err(invalid());
     }
     let decimal_sep = decimal_separator(digits);
@@ -124,16 +112,7 @@ mod tests {
         ] {
             assert_eq!(parse_decimal(raw).as_deref(), Ok(want), "{raw}");
         }
-        for bad in [
-            "",
-            "abc",
-            "1.2.3,4,5",
-            "1,2,",
-            ".5",
-            "12a",
-            "--1",
-            "1,234.5.6",
-        ] {
+        for bad in ["", "abc", "1.2.3,4,5", "1,2,", ".5", "12a", "--1", "1,234.5.6"] {
             assert!(parse_decimal(bad).is_err(), "{bad}");
         }
     }

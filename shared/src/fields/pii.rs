@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The kind of personal data a field carries; `None` means not personal.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum PiiClass {
     /// Not personal data.

@@ -70,9 +70,7 @@ impl ExtractStep {
     pub fn process(&self, raw: &[u8], delivery: &Delivery, now: DateTime<Utc>) -> ExtractOutput {
         if let Some(v) = &delivery.verdicts {
             let verdict_reason = match (v.virus, v.spam, self.settings.spam) {
-                (Some(Verdict::Fail), _, _) => {
-                    Some((QuarantineReason::Virus, "SES virus verdict FAIL"))
-                }
+                (Some(Verdict::Fail), _, _) => Some((QuarantineReason::Virus, "SES virus verdict FAIL")),
                 (_, Some(Verdict::Fail), SpamPolicy::Quarantine) => {
                     Some((QuarantineReason::Spam, "SES spam verdict FAIL"))
                 }
@@ -80,13 +78,7 @@ impl ExtractStep {
             };
             if let Some((reason, detail)) = verdict_reason {
                 let email = Email::parse(raw, &self.settings.limits).ok();
-                return self.quarantined(
-                    raw,
-                    email.as_ref(),
-                    quarantine_for(reason, detail),
-                    delivery,
-                    now,
-                );
+                return self.quarantined(raw, email.as_ref(), quarantine_for(reason, detail), delivery, now);
             }
         }
         let (email, outcome) = match delivery.verdicts.as_ref().map(SesVerdicts::auth) {
@@ -95,25 +87,14 @@ impl ExtractStep {
                     let outcome = extract(&email, &self.rules, &auth);
                     (Some(email), outcome)
                 }
-                Err(_) => extract_raw(
-                    raw,
-                    &self.rules,
-                    &self.settings.limits,
-                    Some(&AuthVerdicts::default()),
-                ),
+                Err(_) => extract_raw(raw, &self.rules, &self.settings.limits, Some(&AuthVerdicts::default())),
             },
             None => extract_raw(raw, &self.rules, &self.settings.limits, None),
         };
         match (email, outcome) {
             (Some(email), Outcome::Lead(x)) => {
-                let policy = &self
-                    .rules
-                    .get(&x.rule_id)
-                    .expect("a selected rule is in the set")
-                    .policy;
-                let lead = self
-                    .anonymizer
-                    .anonymize(&x, policy, email.subject.as_deref());
+                let policy = &self.rules.get(&x.rule_id).expect("a selected rule is in the set").policy;
+                let lead = self.anonymizer.anonymize(&x, policy, email.subject.as_deref());
                 let receipt = self.receipt(&email, delivery);
                 ExtractOutput::Leads(vec![LeadEvent::new(&email, &receipt, &x, lead, 0, now)])
             }
@@ -123,11 +104,8 @@ impl ExtractStep {
 
     fn receipt(&self, email: &Email, delivery: &Delivery) -> Receipt {
         let to: Vec<&str> = email.to.iter().map(|m| m.address.as_str()).collect();
-        let recipients: Vec<&str> = if delivery.recipients.is_empty() {
-            to
-        } else {
-            delivery.recipients.iter().map(String::as_str).collect()
-        };
+        let recipients: Vec<&str> =
+            if delivery.recipients.is_empty() { to } else { delivery.recipients.iter().map(String::as_str).collect() };
         Receipt {
             received_at: delivery.received_at,
             ses_message_id: delivery.ses_message_id.clone(),
@@ -143,23 +121,14 @@ impl ExtractStep {
         delivery: &Delivery,
         now: DateTime<Utc>,
     ) -> ExtractOutput {
-        let Outcome::Quarantined(q) = outcome else {
-            unreachable!("leads are handled by the caller")
-        };
+        let Outcome::Quarantined(q) = outcome else { unreachable!("leads are handled by the caller") };
         let known = KnownValues::from_fields(&q.found);
-        let subject = email
-            .and_then(|e| e.subject.as_deref())
-            .map(|s| self.anonymizer.scrub(s, &known).text);
-        let receipt = email
-            .map(|e| self.receipt(e, delivery))
-            .unwrap_or_else(|| Receipt {
-                received_at: delivery.received_at,
-                ses_message_id: delivery.ses_message_id.clone(),
-                mailbox: self
-                    .settings
-                    .mailboxes
-                    .id_for(delivery.recipients.iter().map(String::as_str)),
-            });
+        let subject = email.and_then(|e| e.subject.as_deref()).map(|s| self.anonymizer.scrub(s, &known).text);
+        let receipt = email.map(|e| self.receipt(e, delivery)).unwrap_or_else(|| Receipt {
+            received_at: delivery.received_at,
+            ses_message_id: delivery.ses_message_id.clone(),
+            mailbox: self.settings.mailboxes.id_for(delivery.recipients.iter().map(String::as_str)),
+        });
         ExtractOutput::Quarantined(Box::new(QuarantineRecord::new(
             raw,
             email,

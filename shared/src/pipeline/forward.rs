@@ -45,38 +45,37 @@ pub enum ForwardOutcome {
 /// Forwards a batch: ledger check, produce, mark. The result at index i is event i's outcome.
 /// A crash between the broker's ack and the ledger write can produce a revision twice; consumers dedupe with
 /// the `event_id` + `revision` headers (see docs).
-pub fn forward_batch(
+pub async fn forward_batch<P: Producer, L: Ledger>(
     events: &[LeadEvent],
-    producer: &mut dyn Producer,
-    ledger: &dyn Ledger,
+    producer: &mut P,
+    ledger: &L,
 ) -> Vec<ForwardOutcome> {
     let mut outcomes: Vec<Option<ForwardOutcome>> = vec![None; events.len()];
     let mut to_send: Vec<usize> = Vec::new();
     for (i, e) in events.iter().enumerate() {
         // The same revision twice in one batch (a duplicate delivery) is produced once.
-        if to_send
-            .iter()
-            .any(|&j| events[j].event_id == e.event_id && events[j].revision == e.revision)
-        {
+        if to_send.iter().any(|&j| events[j].event_id == e.event_id && events[j].revision == e.revision) {
             outcomes[i] = Some(ForwardOutcome::AlreadyDelivered);
             continue;
         }
-        match ledger.is_delivered(&e.event_id, &e.revision) {
+        match ledger.is_delivered(&e.event_id, &e.revision).await {
             Ok(true) => outcomes[i] = Some(ForwardOutcome::AlreadyDelivered),
             Ok(false) => to_send.push(i),
             Err(err) => outcomes[i] = Some(ForwardOutcome::Failed(err)),
         }
     }
     let records: Vec<KafkaRecord> = to_send.iter().map(|&i| record_for(&events[i])).collect();
-    let reports = producer.produce(&records);
+    let reports = producer.produce(&records).await;
     for (&i, report) in to_send.iter().zip(reports) {
         let e = &events[i];
-        outcomes[i] = Some(
-            match report.and_then(|()| ledger.mark_delivered(&e.event_id, &e.revision)) {
-                Ok(()) => ForwardOutcome::Delivered,
-                Err(err) => ForwardOutcome::Failed(err),
-            },
-        );
+        let marked = match report {
+            Ok(()) => ledger.mark_delivered(&e.event_id, &e.revision).await,
+            Err(err) => Err(err),
+        };
+        outcomes[i] = Some(match marked {
+            Ok(()) => ForwardOutcome::Delivered,
+            Err(err) => ForwardOutcome::Failed(err),
+        });
     }
     outcomes
         .into_iter()

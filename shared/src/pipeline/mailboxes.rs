@@ -12,23 +12,12 @@ impl Mailboxes {
     /// From a config table; keys are lowercased addresses (`sales@dealer.example.com`) or domains
     /// (`@dealer.example.com`).
     pub fn new(map: BTreeMap<String, String>) -> Self {
-        Self {
-            map: map
-                .into_iter()
-                .map(|(k, v)| (k.to_lowercase(), v))
-                .collect(),
-        }
+        Self { map: map.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect() }
     }
 
     /// The id of the first recipient with an exact address entry, else the first whose domain has one.
-    pub fn id_for<'a>(
-        &self,
-        recipients: impl IntoIterator<Item = &'a str> + Clone,
-    ) -> Option<String> {
-        let exact = recipients
-            .clone()
-            .into_iter()
-            .find_map(|r| self.map.get(&r.to_lowercase()));
+    pub fn id_for<'a>(&self, recipients: impl IntoIterator<Item = &'a str> + Clone) -> Option<String> {
+        let exact = recipients.clone().into_iter().find_map(|r| self.map.get(&r.to_lowercase()));
         exact
             .or_else(|| {
                 recipients.into_iter().find_map(|r| {
@@ -54,15 +43,8 @@ mod tests {
             .into_iter()
             .collect(),
         );
-        assert_eq!(
-            m.id_for(["x@other.example", "sales@dealer.example.com"])
-                .as_deref(),
-            Some("sales")
-        );
-        assert_eq!(
-            m.id_for(["service@dealer.example.com"]).as_deref(),
-            Some("dealer")
-        );
+        assert_eq!(m.id_for(["x@other.example", "sales@dealer.example.com"]).as_deref(), Some("sales"));
+        assert_eq!(m.id_for(["service@dealer.example.com"]).as_deref(), Some("dealer"));
         assert_eq!(m.id_for(["a@b.example"]), None);
     }
 }

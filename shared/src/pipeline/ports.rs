@@ -2,6 +2,7 @@
 //! local files (replay) and for Kafka/S3 (functions).
 
 use super::forward::KafkaRecord;
+use std::future::Future;
 
 /// An error from an outside system, classified once so callers know whether a retry can help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,20 +18,20 @@ pub struct PortError {
 
 /// Produces records to the lead topic and reports each one's delivery.
 pub trait Producer {
-    /// Sends `records`; the result at index i is record i's delivery report.
-    fn produce(&mut self, records: &[KafkaRecord]) -> Vec<Result<(), PortError>>;
+    /// Sends `records` concurrently; the result at index i is record i's delivery report.
+    fn produce(&mut self, records: &[KafkaRecord]) -> impl Future<Output = Vec<Result<(), PortError>>> + Send;
 }
 
 /// Remembers which (event id, revision) pairs were delivered to Kafka.
 pub trait Ledger {
     /// True when this revision of the event was delivered before.
-    fn is_delivered(&self, event_id: &str, revision: &str) -> Result<bool, PortError>;
+    fn is_delivered(&self, event_id: &str, revision: &str) -> impl Future<Output = Result<bool, PortError>> + Send;
     /// Records the delivery (after the broker's acknowledgement); already present is not an error.
-    fn mark_delivered(&self, event_id: &str, revision: &str) -> Result<(), PortError>;
+    fn mark_delivered(&self, event_id: &str, revision: &str) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
-/// Stores archive objects by key (overwriting the same key is allowed: keys are deterministic).
+/// Stores objects by key (overwriting the same key is allowed: archive keys are deterministic).
 pub trait ObjectStore {
     /// Stores `bytes` under `key`.
-    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), PortError>;
+    fn put(&self, key: &str, bytes: Vec<u8>) -> impl Future<Output = Result<(), PortError>> + Send;
 }

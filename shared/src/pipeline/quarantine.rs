@@ -57,23 +57,12 @@ impl QuarantineRecord {
     ) -> Self {
         let identity = match email {
             Some(e) => mail_identity(e),
-            None => format!(
-                "raw:{}",
-                data_encoding::HEXLOWER.encode(&Sha256::digest(raw))
-            ),
+            None => format!("raw:{}", data_encoding::HEXLOWER.encode(&Sha256::digest(raw))),
         };
         let hash = Sha256::digest(format!("leadpipe/quarantine/v1\0{identity}").as_bytes());
-        let received = receipt
-            .received_at
-            .or(email.and_then(|e| e.received_at.or(e.date)))
-            .unwrap_or(now);
+        let received = receipt.received_at.or(email.and_then(|e| e.received_at.or(e.date))).unwrap_or(now);
         Self {
-            quarantine_id: format!(
-                "q1_{}",
-                data_encoding::BASE32_NOPAD
-                    .encode(&hash[..16])
-                    .to_lowercase()
-            ),
+            quarantine_id: format!("q1_{}", data_encoding::BASE32_NOPAD.encode(&hash[..16]).to_lowercase()),
             reason: q.reason.to_string(),
             reason_kind: q.reason.kind().to_string(),
             rule_id: q.rule_id.clone(),

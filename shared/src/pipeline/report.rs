@@ -49,9 +49,6 @@ impl RunReport {
 
     /// Records a failure.
     pub fn error(&mut self, input: impl Into<String>, error: impl Into<String>) {
-        self.errors.push(ReportError {
-            input: input.into(),
-            error: error.into(),
-        });
+        self.errors.push(ReportError { input: input.into(), error: error.into() });
     }
 }

@@ -57,17 +57,11 @@ impl RulesError {
     pub fn problems(&self) -> Vec<String> {
         match self {
             Self::Read { file, message } => vec![format!("{file}: {message}")],
-            Self::Invalid { file, problems } => {
-                problems.iter().map(|p| format!("{file}: {p}")).collect()
-            }
+            Self::Invalid { file, problems } => problems.iter().map(|p| format!("{file}: {p}")).collect(),
         }
     }
 }
 
 fn display_problems(file: &str, problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("{file}: {p}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    problems.iter().map(|p| format!("{file}: {p}")).collect::<Vec<_>>().join("\n")
 }

@@ -30,12 +30,7 @@ impl RuleSet {
     /// Loads, validates and compiles a rules file (`.toml`, `.yaml` or `.yml`).
     pub fn load(path: &Path) -> Result<Self, RulesError> {
         let file = path.display().to_string();
-        let format = match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        let format = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("toml") => RulesFormat::Toml,
             Some("yaml" | "yml") => RulesFormat::Yaml,
             _ => {
@@ -45,10 +40,8 @@ impl RuleSet {
                 })
             }
         };
-        let text = std::fs::read_to_string(path).map_err(|e| RulesError::Read {
-            file: file.clone(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RulesError::Read { file: file.clone(), message: e.to_string() })?;
         Self::parse(&text, format, &file)
     }
 
@@ -58,10 +51,7 @@ impl RuleSet {
             RulesFormat::Toml => config::FileFormat::Toml,
             RulesFormat::Yaml => config::FileFormat::Yaml,
         };
-        let read_err = |message: String| RulesError::Read {
-            file: name.to_string(),
-            message,
-        };
+        let read_err = |message: String| RulesError::Read { file: name.to_string(), message };
         let value: serde_json::Value = config::Config::builder()
             .add_source(config::File::from_str(text, format))
             .build()
@@ -86,52 +76,34 @@ fn deserialize<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Strin
 fn compile(raw: RawFile, name: &str) -> Result<RuleSet, RulesError> {
     let mut problems = Vec::new();
     let defaults = Settings::from_defaults(&raw.defaults, &mut problems);
-    let policy = Policy::default()
-        .with_overrides(&raw.policy)
-        .unwrap_or_else(|errs| {
-            problems.extend(errs.into_iter().map(|message| Problem {
-                rule: None,
-                field: None,
-                message,
-            }));
-            Policy::default()
-        });
+    let policy = Policy::default().with_overrides(&raw.policy).unwrap_or_else(|errs| {
+        problems.extend(errs.into_iter().map(|message| Problem { rule: None, field: None, message }));
+        Policy::default()
+    });
     let scrub_phone_regions = raw.scrubber.phone_regions.as_ref().map(|regions| {
         regions
             .iter()
-            .filter_map(
-                |r| match r.to_ascii_uppercase().parse::<phonenumber::country::Id>() {
-                    Ok(id) => Some(id),
-                    Err(_) => {
-                        problems.push(Problem {
-                            rule: None,
-                            field: None,
-                            message: format!("scrubber.phone_regions: unknown region {r:?}"),
-                        });
-                        None
-                    }
-                },
-            )
+            .filter_map(|r| match r.to_ascii_uppercase().parse::<phonenumber::country::Id>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    problems.push(Problem {
+                        rule: None,
+                        field: None,
+                        message: format!("scrubber.phone_regions: unknown region {r:?}"),
+                    });
+                    None
+                }
+            })
             .collect()
     });
     if raw.rules.is_empty() {
-        problems.push(Problem {
-            rule: None,
-            field: None,
-            message: "no rules defined (expected [[rules]])".into(),
-        });
+        problems.push(Problem { rule: None, field: None, message: "no rules defined (expected [[rules]])".into() });
     }
     let mut seen = HashSet::new();
     let mut rules = Vec::new();
     for (i, value) in raw.rules.into_iter().enumerate() {
-        let label = value
-            .get("id")
-            .and_then(|v| v.as_str())
-            .map_or_else(|| format!("#{}", i + 1), str::to_string);
-        let mut ctx = RuleCtx {
-            rule: label.clone(),
-            problems: &mut problems,
-        };
+        let label = value.get("id").and_then(|v| v.as_str()).map_or_else(|| format!("#{}", i + 1), str::to_string);
+        let mut ctx = RuleCtx { rule: label.clone(), problems: &mut problems };
         let raw_rule: RawRule = match deserialize(value) {
             Ok(r) => r,
             Err(message) => {
@@ -147,18 +119,11 @@ fn compile(raw: RawFile, name: &str) -> Result<RuleSet, RulesError> {
         }
     }
     if !problems.is_empty() {
-        return Err(RulesError::Invalid {
-            file: name.to_string(),
-            problems,
-        });
+        return Err(RulesError::Invalid { file: name.to_string(), problems });
     }
     // Stable sort: equal priorities keep file order.
     rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
-    Ok(RuleSet {
-        source: name.to_string(),
-        scrub_phone_regions,
-        rules,
-    })
+    Ok(RuleSet { source: name.to_string(), scrub_phone_regions, rules })
 }
 
 struct RuleCtx<'p> {
@@ -168,24 +133,14 @@ struct RuleCtx<'p> {
 
 impl RuleCtx<'_> {
     fn problem(&mut self, field: Option<&str>, message: String) {
-        self.problems.push(Problem {
-            rule: Some(self.rule.clone()),
-            field: field.map(str::to_string),
-            message,
-        });
+        self.problems.push(Problem { rule: Some(self.rule.clone()), field: field.map(str::to_string), message });
     }
 
     fn regex(&mut self, field: Option<&str>, what: &str, pattern: &str) -> Option<Regex> {
-        match RegexBuilder::new(pattern)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build()
-        {
+        match RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build() {
             Ok(re) => Some(re),
             Err(e) => {
-                self.problem(
-                    field,
-                    format!("{what}: invalid regex: {}", one_line(&e.to_string())),
-                );
+                self.problem(field, format!("{what}: invalid regex: {}", one_line(&e.to_string())));
                 None
             }
         }
@@ -202,23 +157,10 @@ struct Settings {
 
 impl Settings {
     fn from_defaults(raw: &RawDefaults, problems: &mut Vec<Problem>) -> Self {
-        let mut out = Settings {
-            region: Some(phonenumber::country::Id::US),
-            ..Default::default()
-        };
-        let mut report = |m: String| {
-            problems.push(Problem {
-                rule: None,
-                field: None,
-                message: format!("defaults: {m}"),
-            })
-        };
-        out.apply(
-            raw.region.as_deref(),
-            raw.currency.as_deref(),
-            raw.timezone.as_deref(),
-            &mut report,
-        );
+        let mut out = Settings { region: Some(phonenumber::country::Id::US), ..Default::default() };
+        let mut report =
+            |m: String| problems.push(Problem { rule: None, field: None, message: format!("defaults: {m}") });
+        out.apply(raw.region.as_deref(), raw.currency.as_deref(), raw.timezone.as_deref(), &mut report);
         out
     }
 
@@ -232,26 +174,20 @@ impl Settings {
         if let Some(r) = region {
             match r.to_ascii_uppercase().parse::<phonenumber::country::Id>() {
                 Ok(id) => self.region = Some(id),
-                Err(_) => report(format!(
-                    "unknown region {r:?} (expected an ISO 3166 code such as \"US\")"
-                )),
+                Err(_) => report(format!("unknown region {r:?} (expected an ISO 3166 code such as \"US\")")),
             }
         }
         if let Some(c) = currency {
             if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
                 self.currency = Some(c.to_string());
             } else {
-                report(format!(
-                    "currency {c:?} is not an ISO 4217 code such as \"USD\""
-                ));
+                report(format!("currency {c:?} is not an ISO 4217 code such as \"USD\""));
             }
         }
         if let Some(t) = timezone {
             match parse_offset(t) {
                 Some(o) => self.timezone = Some(o),
-                None => report(format!(
-                    "timezone {t:?} is not an offset such as \"+01:00\" or \"UTC\""
-                )),
+                None => report(format!("timezone {t:?} is not an offset such as \"+01:00\" or \"UTC\"")),
             }
         }
     }
@@ -264,35 +200,18 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
     }
 }
 
-fn compile_rule(
-    raw: RawRule,
-    defaults: &Settings,
-    policy: &Policy,
-    ctx: &mut RuleCtx<'_>,
-) -> Option<Rule> {
+fn compile_rule(raw: RawRule, defaults: &Settings, policy: &Policy, ctx: &mut RuleCtx<'_>) -> Option<Rule> {
     let before = ctx.problems.len();
     if !valid_id(&raw.id) {
-        ctx.problem(
-            None,
-            "id must match [a-z0-9][a-z0-9._-]* (lowercase)".into(),
-        );
+        ctx.problem(None, "id must match [a-z0-9][a-z0-9._-]* (lowercase)".into());
     }
     if raw.version == 0 {
         ctx.problem(None, "version must be >= 1".into());
     }
     let mut settings = defaults.clone();
-    settings.apply(
-        raw.region.as_deref(),
-        raw.currency.as_deref(),
-        raw.timezone.as_deref(),
-        &mut |m| {
-            ctx.problems.push(Problem {
-                rule: Some(ctx.rule.clone()),
-                field: None,
-                message: m,
-            })
-        },
-    );
+    settings.apply(raw.region.as_deref(), raw.currency.as_deref(), raw.timezone.as_deref(), &mut |m| {
+        ctx.problems.push(Problem { rule: Some(ctx.rule.clone()), field: None, message: m })
+    });
     let matcher = compile_match(raw.matcher, ctx);
     let policy = policy.with_overrides(&raw.policy).unwrap_or_else(|errs| {
         for e in errs {
@@ -306,10 +225,7 @@ fn compile_rule(
     let mut names = HashSet::new();
     let mut fields = Vec::new();
     for (i, value) in raw.fields.into_iter().enumerate() {
-        let label = value
-            .get("name")
-            .and_then(|v| v.as_str())
-            .map_or_else(|| format!("#{}", i + 1), str::to_string);
+        let label = value.get("name").and_then(|v| v.as_str()).map_or_else(|| format!("#{}", i + 1), str::to_string);
         let raw_field: RawField = match deserialize(value) {
             Ok(f) => f,
             Err(m) => {
@@ -346,22 +262,12 @@ fn compile_match(raw: RawMatch, ctx: &mut RuleCtx<'_>) -> Option<Matcher> {
     if !given {
         ctx.problem(
             None,
-            "match: no condition given (sender, sender_domain, subject, headers or body_contains)"
-                .into(),
+            "match: no condition given (sender, sender_domain, subject, headers or body_contains)".into(),
         );
     }
-    let sender = raw
-        .sender
-        .as_deref()
-        .and_then(|p| ctx.regex(None, "match.sender", p));
-    let sender_domain = raw
-        .sender_domain
-        .as_deref()
-        .and_then(|p| ctx.regex(None, "match.sender_domain", p));
-    let subject = raw
-        .subject
-        .as_deref()
-        .and_then(|p| ctx.regex(None, "match.subject", p));
+    let sender = raw.sender.as_deref().and_then(|p| ctx.regex(None, "match.sender", p));
+    let sender_domain = raw.sender_domain.as_deref().and_then(|p| ctx.regex(None, "match.sender_domain", p));
+    let subject = raw.subject.as_deref().and_then(|p| ctx.regex(None, "match.subject", p));
     let mut headers = Vec::new();
     for (name, pattern) in &raw.headers {
         if name.trim().is_empty() || name.contains(':') {
@@ -370,12 +276,7 @@ fn compile_match(raw: RawMatch, ctx: &mut RuleCtx<'_>) -> Option<Matcher> {
             headers.push((name.clone(), re));
         }
     }
-    let body_contains: Vec<String> = raw
-        .body_contains
-        .into_vec()
-        .iter()
-        .map(|s| s.to_lowercase())
-        .collect();
+    let body_contains: Vec<String> = raw.body_contains.into_vec().iter().map(|s| s.to_lowercase()).collect();
     if body_contains.iter().any(|s| s.trim().is_empty()) {
         ctx.problem(None, "match.body_contains: empty string".into());
     }
@@ -389,11 +290,7 @@ fn compile_match(raw: RawMatch, ctx: &mut RuleCtx<'_>) -> Option<Matcher> {
     })
 }
 
-fn compile_field(
-    raw: RawField,
-    rule_settings: &Settings,
-    ctx: &mut RuleCtx<'_>,
-) -> Option<FieldSpec> {
+fn compile_field(raw: RawField, rule_settings: &Settings, ctx: &mut RuleCtx<'_>) -> Option<FieldSpec> {
     let before = ctx.problems.len();
     let name = raw.name.clone();
     let f = Some(name.as_str());
@@ -401,18 +298,9 @@ fn compile_field(
         ctx.problem(f, "name must match [a-z][a-z0-9_]*".into());
     }
     let mut settings = rule_settings.clone();
-    settings.apply(
-        raw.region.as_deref(),
-        raw.currency.as_deref(),
-        raw.timezone.as_deref(),
-        &mut |m| {
-            ctx.problems.push(Problem {
-                rule: Some(ctx.rule.clone()),
-                field: Some(name.clone()),
-                message: m,
-            })
-        },
-    );
+    settings.apply(raw.region.as_deref(), raw.currency.as_deref(), raw.timezone.as_deref(), &mut |m| {
+        ctx.problems.push(Problem { rule: Some(ctx.rule.clone()), field: Some(name.clone()), message: m })
+    });
     let extractor = compile_extractor(&raw, ctx);
     let is = |t: &[FieldType]| t.contains(&raw.field_type);
     if raw.format.is_some() && !is(&[FieldType::Date, FieldType::Datetime]) {
@@ -427,10 +315,7 @@ fn compile_field(
     }
     for (alias, target) in &raw.aliases {
         if !values.contains(target) {
-            ctx.problem(
-                f,
-                format!("alias {alias:?} points to {target:?}, which is not in values"),
-            );
+            ctx.problem(f, format!("alias {alias:?} points to {target:?}, which is not in values"));
         }
     }
     if raw.paragraph && raw.label.is_none() {
@@ -442,18 +327,11 @@ fn compile_field(
         timezone: settings.timezone,
         format: raw.format.clone(),
         values,
-        aliases: raw
-            .aliases
-            .iter()
-            .map(|(k, v)| (k.to_lowercase(), v.clone()))
-            .collect(),
+        aliases: raw.aliases.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect(),
     };
     if let Some(Extractor::Constant(value)) = &extractor {
         if let Err(e) = raw.field_type.normalize(value, &options) {
-            ctx.problem(
-                f,
-                format!("constant is not a valid {}: {e}", raw.field_type.as_str()),
-            );
+            ctx.problem(f, format!("constant is not a valid {}: {e}", raw.field_type.as_str()));
         }
     }
     (ctx.problems.len() == before).then(|| FieldSpec {
@@ -480,12 +358,11 @@ fn compile_extractor(raw: &RawField, ctx: &mut RuleCtx<'_>) -> Option<Extractor>
     .filter_map(|(k, set)| set.then_some(k))
     .collect();
     if given.len() != 1 {
-        let found = if given.is_empty() {
-            "none".to_string()
-        } else {
-            given.join(", ")
-        };
-        ctx.problem(f, format!("exactly one extractor needed (regex, label, html_table, xml_path or constant); found {found}"));
+        let found = if given.is_empty() { "none".to_string() } else { given.join(", ") };
+        ctx.problem(
+            f,
+            format!("exactly one extractor needed (regex, label, html_table, xml_path or constant); found {found}"),
+        );
         return None;
     }
     let source = match raw.source.as_deref().map(Source::parse) {
@@ -497,10 +374,7 @@ fn compile_extractor(raw: &RawField, ctx: &mut RuleCtx<'_>) -> Option<Extractor>
         }
     };
     if source.is_some() && !matches!(given[0], "regex" | "xml_path") {
-        ctx.problem(
-            f,
-            format!("source does not apply to a {} extractor", given[0]),
-        );
+        ctx.problem(f, format!("source does not apply to a {} extractor", given[0]));
         return None;
     }
     if let Some(pattern) = &raw.regex {
@@ -509,10 +383,7 @@ fn compile_extractor(raw: &RawField, ctx: &mut RuleCtx<'_>) -> Option<Extractor>
             ctx.problem(f, "regex has no group named \"value\"".into());
             return None;
         }
-        return Some(Extractor::Regex {
-            regex,
-            source: source.unwrap_or(Source::Text),
-        });
+        return Some(Extractor::Regex { regex, source: source.unwrap_or(Source::Text) });
     }
     if let Some(label) = &raw.label {
         let spellings = match label {
@@ -524,10 +395,7 @@ fn compile_extractor(raw: &RawField, ctx: &mut RuleCtx<'_>) -> Option<Extractor>
             ctx.problem(f, "label needs at least one non-empty spelling".into());
             return None;
         }
-        return Some(Extractor::Label(Label {
-            spellings,
-            paragraph: raw.paragraph,
-        }));
+        return Some(Extractor::Label(Label { spellings, paragraph: raw.paragraph }));
     }
     if let Some(table) = &raw.html_table {
         return compile_html_table(table, ctx, f).map(Extractor::HtmlTable);
@@ -544,11 +412,7 @@ fn compile_extractor(raw: &RawField, ctx: &mut RuleCtx<'_>) -> Option<Extractor>
     raw.constant.clone().map(Extractor::Constant)
 }
 
-fn compile_html_table(
-    raw: &RawHtmlTable,
-    ctx: &mut RuleCtx<'_>,
-    f: Option<&str>,
-) -> Option<HtmlTable> {
+fn compile_html_table(raw: &RawHtmlTable, ctx: &mut RuleCtx<'_>, f: Option<&str>) -> Option<HtmlTable> {
     match (&raw.label, &raw.selector) {
         (Some(labels), None) => {
             let labels = match labels {
@@ -557,10 +421,7 @@ fn compile_html_table(
                 OneOrMany::None => Vec::new(),
             };
             if labels.is_empty() || labels.iter().any(|s| s.trim().is_empty()) {
-                ctx.problem(
-                    f,
-                    "html_table.label needs at least one non-empty spelling".into(),
-                );
+                ctx.problem(f, "html_table.label needs at least one non-empty spelling".into());
                 return None;
             }
             Some(HtmlTable::Label(labels))
@@ -568,18 +429,12 @@ fn compile_html_table(
         (None, Some(css)) => match scraper::Selector::parse(css) {
             Ok(sel) => Some(HtmlTable::Selector(Box::new(sel))),
             Err(e) => {
-                ctx.problem(
-                    f,
-                    format!("html_table.selector: invalid CSS selector {css:?}: {e}"),
-                );
+                ctx.problem(f, format!("html_table.selector: invalid CSS selector {css:?}: {e}"));
                 None
             }
         },
         _ => {
-            ctx.problem(
-                f,
-                "html_table needs exactly one of label or selector".into(),
-            );
+            ctx.problem(f, "html_table needs exactly one of label or selector".into());
             None
         }
     }
@@ -587,22 +442,14 @@ fn compile_html_table(
 
 fn valid_id(id: &str) -> bool {
     id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
 fn valid_field_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn one_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }

@@ -95,9 +95,7 @@ impl RuleSet {
     pub fn select<'r, 'e>(&'r self, email: &'e Email, auth: &AuthVerdicts) -> Selection<'r, 'e> {
         for rule in &self.rules {
             if let Some(message) = rule.matcher.select(email) {
-                if rule.require_auth
-                    && !email.sender_domain().is_some_and(|d| auth.authenticates(d))
-                {
+                if rule.require_auth && !email.sender_domain().is_some_and(|d| auth.authenticates(d)) {
                     return Selection::FailedAuth(rule);
                 }
                 return Selection::Matched(rule, message);
@@ -162,11 +160,7 @@ constant = "fwd"
     fn picked(raw: &str) -> String {
         let e = mail(raw);
         match rules().select(&e, &AuthVerdicts::from_headers(&e)) {
-            Selection::Matched(r, m) => format!(
-                "{}{}",
-                r.id,
-                if std::ptr::eq(m, &e) { "" } else { " (inner)" }
-            ),
+            Selection::Matched(r, m) => format!("{}{}", r.id, if std::ptr::eq(m, &e) { "" } else { " (inner)" }),
             Selection::FailedAuth(r) => format!("failed_auth {}", r.id),
             Selection::NoRule => "none".into(),
         }
@@ -175,30 +169,10 @@ constant = "fwd"
     #[test]
     fn highest_priority_match_wins_and_all_conditions_must_hold() {
         let authed = "Authentication-Results: mx; dkim=pass header.d=cars.example\r\n";
-        assert_eq!(
-            picked(&format!(
-                "{authed}From: a@cars.example\r\nSubject: New lead\r\n\r\nlead"
-            )),
-            "cars"
-        );
-        assert_eq!(
-            picked(&format!(
-                "{authed}From: a@cars.example\r\nSubject: Newsletter\r\n\r\nlead"
-            )),
-            "generic"
-        );
-        assert_eq!(
-            picked("From: a@other.example\r\nSubject: New lead\r\n\r\nnothing"),
-            "none"
-        );
-        assert_eq!(
-            rules()
-                .rules()
-                .iter()
-                .map(|r| r.id.as_str())
-                .collect::<Vec<_>>(),
-            ["forwarded", "cars", "generic"]
-        );
+        assert_eq!(picked(&format!("{authed}From: a@cars.example\r\nSubject: New lead\r\n\r\nlead")), "cars");
+        assert_eq!(picked(&format!("{authed}From: a@cars.example\r\nSubject: Newsletter\r\n\r\nlead")), "generic");
+        assert_eq!(picked("From: a@other.example\r\nSubject: New lead\r\n\r\nnothing"), "none");
+        assert_eq!(rules().rules().iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["forwarded", "cars", "generic"]);
     }
 
     #[test]
@@ -206,10 +180,7 @@ constant = "fwd"
         let forged = "Authentication-Results: mx; dkim=fail header.d=cars.example; spf=fail\r\n\
                       From: a@cars.example\r\nSubject: New lead\r\n\r\nlead";
         assert_eq!(picked(forged), "failed_auth cars");
-        assert_eq!(
-            picked("From: a@cars.example\r\nSubject: New lead\r\n\r\nlead"),
-            "failed_auth cars"
-        );
+        assert_eq!(picked("From: a@cars.example\r\nSubject: New lead\r\n\r\nlead"), "failed_auth cars");
     }
 
     #[test]

@@ -49,9 +49,7 @@ pub(super) struct CardDetector {
 
 impl CardDetector {
     pub(super) fn new() -> Self {
-        Self {
-            run: Regex::new(RUN).expect("card pattern compiles"),
-        }
+        Self { run: Regex::new(RUN).expect("card pattern compiles") }
     }
 
     pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
@@ -120,10 +118,7 @@ fn find_in_run(text: &str, start: usize, end: usize, out: &mut Vec<Detection>) {
 /// Length, layout, Luhn check and issuer prefix all fit a card.
 fn is_card(window: &str, groups: &[(usize, usize)]) -> bool {
     let digits = digits(window);
-    (12..=19).contains(&digits.len())
-        && grouping_ok(window, groups)
-        && luhn_ok(&digits)
-        && network_matches(&digits)
+    (12..=19).contains(&digits.len()) && grouping_ok(window, groups) && luhn_ok(&digits) && network_matches(&digits)
 }
 
 /// One group, or groups of four (the last one shorter), or the 4-6-5 / 4-6-4 layout of Amex and Diners, with
@@ -132,16 +127,12 @@ fn grouping_ok(window: &str, groups: &[(usize, usize)]) -> bool {
     if groups.len() == 1 {
         return true;
     }
-    let seps: Vec<u8> = groups[1..]
-        .iter()
-        .map(|(off, _)| window.as_bytes()[off - groups[0].0 - 1])
-        .collect();
+    let seps: Vec<u8> = groups[1..].iter().map(|(off, _)| window.as_bytes()[off - groups[0].0 - 1]).collect();
     if seps.windows(2).any(|w| w[0] != w[1]) {
         return false;
     }
     let lens: Vec<usize> = groups.iter().map(|g| g.1).collect();
-    let fours =
-        lens[..lens.len() - 1].iter().all(|&l| l == 4) && (1..=4).contains(&lens[lens.len() - 1]);
+    let fours = lens[..lens.len() - 1].iter().all(|&l| l == 4) && (1..=4).contains(&lens[lens.len() - 1]);
     fours || lens == [4, 6, 5] || lens == [4, 6, 4]
 }
 
@@ -180,9 +171,7 @@ mod tests {
     fn found(text: &str) -> Vec<(&str, f32)> {
         let mut out = Vec::new();
         CardDetector::new().find(text, &mut out);
-        out.into_iter()
-            .map(|d| (&text[d.start..d.end], d.confidence))
-            .collect()
+        out.into_iter().map(|d| (&text[d.start..d.end], d.confidence)).collect()
     }
 
     fn spans(text: &str) -> Vec<&str> {
@@ -193,17 +182,10 @@ mod tests {
     fn contiguous_and_grouped_numbers() {
         assert_eq!(
             spans("4012888888881881 4012-8888-8888-1881 4012 8888 8888 1881"),
-            [
-                "4012888888881881",
-                "4012-8888-8888-1881",
-                "4012 8888 8888 1881"
-            ]
+            ["4012888888881881", "4012-8888-8888-1881", "4012 8888 8888 1881"]
         );
         assert_eq!(spans("Amex 3714 496353 98431."), ["3714 496353 98431"]);
-        assert_eq!(
-            spans("my credit card: 122000000000003"),
-            ["122000000000003"]
-        );
+        assert_eq!(spans("my credit card: 122000000000003"), ["122000000000003"]);
         assert_eq!(spans("6759649826438453"), ["6759649826438453"]);
     }
 
@@ -245,10 +227,7 @@ mod tests {
 
     #[test]
     fn card_inside_a_longer_digit_run_is_found_by_its_groups() {
-        assert_eq!(
-            spans("card 4111 1111 1111 1111 exp 12 28"),
-            ["4111 1111 1111 1111"]
-        );
+        assert_eq!(spans("card 4111 1111 1111 1111 exp 12 28"), ["4111 1111 1111 1111"]);
         assert_eq!(spans("ref 42 4111 1111 1111 1111"), ["4111 1111 1111 1111"]);
     }
 }

@@ -23,9 +23,7 @@ pub(super) struct EmailDetector {
 
 impl EmailDetector {
     pub(super) fn new() -> Self {
-        Self {
-            re: Regex::new(PATTERN).expect("email pattern compiles"),
-        }
+        Self { re: Regex::new(PATTERN).expect("email pattern compiles") }
     }
 
     pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
@@ -35,8 +33,8 @@ impl EmailDetector {
                 continue;
             };
             // Glued to more address characters: part of something longer we did not understand (`a@b.com-x`).
-            let glued_after = char_after(text, m.end())
-                .is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '@');
+            let glued_after =
+                char_after(text, m.end()).is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '@');
             let glued_before = char_before(text, m.start()).is_some_and(|c| c == '@');
             if glued_after || glued_before || !lengths_ok(local, domain) {
                 continue;
@@ -64,17 +62,12 @@ mod tests {
     fn found(text: &str) -> Vec<String> {
         let mut out = Vec::new();
         EmailDetector::new().find(text, &mut out);
-        out.into_iter()
-            .map(|d| text[d.start..d.end].to_string())
-            .collect()
+        out.into_iter().map(|d| text[d.start..d.end].to_string()).collect()
     }
 
     #[test]
     fn finds_addresses_in_sentences() {
-        assert_eq!(
-            found("my email address is info@presidio.site"),
-            ["info@presidio.site"]
-        );
+        assert_eq!(found("my email address is info@presidio.site"), ["info@presidio.site"]);
         assert_eq!(
             found("Write to Jane.Doe+leads@Mail.Example.co.uk, or (bob_99@ex-ample.com)."),
             ["Jane.Doe+leads@Mail.Example.co.uk", "bob_99@ex-ample.com"]

@@ -114,9 +114,7 @@ pub(super) struct IbanDetector {
 
 impl IbanDetector {
     pub(super) fn new() -> Self {
-        Self {
-            re: Regex::new(CANDIDATE).expect("iban pattern compiles"),
-        }
+        Self { re: Regex::new(CANDIDATE).expect("iban pattern compiles") }
     }
 
     pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
@@ -132,13 +130,7 @@ impl IbanDetector {
             if let Some((len, normalized)) = longest_valid_prefix(m.as_str()) {
                 let end = m.start() + len;
                 if !char_after(text, end).is_some_and(is_word_char) {
-                    out.push(Detection {
-                        kind: EntityKind::Iban,
-                        start: m.start(),
-                        end,
-                        confidence: 0.95,
-                        normalized,
-                    });
+                    out.push(Detection { kind: EntityKind::Iban, start: m.start(), end, confidence: 0.95, normalized });
                     from = end;
                 }
             }
@@ -201,12 +193,10 @@ pub(super) fn is_valid(iban: &str) -> bool {
 
 /// Parses a layout such as `4a14n` into (count, class) pairs.
 fn layout_parts(layout: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
-    layout
-        .split_inclusive(|c: char| c.is_ascii_alphabetic())
-        .filter_map(|part| {
-            let (count, class) = part.split_at(part.len() - 1);
-            Some((count.parse().ok()?, class.as_bytes()[0]))
-        })
+    layout.split_inclusive(|c: char| c.is_ascii_alphabetic()).filter_map(|part| {
+        let (count, class) = part.split_at(part.len() - 1);
+        Some((count.parse().ok()?, class.as_bytes()[0]))
+    })
 }
 
 fn layout_len(layout: &str) -> usize {
@@ -243,11 +233,7 @@ fn mod97(iban: &str) -> u32 {
             b'A'..=b'Z' => u32::from(b - b'A') + 10,
             _ => return 0,
         };
-        rem = if value >= 10 {
-            (rem * 100 + value) % 97
-        } else {
-            (rem * 10 + value) % 97
-        };
+        rem = if value >= 10 { (rem * 100 + value) % 97 } else { (rem * 10 + value) % 97 };
     }
     rem
 }
@@ -265,15 +251,7 @@ mod tests {
     #[test]
     fn registry_layouts_add_up() {
         // Lengths from the registry, spot-checked against examples published by the banks.
-        for (cc, len) in [
-            ("DE", 22),
-            ("GB", 22),
-            ("FR", 27),
-            ("MT", 31),
-            ("NO", 15),
-            ("LC", 32),
-            ("RU", 33),
-        ] {
+        for (cc, len) in [("DE", 22), ("GB", 22), ("FR", 27), ("MT", 31), ("NO", 15), ("LC", 32), ("RU", 33)] {
             let layout = COUNTRIES.iter().find(|(c, _)| *c == cc).unwrap().1;
             assert_eq!(4 + layout_len(layout), len, "{cc}");
         }
@@ -286,26 +264,17 @@ mod tests {
     #[test]
     fn compact_and_grouped_forms() {
         assert_eq!(found("DE89370400440532013000"), ["DE89370400440532013000"]);
-        assert_eq!(
-            found("IBAN: DE89 3704 0044 0532 0130 00."),
-            ["DE89 3704 0044 0532 0130 00"]
-        );
+        assert_eq!(found("IBAN: DE89 3704 0044 0532 0130 00."), ["DE89 3704 0044 0532 0130 00"]);
         assert_eq!(
             found("Dash as separator: AL47-2121-1009-0000-0002-3569-8741"),
             ["AL47-2121-1009-0000-0002-3569-8741"]
         );
-        assert_eq!(
-            found("my iban is gb29nwbk60161331926819"),
-            ["gb29nwbk60161331926819"]
-        );
+        assert_eq!(found("my iban is gb29nwbk60161331926819"), ["gb29nwbk60161331926819"]);
         assert_eq!(
             found("this is an iban VG96 VPVG 0000 0123 4567 8901 X in a sentence"),
             ["VG96 VPVG 0000 0123 4567 8901"]
         );
-        assert_eq!(
-            found("AL47212110090000000235698741 ALL CAPS"),
-            ["AL47212110090000000235698741"]
-        );
+        assert_eq!(found("AL47212110090000000235698741 ALL CAPS"), ["AL47212110090000000235698741"]);
     }
 
     #[test]

@@ -35,12 +35,7 @@ pub(super) struct IpDetector {
 impl IpDetector {
     pub(super) fn new() -> Self {
         let re = |p| Regex::new(p).expect("ip pattern compiles");
-        Self {
-            v4: re(V4),
-            v6: re(V6),
-            zone: re(ZONE),
-            prefix: re(PREFIX),
-        }
+        Self { v4: re(V4), v6: re(V6), zone: re(ZONE), prefix: re(PREFIX) }
     }
 
     pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
@@ -125,10 +120,7 @@ mod tests {
         // Resolved like the Detector does: an embedded IPv4 tail is part of its IPv6 address.
         let mut out = Vec::new();
         IpDetector::new().find(text, &mut out);
-        super::super::overlap::resolve(out)
-            .into_iter()
-            .map(|d| (&text[d.start..d.end], d.normalized))
-            .collect()
+        super::super::overlap::resolve(out).into_iter().map(|d| (&text[d.start..d.end], d.normalized)).collect()
     }
 
     fn spans(text: &str) -> Vec<&str> {
@@ -141,10 +133,7 @@ mod tests {
         assert_eq!(spans("(192.168.1.1)"), ["192.168.1.1"]);
         assert_eq!(spans("IP: 192.168.1.1."), ["192.168.1.1"]);
         assert_eq!(spans("192.168.2.1@eth0"), ["192.168.2.1"]);
-        assert_eq!(
-            spans("Primary: 10.0.0.1, Secondary: 172.16.0.1"),
-            ["10.0.0.1", "172.16.0.1"]
-        );
+        assert_eq!(spans("Primary: 10.0.0.1, Secondary: 172.16.0.1"), ["10.0.0.1", "172.16.0.1"]);
         assert_eq!(spans("192.168.1.1.1"), ["192.168.1.1"]);
     }
 
@@ -163,19 +152,13 @@ mod tests {
             assert_eq!(spans(addr), [addr], "{addr}");
         }
         assert_eq!(spans("Connect to [2001:db8::1]:8080"), ["2001:db8::1"]);
-        assert_eq!(
-            spans("Server IP: 2400:c401::5054:ff:fe1b:b031."),
-            ["2400:c401::5054:ff:fe1b:b031"]
-        );
+        assert_eq!(spans("Server IP: 2400:c401::5054:ff:fe1b:b031."), ["2400:c401::5054:ff:fe1b:b031"]);
         assert_eq!(spans("src=:: dst=::1"), ["::", "::1"]);
     }
 
     #[test]
     fn normalised_forms_are_canonical() {
-        assert_eq!(
-            found("2001:0DB8:0000:0000:0000:0000:0000:0001")[0].1,
-            "2001:db8::1"
-        );
+        assert_eq!(found("2001:0DB8:0000:0000:0000:0000:0000:0001")[0].1, "2001:db8::1");
         assert_eq!(found("fe80::1%eth0/64")[0].1, "fe80::1%eth0/64");
         assert_eq!(found("10.0.0.0/8")[0].1, "10.0.0.0/8");
     }

@@ -46,15 +46,8 @@ pub enum EntityKind {
 
 impl EntityKind {
     /// Every kind, in declaration order (also the final tie-break of overlap resolution).
-    pub const ALL: [EntityKind; 7] = [
-        Self::Email,
-        Self::Phone,
-        Self::PaymentCard,
-        Self::Iban,
-        Self::Ip,
-        Self::UsSsn,
-        Self::Url,
-    ];
+    pub const ALL: [EntityKind; 7] =
+        [Self::Email, Self::Phone, Self::PaymentCard, Self::Iban, Self::Ip, Self::UsSsn, Self::Url];
 
     /// The name used in tokens, reports and configuration.
     pub fn as_str(self) -> &'static str {
@@ -117,19 +110,7 @@ impl Default for DetectorConfig {
     /// Italy already accept many lengths), so the list is kept to where leads really come from.
     fn default() -> Self {
         Self {
-            phone_regions: vec![
-                Id::US,
-                Id::GB,
-                Id::DE,
-                Id::FR,
-                Id::ES,
-                Id::IT,
-                Id::NL,
-                Id::CA,
-                Id::AU,
-                Id::IN,
-                Id::IL,
-            ],
+            phone_regions: vec![Id::US, Id::GB, Id::DE, Id::FR, Id::ES, Id::IT, Id::NL, Id::CA, Id::AU, Id::IN, Id::IL],
             kinds: EntityKind::ALL.to_vec(),
         }
     }
@@ -212,9 +193,7 @@ fn continues_number(text: &str, i: usize) -> bool {
 fn continues_identifier(text: &str, i: usize) -> bool {
     let mut before = text.get(..i).unwrap_or("").chars().rev();
     matches!(before.next(), Some('-' | '_' | '/'))
-        && before
-            .next()
-            .is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        && before.next().is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_')
 }
 
 /// True when what follows the number ending at byte `i` makes it part of something else: an identifier or
@@ -269,10 +248,7 @@ mod tests {
 
     #[test]
     fn disabled_kinds_are_not_reported() {
-        let detector = Detector::new(DetectorConfig {
-            kinds: vec![EntityKind::Email],
-            ..DetectorConfig::default()
-        });
+        let detector = Detector::new(DetectorConfig { kinds: vec![EntityKind::Email], ..DetectorConfig::default() });
         let found = detector.detect("a@b.com 4111 1111 1111 1111");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].kind, EntityKind::Email);
@@ -294,9 +270,8 @@ mod tests {
     fn never_panics_on_awkward_input() {
         let detector = Detector::new(DetectorConfig::default());
         let pieces = [
-            "", "+", "(", ")", "0", "1", "9", ":", "::", ".", "-", " ", "/", "x", "@", "é", "€",
-            "\u{200b}", "http://", "www.", "DE89", "%eth0", "[", "]", "ext.", "\n", "\t", "a", "Z",
-            "1.2", "ff", "#",
+            "", "+", "(", ")", "0", "1", "9", ":", "::", ".", "-", " ", "/", "x", "@", "é", "€", "\u{200b}", "http://",
+            "www.", "DE89", "%eth0", "[", "]", "ext.", "\n", "\t", "a", "Z", "1.2", "ff", "#",
         ];
         // Every 3-piece combination of awkward fragments, each around a digit run, plus long runs of each.
         for a in &pieces {

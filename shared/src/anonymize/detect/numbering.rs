@@ -83,14 +83,8 @@ struct FormatRule {
 impl NumberingPlans {
     /// Plans for `regions`; regions the metadata does not know are skipped.
     pub(crate) fn new(regions: Vec<Id>) -> Self {
-        let mut plans = Self {
-            regions: Vec::new(),
-            patterns: Mutex::new(HashMap::new()),
-        };
-        plans.regions = regions
-            .into_iter()
-            .filter_map(|id| RegionPlan::new(id, &plans))
-            .collect();
+        let mut plans = Self { regions: Vec::new(), patterns: Mutex::new(HashMap::new()) };
+        plans.regions = regions.into_iter().filter_map(|id| RegionPlan::new(id, &plans)).collect();
         plans
     }
 
@@ -104,15 +98,10 @@ impl NumberingPlans {
             let written = match number.code().source() {
                 Source::Plus | Source::Idd => Written::DiallingPrefix,
                 Source::Number => Written::CountryCodeDigits,
-                Source::Default if national_prefix_present_if_required(&number, region, digits) => {
-                    Written::National
-                }
+                Source::Default if national_prefix_present_if_required(&number, region, digits) => Written::National,
                 Source::Default => continue,
             };
-            return Some(Valid {
-                e164: e164(&number),
-                written,
-            });
+            return Some(Valid { e164: e164(&number), written });
         }
         None
     }
@@ -180,27 +169,18 @@ impl NumberPatterns {
         let mut compiled = Vec::new();
         for t in types.into_iter().flatten() {
             lengths.extend_from_slice(t.possible_length());
-            compiled.push((
-                t.possible_length().to_vec(),
-                anchored(t.national_number().as_str(), "$")?,
-            ));
+            compiled.push((t.possible_length().to_vec(), anchored(t.national_number().as_str(), "$")?));
         }
         lengths.sort_unstable();
         lengths.dedup();
-        Some(Self {
-            lengths,
-            general: anchored(d.general().national_number().as_str(), "$")?,
-            types: compiled,
-        })
+        Some(Self { lengths, general: anchored(d.general().national_number().as_str(), "$")?, types: compiled })
     }
 
     /// libphonenumber's validity: the whole number matches one number type, at one of its lengths.
     fn valid(&self, nsn: &str) -> bool {
         let len = u16::try_from(nsn.len()).unwrap_or(u16::MAX);
         self.general.is_match(nsn)
-            && self.types.iter().any(|(lengths, re)| {
-                (lengths.is_empty() || lengths.contains(&len)) && re.is_match(nsn)
-            })
+            && self.types.iter().any(|(lengths, re)| (lengths.is_empty() || lengths.contains(&len)) && re.is_match(nsn))
     }
 }
 
@@ -214,11 +194,7 @@ fn anchored(pattern: &str, end: &str) -> Option<Regex> {
 impl RegionPlan {
     fn new(id: Id, plans: &NumberingPlans) -> Option<Self> {
         let meta = DATABASE.by_id(id.as_ref())?;
-        let numbers = DATABASE
-            .by_code(&meta.country_code())?
-            .iter()
-            .filter_map(|m| plans.patterns(m))
-            .collect();
+        let numbers = DATABASE.by_code(&meta.country_code())?.iter().filter_map(|m| plans.patterns(m)).collect();
         let formats = meta
             .formats()
             .iter()
@@ -238,9 +214,7 @@ impl RegionPlan {
             id,
             country_code: meta.country_code().to_string(),
             national_prefix: meta.national_prefix().map(str::to_string),
-            idd: meta
-                .international_prefix()
-                .and_then(|p| anchored(p.as_str(), "")),
+            idd: meta.international_prefix().and_then(|p| anchored(p.as_str(), "")),
             numbers,
             formats,
         })
@@ -255,22 +229,10 @@ impl RegionPlan {
         }
         let valid = |nsn: &str| self.numbers.iter().any(|p| p.valid(nsn));
         // The parser also takes a country code followed by the trunk prefix (`1 1 480 ...`).
-        let with_country_code =
-            digits
-                .strip_prefix(self.country_code.as_str())
-                .is_some_and(|rest| {
-                    valid(rest)
-                        || self
-                            .national_prefix
-                            .as_deref()
-                            .and_then(|p| rest.strip_prefix(p))
-                            .is_some_and(valid)
-                });
-        let with_prefix = self
-            .national_prefix
-            .as_deref()
-            .and_then(|p| digits.strip_prefix(p))
-            .is_some_and(valid);
+        let with_country_code = digits.strip_prefix(self.country_code.as_str()).is_some_and(|rest| {
+            valid(rest) || self.national_prefix.as_deref().and_then(|p| rest.strip_prefix(p)).is_some_and(valid)
+        });
+        let with_prefix = self.national_prefix.as_deref().and_then(|p| digits.strip_prefix(p)).is_some_and(valid);
         with_country_code || with_prefix || (valid(digits) && !self.requires_prefix(digits))
     }
 
@@ -280,9 +242,7 @@ impl RegionPlan {
             && self
                 .formats
                 .iter()
-                .find(|f| {
-                    f.leading.as_ref().is_none_or(|l| l.is_match(nsn)) && f.pattern.is_match(nsn)
-                })
+                .find(|f| f.leading.as_ref().is_none_or(|l| l.is_match(nsn)) && f.pattern.is_match(nsn))
                 .is_some_and(|f| f.prefix_required)
     }
 }
@@ -294,11 +254,7 @@ fn e164(number: &PhoneNumber) -> String {
 /// libphonenumber's `isNationalPrefixPresentIfRequired`: a number written without country code must start with
 /// the region's trunk prefix when the formatting rule for its number range includes the prefix and does not
 /// mark it optional (NANP and Indian mobile numbers, for example, are written without one).
-fn national_prefix_present_if_required(
-    number: &PhoneNumber,
-    region: &RegionPlan,
-    digits: &str,
-) -> bool {
+fn national_prefix_present_if_required(number: &PhoneNumber, region: &RegionPlan, digits: &str) -> bool {
     let prefix = region.national_prefix.as_deref().unwrap_or("");
     !region.requires_prefix(&number.national().to_string()) || digits.starts_with(prefix)
 }
@@ -315,19 +271,10 @@ mod tests {
     #[test]
     fn national_numbers_validate_in_the_first_region_that_accepts_them() {
         let v = plans().national("4155550132").unwrap();
-        assert_eq!(
-            (v.e164.as_str(), v.written),
-            ("+14155550132", Written::National)
-        );
-        assert_eq!(
-            plans().national("02079460958").unwrap().e164,
-            "+442079460958"
-        );
+        assert_eq!((v.e164.as_str(), v.written), ("+14155550132", Written::National));
+        assert_eq!(plans().national("02079460958").unwrap().e164, "+442079460958");
         let idd = plans().national("00442079460958").unwrap();
-        assert_eq!(
-            (idd.e164.as_str(), idd.written),
-            ("+442079460958", Written::DiallingPrefix)
-        );
+        assert_eq!((idd.e164.as_str(), idd.written), ("+442079460958", Written::DiallingPrefix));
     }
 
     #[test]
@@ -351,16 +298,10 @@ mod tests {
     #[test]
     fn international_forms() {
         let plans = plans();
-        assert_eq!(
-            plans.international("442079460958").as_deref(),
-            Some("+442079460958")
-        );
+        assert_eq!(plans.international("442079460958").as_deref(), Some("+442079460958"));
         // An unassigned NANP exchange (1xx) is possible but not valid.
         assert!(plans.international("19841820190").is_none());
-        assert_eq!(
-            plans.international_possible("19841820190").as_deref(),
-            Some("+19841820190")
-        );
+        assert_eq!(plans.international_possible("19841820190").as_deref(), Some("+19841820190"));
         assert!(plans.international_possible("1984182019").is_none());
         assert!(plans.international_possible("99912345678").is_none());
     }
@@ -371,17 +312,13 @@ mod tests {
         // Pseudo-random digit strings (fixed seed), half of them with a leading 0, 7 to 13 digits long.
         let mut seed: u64 = 0x5eed;
         let mut next = move || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (seed >> 33) as usize
         };
         let mut checked = 0;
         for i in 0..1000 {
             let len = 7 + next() % 7;
-            let mut digits: String = (0..len)
-                .map(|_| char::from(b'0' + (next() % 10) as u8))
-                .collect();
+            let mut digits: String = (0..len).map(|_| char::from(b'0' + (next() % 10) as u8)).collect();
             if i % 2 == 0 {
                 digits.replace_range(..1, "0");
             }

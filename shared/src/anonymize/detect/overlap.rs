@@ -18,10 +18,7 @@ pub(super) fn resolve(mut found: Vec<Detection>) -> Vec<Detection> {
         if d.is_empty() {
             continue;
         }
-        let clashes_before = taken
-            .range(..=d.start)
-            .next_back()
-            .is_some_and(|(_, &end)| end > d.start);
+        let clashes_before = taken.range(..=d.start).next_back().is_some_and(|(_, &end)| end > d.start);
         let clashes_after = taken.range(d.start..d.end).next().is_some();
         if !clashes_before && !clashes_after {
             taken.insert(d.start, d.end);
@@ -46,13 +43,7 @@ mod tests {
     use crate::anonymize::detect::EntityKind;
 
     fn det(kind: EntityKind, start: usize, end: usize, confidence: f32) -> Detection {
-        Detection {
-            kind,
-            start,
-            end,
-            confidence,
-            normalized: String::new(),
-        }
+        Detection { kind, start, end, confidence, normalized: String::new() }
     }
 
     fn spans(found: &[Detection]) -> Vec<(EntityKind, usize, usize)> {
@@ -66,23 +57,14 @@ mod tests {
             det(EntityKind::Url, 5, 30, 0.6),
             det(EntityKind::Phone, 40, 50, 0.7),
         ]);
-        assert_eq!(
-            spans(&kept),
-            vec![(EntityKind::Url, 5, 30), (EntityKind::Phone, 40, 50)]
-        );
+        assert_eq!(spans(&kept), vec![(EntityKind::Url, 5, 30), (EntityKind::Phone, 40, 50)]);
     }
 
     #[test]
     fn equal_spans_go_to_confidence_then_kind_order() {
-        let kept = resolve(vec![
-            det(EntityKind::UsSsn, 0, 11, 0.85),
-            det(EntityKind::Phone, 0, 11, 0.7),
-        ]);
+        let kept = resolve(vec![det(EntityKind::UsSsn, 0, 11, 0.85), det(EntityKind::Phone, 0, 11, 0.7)]);
         assert_eq!(spans(&kept), vec![(EntityKind::UsSsn, 0, 11)]);
-        let kept = resolve(vec![
-            det(EntityKind::Url, 0, 11, 0.7),
-            det(EntityKind::Phone, 0, 11, 0.7),
-        ]);
+        let kept = resolve(vec![det(EntityKind::Url, 0, 11, 0.7), det(EntityKind::Phone, 0, 11, 0.7)]);
         assert_eq!(spans(&kept), vec![(EntityKind::Phone, 0, 11)]);
     }
 
@@ -97,11 +79,7 @@ mod tests {
         ]);
         assert_eq!(
             spans(&kept),
-            vec![
-                (EntityKind::Ip, 0, 10),
-                (EntityKind::PaymentCard, 10, 20),
-                (EntityKind::Ip, 20, 22)
-            ]
+            vec![(EntityKind::Ip, 0, 10), (EntityKind::PaymentCard, 10, 20), (EntityKind::Ip, 20, 22)]
         );
     }
 

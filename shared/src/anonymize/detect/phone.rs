@@ -69,8 +69,7 @@ impl PhoneDetector {
     pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
         for m in self.run.find_iter(text) {
             let start = m.start();
-            let glued_before =
-                char_before(text, start).is_some_and(|c| is_word_char(c) || "#$€£¥@".contains(c));
+            let glued_before = char_before(text, start).is_some_and(|c| is_word_char(c) || "#$€£¥@".contains(c));
             if glued_before
                 || follows_number(text, start)
                 || context::follows_time(text, start)
@@ -95,11 +94,7 @@ impl PhoneDetector {
         while first < groups.len() {
             let mut taken = None;
             if first == 0 || gap_has_space(text, groups[first - 1], groups[first]) {
-                let from = if first == 0 {
-                    start
-                } else {
-                    opening_bracket(text, groups[first - 1], groups[first])
-                };
+                let from = if first == 0 { start } else { opening_bracket(text, groups[first - 1], groups[first]) };
                 for last in (first..first + widest(&groups[first..])).rev() {
                     let at_run_end = last + 1 == groups.len();
                     if !at_run_end && !gap_has_space(text, groups[last], groups[last + 1]) {
@@ -146,12 +141,7 @@ impl PhoneDetector {
 
     /// The widest window of a `+` run that no plan validates but whose country code is real and whose length
     /// fits that country, and the index of its last group.
-    fn possible_international(
-        &self,
-        text: &str,
-        start: usize,
-        groups: &[Group],
-    ) -> Option<(Detection, usize)> {
+    fn possible_international(&self, text: &str, start: usize, groups: &[Group]) -> Option<(Detection, usize)> {
         let last = widest_window(text, groups)?;
         let (raw, end) = self.shape(text, start, groups[last].end)?;
         let e164 = self.plans.international_possible(&dialled_digits(raw))?;
@@ -166,11 +156,7 @@ impl PhoneDetector {
         let (raw, end) = self.shape(text, start, groups[last].end)?;
         let labelled = self.context.labelled(text, start, end);
         let digits = dialled_digits(raw);
-        let normalized = if raw.starts_with('+') {
-            format!("+{digits}")
-        } else {
-            digits
-        };
+        let normalized = if raw.starts_with('+') { format!("+{digits}") } else { digits };
         labelled.then(|| detection(start, end, 0.5, normalized))
     }
 
@@ -200,23 +186,13 @@ impl PhoneDetector {
 }
 
 fn detection(start: usize, end: usize, confidence: f32, normalized: String) -> Detection {
-    Detection {
-        kind: EntityKind::Phone,
-        start,
-        end,
-        confidence,
-        normalized,
-    }
+    Detection { kind: EntityKind::Phone, start, end, confidence, normalized }
 }
 
 /// The digits to dial: `+41 (0)44 ...` drops the bracketed trunk prefix, which is not dialled after a
 /// country code.
 fn dialled_digits(raw: &str) -> String {
-    let raw = if raw.starts_with('+') {
-        raw.replacen("(0)", "", 1)
-    } else {
-        raw.to_string()
-    };
+    let raw = if raw.starts_with('+') { raw.replacen("(0)", "", 1) } else { raw.to_string() };
     raw.chars().filter(char::is_ascii_digit).collect()
 }
 
@@ -235,9 +211,7 @@ fn widest(groups: &[Group]) -> usize {
 
 /// The last group of the widest window from the run start that ends where a number may end.
 fn widest_window(text: &str, groups: &[Group]) -> Option<usize> {
-    (0..widest(groups))
-        .rev()
-        .find(|&l| l + 1 == groups.len() || gap_has_space(text, groups[l], groups[l + 1]))
+    (0..widest(groups)).rev().find(|&l| l + 1 == groups.len() || gap_has_space(text, groups[l], groups[l + 1]))
 }
 
 /// The digit groups of the run `text[start..end]`.
@@ -287,9 +261,7 @@ mod tests {
     fn found(text: &str) -> Vec<(&str, String, f32)> {
         let mut out = Vec::new();
         detector().find(text, &mut out);
-        out.into_iter()
-            .map(|d| (&text[d.start..d.end], d.normalized, d.confidence))
-            .collect()
+        out.into_iter().map(|d| (&text[d.start..d.end], d.normalized, d.confidence)).collect()
     }
 
     fn spans(text: &str) -> Vec<&str> {
@@ -302,10 +274,7 @@ mod tests {
         let hits: Vec<(&str, String)> = found(text).into_iter().map(|(s, n, _)| (s, n)).collect();
         assert_eq!(
             hits,
-            [
-                ("(415) 555-0132", "+14155550132".to_string()),
-                ("+1 415 555 0132", "+14155550132".to_string())
-            ]
+            [("(415) 555-0132", "+14155550132".to_string()), ("+1 415 555 0132", "+14155550132".to_string())]
         );
         assert_eq!(spans("Tel. 020 7946 0958"), ["020 7946 0958"]);
         assert_eq!(spans("Brazil: +55 11 98456 5666"), ["+55 11 98456 5666"]);
@@ -332,10 +301,7 @@ mod tests {
 
     #[test]
     fn numbers_in_a_list_are_found_separately() {
-        assert_eq!(
-            spans("Dalla's Pizza | 3843 Peartree Road, Bamblee, SD 20241 440-600-5124"),
-            ["440-600-5124"]
-        );
+        assert_eq!(spans("Dalla's Pizza | 3843 Peartree Road, Bamblee, SD 20241 440-600-5124"), ["440-600-5124"]);
     }
 
     #[test]
@@ -348,10 +314,7 @@ mod tests {
     #[test]
     fn plus_numbers_of_a_possible_length_are_kept_with_low_confidence() {
         // NANP exchanges never start with 1, so this is not a valid number - but it is written as one.
-        assert_eq!(
-            found("Desk: +1-903-140-4508"),
-            [("+1-903-140-4508", "+19031404508".to_string(), 0.5)]
-        );
+        assert_eq!(found("Desk: +1-903-140-4508"), [("+1-903-140-4508", "+19031404508".to_string(), 0.5)]);
         assert!(spans("+999 1234 5678").is_empty());
         // The country code is kept even when the rest alone would be a valid French number.
         assert_eq!(spans("Desk: +41 (0)96 471 07 95"), ["+41 (0)96 471 07 95"]);
@@ -359,14 +322,8 @@ mod tests {
 
     #[test]
     fn labelled_runs_are_numbers_even_when_no_plan_validates_them() {
-        assert_eq!(
-            found("Phone:\n467 3395"),
-            [("467 3395", "4673395".to_string(), 0.5)]
-        );
-        assert_eq!(
-            spans("Can someone call me on 9472 7916? Thanks"),
-            ["9472 7916"]
-        );
+        assert_eq!(found("Phone:\n467 3395"), [("467 3395", "4673395".to_string(), 0.5)]);
+        assert_eq!(spans("Can someone call me on 9472 7916? Thanks"), ["9472 7916"]);
         assert_eq!(spans("781 1704 (mobile)"), ["781 1704"]);
         assert_eq!(spans("Tel.: 72 128 827"), ["72 128 827"]);
         // Without a label the same digits are not a number, and a label does not make a date one.

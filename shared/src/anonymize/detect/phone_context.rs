@@ -47,17 +47,12 @@ pub(super) struct PhoneContext {
 impl PhoneContext {
     pub(super) fn new() -> Self {
         let re = |p| Regex::new(p).expect("phone context pattern compiles");
-        Self {
-            label_before: re(LABEL_BEFORE),
-            label_after: re(LABEL_AFTER),
-            identifier_before: re(IDENTIFIER_BEFORE),
-        }
+        Self { label_before: re(LABEL_BEFORE), label_after: re(LABEL_AFTER), identifier_before: re(IDENTIFIER_BEFORE) }
     }
 
     /// A phone label stands right before byte `start` or right after byte `end`.
     pub(super) fn labelled(&self, text: &str, start: usize, end: usize) -> bool {
-        self.label_before.is_match(lookbehind(text, start))
-            || self.label_after.is_match(&text[end..])
+        self.label_before.is_match(lookbehind(text, start)) || self.label_after.is_match(&text[end..])
     }
 
     /// An identifier label stands right before byte `start`.
@@ -86,27 +81,19 @@ pub(super) fn is_decimal(raw: &str) -> bool {
 
 /// True when `raw` holds a dotted quad (`80.12.242.127`): an IPv4 address, found by the IP detector.
 pub(super) fn contains_ipv4(raw: &str) -> bool {
-    raw.split(|c: char| !c.is_ascii_digit() && c != '.')
-        .flat_map(|chunk| chunk.split("..").collect::<Vec<_>>())
-        .any(|chunk| {
+    raw.split(|c: char| !c.is_ascii_digit() && c != '.').flat_map(|chunk| chunk.split("..").collect::<Vec<_>>()).any(
+        |chunk| {
             let parts: Vec<&str> = chunk.trim_matches('.').split('.').collect();
-            parts.len() == 4
-                && parts
-                    .iter()
-                    .all(|p| (1..=3).contains(&p.len()) && p.parse::<u8>().is_ok())
-        })
+            parts.len() == 4 && parts.iter().all(|p| (1..=3).contains(&p.len()) && p.parse::<u8>().is_ok())
+        },
+    )
 }
 
 /// `97225-2668`: five digits, a dash and four is the US ZIP+4 layout. Numbers written that way with a
 /// trunk prefix (`07805-1121`, a German area code and subscriber number) are still phone numbers.
 pub(super) fn is_zip_plus_four(raw: &str) -> bool {
     let b = raw.as_bytes();
-    b.len() == 10
-        && b[5] == b'-'
-        && b[0] != b'0'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 5 || c.is_ascii_digit())
+    b.len() == 10 && b[5] == b'-' && b[0] != b'0' && b.iter().enumerate().all(|(i, c)| i == 5 || c.is_ascii_digit())
 }
 
 /// True when `raw` holds a calendar date: exactly three digit groups joined by the same `.`, `/` or `-`,
@@ -170,24 +157,10 @@ mod tests {
 
     #[test]
     fn dates_are_recognised_inside_longer_runs() {
-        for date in [
-            "05/12/2023",
-            "2024-01-15",
-            "15.01.24",
-            "1992-11-12 07",
-            "3.2.5 (2008-06-10",
-            "12/31/1999",
-        ] {
+        for date in ["05/12/2023", "2024-01-15", "15.01.24", "1992-11-12 07", "3.2.5 (2008-06-10", "12/31/1999"] {
             assert!(contains_date(date), "{date}");
         }
-        for not_date in [
-            "415-555-0132",
-            "01.84.17.61.18",
-            "030-1234-5678",
-            "13.45.2024",
-            "09 12 2023",
-            "2024-13-01",
-        ] {
+        for not_date in ["415-555-0132", "01.84.17.61.18", "030-1234-5678", "13.45.2024", "09 12 2023", "2024-13-01"] {
             assert!(!contains_date(not_date), "{not_date}");
         }
     }
@@ -195,14 +168,7 @@ mod tests {
     #[test]
     fn labels_before_and_after() {
         let ctx = PhoneContext::new();
-        for text in [
-            "Phone: ",
-            "Tel. ",
-            "Mobile no.: ",
-            "call me on ",
-            "Telefon:\n",
-            "Fax - ",
-        ] {
+        for text in ["Phone: ", "Tel. ", "Mobile no.: ", "call me on ", "Telefon:\n", "Fax - "] {
             let full = format!("{text}123");
             assert!(ctx.labelled(&full, text.len(), full.len()), "{text:?}");
         }
@@ -215,14 +181,7 @@ mod tests {
     #[test]
     fn identifier_labels() {
         let ctx = PhoneContext::new();
-        for text in [
-            "Order #",
-            "Lead ID: ",
-            "Ref. ",
-            "Invoice no. ",
-            "Listing ",
-            "ESMTP id ",
-        ] {
+        for text in ["Order #", "Lead ID: ", "Ref. ", "Invoice no. ", "Listing ", "ESMTP id "] {
             let full = format!("{text}4155550132");
             assert!(ctx.identifier(&full, text.len()), "{text:?}");
         }
@@ -235,11 +194,7 @@ mod tests {
         assert!(follows_time("12:30", 3));
         assert!(is_decimal("4155550132.25") && !is_decimal("415.555.0132"));
         assert!(contains_ipv4("(80.12.242.127") && contains_ipv4("0(80.12.242.127"));
-        assert!(
-            !contains_ipv4("415.555.0132")
-                && !contains_ipv4("01.84.17.61.18")
-                && !contains_ipv4("300.1.2.3")
-        );
+        assert!(!contains_ipv4("415.555.0132") && !contains_ipv4("01.84.17.61.18") && !contains_ipv4("300.1.2.3"));
         assert!(is_zip_plus_four("97225-2668") && !is_zip_plus_four("07805-1121"));
     }
 }

@@ -28,9 +28,7 @@ pub(super) struct SsnDetector {
 
 impl SsnDetector {
     pub(super) fn new() -> Self {
-        Self {
-            re: Regex::new(PATTERN).expect("ssn pattern compiles"),
-        }
+        Self { re: Regex::new(PATTERN).expect("ssn pattern compiles") }
     }
 
     pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
@@ -68,10 +66,8 @@ fn glued_to_digit_group(text: &str, start: usize, end: usize) -> bool {
     let sep = |c: char| c == '-' || c == '.' || c == '/';
     let mut before = text[..start].chars().rev();
     let mut after = text[end..].chars();
-    let glued_before =
-        before.next().is_some_and(sep) && before.next().is_some_and(|c| c.is_ascii_digit());
-    let glued_after =
-        after.next().is_some_and(sep) && after.next().is_some_and(|c| c.is_ascii_digit());
+    let glued_before = before.next().is_some_and(sep) && before.next().is_some_and(|c| c.is_ascii_digit());
+    let glued_after = after.next().is_some_and(sep) && after.next().is_some_and(|c| c.is_ascii_digit());
     glued_before || glued_after
 }
 
@@ -95,9 +91,7 @@ mod tests {
     fn found(text: &str) -> Vec<(&str, f32)> {
         let mut out = Vec::new();
         SsnDetector::new().find(text, &mut out);
-        out.into_iter()
-            .map(|d| (&text[d.start..d.end], d.confidence))
-            .collect()
+        out.into_iter().map(|d| (&text[d.start..d.end], d.confidence)).collect()
     }
 
     fn spans(text: &str) -> Vec<&str> {
