@@ -26,5 +26,6 @@ step "outside readers (pyarrow, duckdb, jsonschema) on the replay output"
 VENV="${LEADPIPE_VENV:-$HOME/.cache/leadpipe/venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements-infra.txt
 cargo build --locked -q
 LEADPIPE_BIN="$PWD/target/debug/leadpipe" "$VENV/bin/python" -m pytest -q tests/python

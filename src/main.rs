@@ -3,6 +3,7 @@
 
 mod cmd;
 mod local;
+mod sinks;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

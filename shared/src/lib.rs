@@ -6,6 +6,7 @@
 //! [`rules::RuleSet`] picks the matching [`rules::Rule`] -> its field extractors and types produce an
 //! [`extraction::Extraction`], or the mail is quarantined with a [`extraction::QuarantineReason`].
 
+pub mod adapters;
 pub mod anonymize;
 pub mod archive;
 pub mod config;

@@ -2,15 +2,19 @@
 //! extract -> fan-out -> forward (Kafka records) and archive (Parquet), with a run report.
 
 use super::inputs;
-use crate::local::{self, DirLedger, DirStore, JsonlProducer};
+use crate::local::{DirLedger, DirStore, JsonlProducer};
+use crate::sinks::{AnyLedger, AnyProducer, AnyStore};
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use leadpipe_shared::adapters::kafka::{KafkaProducer, KafkaSettings};
+use leadpipe_shared::adapters::s3::{s3_client, S3Ledger, S3Settings, S3Store};
 use leadpipe_shared::anonymize::Anonymizer;
 use leadpipe_shared::config::PipelineConfig;
 use leadpipe_shared::event::LeadEvent;
+use leadpipe_shared::pipeline::ports::ObjectStore;
 use leadpipe_shared::pipeline::{
-    archive_batch, forward_batch, Delivery, ExtractOutput, ExtractStep, ForwardOutcome, RunReport,
+    archive_batch, forward_batch, Delivery, ExtractOutput, ExtractStep, ForwardOutcome, QuarantineRecord, RunReport,
 };
 use leadpipe_shared::ses::{notifications_in, MailContent};
 use leadpipe_shared::RuleSet;
@@ -46,7 +50,17 @@ pub struct ReplayArgs {
     /// Pseudonym key file; else LEADPIPE_KEY / LEADPIPE_KEY_FILE; else a development key under --out.
     #[arg(long)]
     pub key_file: Option<PathBuf>,
-    /// No progress bar and no per-mail lines; only the summary.
+    /// Produce to this Kafka cluster (`host:port,...`) instead of `kafka/<topic>.jsonl`.
+    #[arg(long, env = "LEADPIPE_KAFKA_BROKERS")]
+    pub kafka_brokers: Option<String>,
+    /// Store the archive (`leads/...`), the delivery ledger (`ledger/...`) and the quarantine (`quarantine/...`)
+    /// in this S3 bucket instead of local folders.
+    #[arg(long)]
+    pub s3_bucket: Option<String>,
+    /// S3 endpoint override (e.g. a local moto server); credentials come from the usual AWS variables.
+    #[arg(long, env = "AWS_ENDPOINT_URL_S3")]
+    pub s3_endpoint: Option<String>,
+    /// No progress bar; only the summary.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -73,6 +87,7 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
 
     let bar = progress(inputs.len() as u64, args.quiet);
     let mut events: Vec<LeadEvent> = Vec::new();
+    let mut quarantined: Vec<(&Input, QuarantineRecord)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for input in &inputs {
         report.mails_read += 1;
@@ -90,9 +105,7 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
             }
             ExtractOutput::Quarantined(q) => {
                 *report.quarantined.entry(q.reason.clone()).or_default() += 1;
-                if let Err(e) = local::quarantine(&args.out, &input.raw, &q) {
-                    report.error(&input.name, e.to_string());
-                }
+                quarantined.push((input, *q));
             }
         }
         bar.inc(1);
@@ -101,7 +114,12 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
 
     // Fan-out: every event goes to both consumers, each in its own batches.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(fan_out(&events, args, &config.kafka_topic, &mut report))?;
+    runtime.block_on(async {
+        let sinks = Sinks::open(args, &config.kafka_topic).await?;
+        store_quarantine(&quarantined, &sinks.quarantine, &mut report).await;
+        fan_out(&events, sinks, &mut report).await;
+        anyhow::Ok(())
+    })?;
 
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     report.mails_per_second = report.mails_read as f64 / started.elapsed().as_secs_f64().max(1e-9);
@@ -112,12 +130,60 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
     Ok(if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+/// The sinks of one replay: local folders under `--out`, or Kafka / S3 when given.
+struct Sinks {
+    producer: AnyProducer,
+    ledger: AnyLedger,
+    archive: AnyStore,
+    quarantine: AnyStore,
+}
+
+impl Sinks {
+    async fn open(args: &ReplayArgs, topic: &str) -> Result<Self> {
+        let producer = match &args.kafka_brokers {
+            Some(brokers) => {
+                let settings = KafkaSettings::new(brokers, topic);
+                AnyProducer::Kafka(Box::new(KafkaProducer::new(&settings).map_err(anyhow::Error::msg)?))
+            }
+            None => AnyProducer::Local(JsonlProducer::new(&args.out, topic)?),
+        };
+        let (ledger, archive, quarantine) = match &args.s3_bucket {
+            Some(bucket) => {
+                let client = s3_client(&S3Settings { endpoint: args.s3_endpoint.clone(), region: None }).await;
+                (
+                    AnyLedger::S3(S3Ledger::new(client.clone(), bucket, "ledger/")),
+                    AnyStore::S3(S3Store::new(client.clone(), bucket, "", None)),
+                    AnyStore::S3(S3Store::new(client, bucket, "quarantine/", None)),
+                )
+            }
+            None => (
+                AnyLedger::Local(DirLedger::new(&args.out)?),
+                AnyStore::Local(DirStore::new(args.out.join("archive"))),
+                AnyStore::Local(DirStore::new(args.out.join("quarantine"))),
+            ),
+        };
+        Ok(Self { producer, ledger, archive, quarantine })
+    }
+}
+
+/// Stores each quarantined mail and its metadata.
+async fn store_quarantine(items: &[(&Input, QuarantineRecord)], store: &AnyStore, report: &mut RunReport) {
+    for (input, record) in items {
+        let (eml, json) = record.object_keys();
+        let stored = match store.put(&eml, input.raw.clone()).await {
+            Ok(()) => store.put(&json, record.to_json().into_bytes()).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = stored {
+            report.error(&input.name, e.to_string());
+        }
+    }
+}
+
 /// Delivers every event to the forward and the archive consumer, in the batch sizes the functions see.
-async fn fan_out(events: &[LeadEvent], args: &ReplayArgs, topic: &str, report: &mut RunReport) -> Result<()> {
-    let mut producer = JsonlProducer::new(&args.out, topic)?;
-    let ledger = DirLedger::new(&args.out)?;
+async fn fan_out(events: &[LeadEvent], mut sinks: Sinks, report: &mut RunReport) {
     for batch in events.chunks(FORWARD_BATCH) {
-        for (e, outcome) in batch.iter().zip(forward_batch(batch, &mut producer, &ledger).await) {
+        for (e, outcome) in batch.iter().zip(forward_batch(batch, &mut sinks.producer, &sinks.ledger).await) {
             match outcome {
                 ForwardOutcome::Delivered => report.leads_delivered += 1,
                 ForwardOutcome::AlreadyDelivered => report.leads_already_delivered += 1,
@@ -125,9 +191,8 @@ async fn fan_out(events: &[LeadEvent], args: &ReplayArgs, topic: &str, report: &
             }
         }
     }
-    let store = DirStore::new(&args.out);
     for batch in events.chunks(ARCHIVE_BATCH) {
-        match archive_batch(batch, &store).await {
+        match archive_batch(batch, &sinks.archive).await {
             Ok(objects) => {
                 report.archive_objects += objects.len() as u64;
                 report.archive_rows += objects.iter().map(|(_, rows)| *rows as u64).sum::<u64>();
@@ -135,7 +200,6 @@ async fn fan_out(events: &[LeadEvent], args: &ReplayArgs, topic: &str, report: &
             Err(err) => report.error("archive", err.to_string()),
         }
     }
-    Ok(())
 }
 
 fn progress(len: u64, quiet: bool) -> ProgressBar {
@@ -232,5 +296,5 @@ fn print_summary(r: &RunReport, out: &Path) {
     for e in &r.errors {
         println!("    {}: {}", e.input, e.error);
     }
-    println!("Output in {}/ (report.json, kafka/, archive/, quarantine/)", out.display());
+    println!("Report in {}/report.json", out.display());
 }

@@ -3,7 +3,7 @@
 //! quarantine as folders with the same layout as the S3 buckets.
 
 use leadpipe_shared::pipeline::ports::{Ledger, ObjectStore, PortError, Producer};
-use leadpipe_shared::pipeline::{KafkaRecord, QuarantineRecord};
+use leadpipe_shared::pipeline::KafkaRecord;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -78,15 +78,15 @@ impl Ledger for DirLedger {
     }
 }
 
-/// `archive/<key>`: the same layout as the archive bucket.
+/// Objects as files under a folder, keys as relative paths: the same layout as the bucket.
 pub struct DirStore {
     dir: PathBuf,
 }
 
 impl DirStore {
-    /// Objects under `<dir>/archive/`.
-    pub fn new(dir: &Path) -> Self {
-        Self { dir: dir.join("archive") }
+    /// Objects under `dir`.
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
     }
 }
 
@@ -97,19 +97,8 @@ impl ObjectStore for DirStore {
             fs::create_dir_all(parent).map_err(|e| io_err("local archive", &parent.display().to_string(), e))?;
         }
         // Write then rename, so a reader never sees half a file.
-        let tmp = path.with_extension("parquet.tmp");
+        let tmp = path.with_file_name(format!("{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("object")));
         fs::write(&tmp, bytes).map_err(|e| io_err("local archive", &tmp.display().to_string(), e))?;
         fs::rename(&tmp, &path).map_err(|e| io_err("local archive", &path.display().to_string(), e))
     }
-}
-
-/// `quarantine/<reason>/<id>.eml` + `.json` metadata.
-pub fn quarantine(dir: &Path, raw: &[u8], record: &QuarantineRecord) -> Result<(), PortError> {
-    let folder = dir.join("quarantine").join(&record.reason_kind);
-    fs::create_dir_all(&folder).map_err(|e| io_err("local quarantine", &folder.display().to_string(), e))?;
-    let eml = folder.join(format!("{}.eml", record.quarantine_id));
-    fs::write(&eml, raw).map_err(|e| io_err("local quarantine", &eml.display().to_string(), e))?;
-    let meta = folder.join(format!("{}.json", record.quarantine_id));
-    let json = serde_json::to_string_pretty(record).expect("records serialise");
-    fs::write(&meta, json + "\n").map_err(|e| io_err("local quarantine", &meta.display().to_string(), e))
 }

@@ -80,3 +80,16 @@ impl QuarantineRecord {
         }
     }
 }
+
+impl QuarantineRecord {
+    /// Object keys of the raw mail and its metadata: `<reason kind>/<id>.eml` and `<reason kind>/<id>.json`.
+    pub fn object_keys(&self) -> (String, String) {
+        let base = format!("{}/{}", self.reason_kind, self.quarantine_id);
+        (format!("{base}.eml"), format!("{base}.json"))
+    }
+
+    /// The metadata document stored beside the raw mail.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("records serialise") + "\n"
+    }
+}

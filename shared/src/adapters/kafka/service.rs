@@ -1,0 +1,97 @@
+//! The one call to Kafka: produce a batch concurrently and collect every delivery report. Failure kinds are
+//! classified here, once: what a retry can fix (broker down, timeouts, leader moves) vs what it cannot.
+
+use super::config::KafkaSettings;
+use crate::pipeline::ports::{PortError, Producer};
+use crate::pipeline::KafkaRecord;
+use futures_util::future::join_all;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use std::time::Duration;
+
+/// An idempotent rdkafka producer for the lead topic, created once per process.
+pub struct KafkaProducer {
+    producer: FutureProducer,
+    topic: String,
+    /// How long to wait for a delivery report (bounded by the invocation's remaining time in Lambda).
+    pub delivery_timeout: Duration,
+}
+
+impl KafkaProducer {
+    /// Creates the producer (no broker is contacted until the first send).
+    pub fn new(settings: &KafkaSettings) -> Result<Self, String> {
+        let mut config = ClientConfig::new();
+        for (k, v) in settings.client_properties()? {
+            config.set(k, v);
+        }
+        let producer: FutureProducer = config.create().map_err(|e| format!("kafka producer: {e}"))?;
+        Ok(Self { producer, topic: settings.topic.clone(), delivery_timeout: settings.message_timeout })
+    }
+}
+
+impl Producer for KafkaProducer {
+    async fn produce(&mut self, records: &[KafkaRecord]) -> Vec<Result<(), PortError>> {
+        let sends = records.iter().map(|r| {
+            let headers = r
+                .headers
+                .iter()
+                .fold(OwnedHeaders::new(), |h, (k, v)| h.insert(Header { key: k, value: Some(v.as_bytes()) }));
+            let record = FutureRecord::to(&self.topic).key(&r.key).payload(&r.value).headers(headers);
+            self.producer.send(record, self.delivery_timeout)
+        });
+        join_all(sends).await.into_iter().map(|r| r.map(|_| ()).map_err(|(e, _)| classify(&e))).collect()
+    }
+}
+
+/// Maps a librdkafka error to a port error, deciding whether a retry may succeed.
+pub fn classify(e: &KafkaError) -> PortError {
+    let retriable = match e.rdkafka_error_code() {
+        Some(code) => is_retriable(code),
+        None => matches!(e, KafkaError::Canceled),
+    };
+    PortError { system: "kafka", message: e.to_string(), retriable }
+}
+
+fn is_retriable(code: RDKafkaErrorCode) -> bool {
+    use RDKafkaErrorCode::*;
+    matches!(
+        code,
+        MessageTimedOut
+            | QueueFull
+            | AllBrokersDown
+            | BrokerTransportFailure
+            | Resolve
+            | RequestTimedOut
+            | NetworkException
+            | NotEnoughReplicas
+            | NotEnoughReplicasAfterAppend
+            | LeaderNotAvailable
+            | NotLeaderForPartition
+            | OutOfOrderSequenceNumber
+            | UnknownTopicOrPartition
+            | CoordinatorNotAvailable
+            | NotCoordinator
+            | BrokerNotAvailable
+            | OperationTimedOut
+            | TimedOutQueue
+            | ThrottlingQuotaExceeded
+            | KafkaStorageError
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_and_final_errors() {
+        let e = KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut);
+        assert!(classify(&e).retriable);
+        let e = KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge);
+        assert!(!classify(&e).retriable);
+        let e = KafkaError::MessageProduction(RDKafkaErrorCode::TopicAuthorizationFailed);
+        assert!(!classify(&e).retriable);
+    }
+}
