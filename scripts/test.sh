@@ -22,7 +22,14 @@ cargo test --workspace --locked
 step "golden fixtures: leadpipe rules test --strict"
 cargo run --locked -q -- rules test --strict --quiet --rules fixtures/rules/default.toml fixtures/emails
 
-step "outside readers (pyarrow, duckdb, jsonschema) on the replay output"
+step "tansu, the Kafka-protocol broker the tests start (built once, about 12 minutes on 2 cores; reused after)"
+TANSU_VERSION=0.6.0
+if ! "$HOME/.cargo/bin/tansu" --version 2>/dev/null | grep -q "$TANSU_VERSION"; then
+  cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step "outside readers (pyarrow, duckdb, jsonschema, kafka-python, boto3) on replay output, local and on real services"
 VENV="${LEADPIPE_VENV:-$HOME/.cache/leadpipe/venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt

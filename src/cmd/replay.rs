@@ -123,6 +123,7 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
 
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     report.mails_per_second = report.mails_read as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let report_path = args.out.join("report.json");
     std::fs::write(&report_path, serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", report_path.display()))?;
