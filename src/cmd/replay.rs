@@ -14,7 +14,8 @@ use leadpipe_shared::config::PipelineConfig;
 use leadpipe_shared::event::LeadEvent;
 use leadpipe_shared::pipeline::ports::ObjectStore;
 use leadpipe_shared::pipeline::{
-    archive_batch, forward_batch, Delivery, ExtractOutput, ExtractStep, ForwardOutcome, QuarantineRecord, RunReport,
+    archive_batch, forward_batch, Delivery, ExtractOutput, ExtractStep, ForwardOutcome, QuarantineLayout,
+    QuarantineRecord, RunReport,
 };
 use leadpipe_shared::ses::{notifications_in, MailContent};
 use leadpipe_shared::RuleSet;
@@ -116,7 +117,7 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let sinks = Sinks::open(args, &config.kafka_topic).await?;
-        store_quarantine(&quarantined, &sinks.quarantine, &mut report).await;
+        store_quarantine(&quarantined, &sinks, &mut report).await;
         fan_out(&events, sinks, &mut report).await;
         anyhow::Ok(())
     })?;
@@ -137,6 +138,7 @@ struct Sinks {
     ledger: AnyLedger,
     archive: AnyStore,
     quarantine: AnyStore,
+    quarantine_layout: QuarantineLayout,
 }
 
 impl Sinks {
@@ -148,35 +150,35 @@ impl Sinks {
             }
             None => AnyProducer::Local(JsonlProducer::new(&args.out, topic)?),
         };
-        let (ledger, archive, quarantine) = match &args.s3_bucket {
+        let (ledger, archive, quarantine, quarantine_layout) = match &args.s3_bucket {
             Some(bucket) => {
                 let client = s3_client(&S3Settings { endpoint: args.s3_endpoint.clone(), region: None }).await;
                 (
                     AnyLedger::S3(S3Ledger::new(client.clone(), bucket, "ledger/")),
                     AnyStore::S3(S3Store::new(client.clone(), bucket, "", None)),
                     AnyStore::S3(S3Store::new(client, bucket, "quarantine/", None)),
+                    QuarantineLayout::Bucket,
                 )
             }
             None => (
                 AnyLedger::Local(DirLedger::new(&args.out)?),
                 AnyStore::Local(DirStore::new(args.out.join("archive"))),
                 AnyStore::Local(DirStore::new(args.out.join("quarantine"))),
+                QuarantineLayout::Folder,
             ),
         };
-        Ok(Self { producer, ledger, archive, quarantine })
+        Ok(Self { producer, ledger, archive, quarantine, quarantine_layout })
     }
 }
 
 /// Stores each quarantined mail and its metadata.
-async fn store_quarantine(items: &[(&Input, QuarantineRecord)], store: &AnyStore, report: &mut RunReport) {
+async fn store_quarantine(items: &[(&Input, QuarantineRecord)], sinks: &Sinks, report: &mut RunReport) {
     for (input, record) in items {
-        let (eml, json) = record.object_keys();
-        let stored = match store.put(&eml, input.raw.clone()).await {
-            Ok(()) => store.put(&json, record.to_json().into_bytes()).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = stored {
-            report.error(&input.name, e.to_string());
+        for (key, bytes) in record.objects(&input.raw, sinks.quarantine_layout) {
+            if let Err(e) = sinks.quarantine.put(&key, bytes).await {
+                report.error(&input.name, e.to_string());
+                break;
+            }
         }
     }
 }

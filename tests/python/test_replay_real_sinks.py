@@ -96,5 +96,12 @@ def test_s3_holds_archive_ledger_and_quarantine(services, runs):
         body = client.get_object(Bucket=BUCKET, Key=k)["Body"].read()
         rows += pq.ParquetFile(io.BytesIO(body)).metadata.num_rows
     assert rows == first["archive_rows"]
-    meta = json.loads(client.get_object(Bucket=BUCKET, Key=next(k for k in quarantine if k.endswith(".json")))["Body"].read())
-    assert meta["reason_kind"] in {"failed_auth", "missing_required", "no_rule_matched", "unparseable", "virus"}
+    metas = [k for k in quarantine if k.startswith("quarantine/meta/dt=") and k.endswith(".json")]
+    mails = [k for k in quarantine if k.startswith("quarantine/mail/") and k.endswith(".eml")]
+    assert len(metas) == len(mails) == sum(first["quarantined"].values())
+    for k in metas:
+        body = client.get_object(Bucket=BUCKET, Key=k)["Body"].read().decode()
+        assert body.count("\n") == 1, "one JSON object per line, as Athena's JSON SerDe reads it"
+        meta = json.loads(body)
+        assert k == f"quarantine/meta/dt={meta['received_at'][:10]}/{meta['quarantine_id']}.json"
+        assert f"quarantine/mail/{meta['reason_kind']}/{meta['quarantine_id']}.eml" in mails

@@ -14,5 +14,5 @@ pub use archive_step::archive_batch;
 pub use extract_step::{Delivery, ExtractOutput, ExtractSettings, ExtractStep, SpamPolicy};
 pub use forward::{forward_batch, record_for, ForwardOutcome, KafkaRecord};
 pub use mailboxes::Mailboxes;
-pub use quarantine::QuarantineRecord;
+pub use quarantine::{QuarantineLayout, QuarantineRecord};
 pub use report::RunReport;

@@ -81,15 +81,39 @@ impl QuarantineRecord {
     }
 }
 
-impl QuarantineRecord {
-    /// Object keys of the raw mail and its metadata: `<reason kind>/<id>.eml` and `<reason kind>/<id>.json`.
-    pub fn object_keys(&self) -> (String, String) {
-        let base = format!("{}/{}", self.reason_kind, self.quarantine_id);
-        (format!("{base}.eml"), format!("{base}.json"))
-    }
+/// How quarantined mail is laid out in a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuarantineLayout {
+    /// A local folder for people: `<reason kind>/<id>.eml` beside `<reason kind>/<id>.json` (pretty JSON).
+    Folder,
+    /// The quarantine bucket, readable by Athena: `mail/<reason kind>/<id>.eml` and the metadata as one JSON line
+    /// in `meta/dt=<day received>/<id>.json` (the `quarantine` table reads only `meta/`).
+    Bucket,
+}
 
-    /// The metadata document stored beside the raw mail.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("records serialise") + "\n"
+impl QuarantineRecord {
+    /// The objects to store for this record and its raw mail: (key, bytes) for the mail, then the metadata.
+    pub fn objects(&self, raw: &[u8], layout: QuarantineLayout) -> [(String, Vec<u8>); 2] {
+        let id = &self.quarantine_id;
+        let kind = &self.reason_kind;
+        match layout {
+            QuarantineLayout::Folder => [
+                (format!("{kind}/{id}.eml"), raw.to_vec()),
+                (
+                    format!("{kind}/{id}.json"),
+                    (serde_json::to_string_pretty(self).expect("records serialise") + "\n").into_bytes(),
+                ),
+            ],
+            QuarantineLayout::Bucket => {
+                let day = self.received_at.get(..10).unwrap_or("1970-01-01");
+                [
+                    (format!("mail/{kind}/{id}.eml"), raw.to_vec()),
+                    (
+                        format!("meta/dt={day}/{id}.json"),
+                        (serde_json::to_string(self).expect("records serialise") + "\n").into_bytes(),
+                    ),
+                ]
+            }
+        }
     }
 }
