@@ -132,3 +132,33 @@ fn every_command_has_help_with_an_example() {
         assert!(text(&o).contains("Example"), "{args:?}: {}", text(&o));
     }
 }
+
+#[test]
+fn replay_reports_inputs_it_cannot_process_and_exits_1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).expect("mkdir");
+    std::fs::copy(fixtures().join("emails/carportal-02.eml"), inputs.join("good.eml")).expect("copy");
+    std::fs::write(inputs.join("not-ses.json"), "{\"hello\": 1}").expect("write");
+    let s3_stored = r#"{"notificationType":"Received","mail":{"messageId":"m1"},"receipt":{"action":{"type":"S3","bucketName":"raw","objectKey":"inbound/m1"}}}"#;
+    std::fs::write(inputs.join("s3-stored.json"), s3_stored).expect("write");
+    let out = dir.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_leadpipe"))
+        .args(["replay", "--quiet", "--rules", "fixtures/rules/default.toml", "--out"])
+        .arg(&out)
+        .arg(&inputs)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("LEADPIPE_KEY", r#"{"key_id":"test-cli","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}"#)
+        .output()
+        .expect("leadpipe runs");
+    let printed = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{printed}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report")).expect("json");
+    assert_eq!(report["mails_read"], 3);
+    assert_eq!(report["leads_delivered"], 1);
+    let errors = report["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(printed.contains("not-ses.json: not an SES notification"), "{printed}");
+    assert!(printed.contains("mail is stored in s3://raw/inbound/m1"), "{printed}");
+}
