@@ -5,4 +5,4 @@ pub mod key;
 pub mod mail;
 pub mod replay;
 pub mod rules;
-pub mod rules_test;
+mod rules_test;

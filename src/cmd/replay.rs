@@ -81,7 +81,7 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
     let config = PipelineConfig::load(config_file)?;
     let rules = RuleSet::load(&args.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
     let key = super::key::for_replay(args.key_file.as_deref(), &args.out)?;
-    let anonymizer = Anonymizer::new(key, super::rules_test::detector_config(&rules));
+    let anonymizer = Anonymizer::new(key, rules.detector_config());
     let step = ExtractStep { rules, anonymizer, settings: config.extract_settings() };
     let mut report = RunReport::default();
     let inputs = read_inputs(&args.paths, &mut report)?;

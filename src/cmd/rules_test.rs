@@ -3,7 +3,6 @@
 use super::inputs::{self, MailFile};
 use super::rules::TestArgs;
 use anyhow::{Context, Result};
-use leadpipe_shared::anonymize::detect::DetectorConfig;
 use leadpipe_shared::anonymize::Anonymizer;
 use leadpipe_shared::extraction::{extract_raw, FieldError, Outcome};
 use leadpipe_shared::{ParseLimits, RuleSet};
@@ -24,7 +23,7 @@ pub fn run(args: &TestArgs) -> Result<ExitCode> {
         }
     };
     let anonymizer = match args.anonymized {
-        true => Some(Anonymizer::new(super::key::require(args.key_file.as_deref())?, detector_config(&rules))),
+        true => Some(Anonymizer::new(super::key::require(args.key_file.as_deref())?, rules.detector_config())),
         false => None,
     };
     let mails = inputs::collect(&args.paths)?;
@@ -151,15 +150,6 @@ fn print_outcome(path: &Path, outcome: &Outcome) {
             }
         }
     }
-}
-
-/// The scrubber's detector settings from the rules file (`[scrubber]`), else the defaults.
-pub fn detector_config(rules: &RuleSet) -> DetectorConfig {
-    let mut config = DetectorConfig::default();
-    if let Some(regions) = &rules.scrub_phone_regions {
-        config.phone_regions = regions.clone();
-    }
-    config
 }
 
 fn print_field_error(e: &FieldError) {

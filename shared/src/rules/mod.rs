@@ -84,6 +84,15 @@ impl RuleSet {
         &self.rules
     }
 
+    /// The free-text scrubber's detector settings: the defaults, with `[scrubber] phone_regions` when given.
+    pub fn detector_config(&self) -> crate::anonymize::detect::DetectorConfig {
+        let mut config = crate::anonymize::detect::DetectorConfig::default();
+        if let Some(regions) = &self.scrub_phone_regions {
+            config.phone_regions = regions.clone();
+        }
+        config
+    }
+
     /// Looks a rule up by id.
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
