@@ -1,6 +1,7 @@
 //! Extraction rules: loaded from a TOML/YAML file, validated and compiled once, then used to pick the rule for
 //! each mail (highest priority whose `match` holds) and to describe the fields it extracts.
 
+mod compile_field;
 mod error;
 mod file;
 mod load;
