@@ -51,6 +51,13 @@ pub struct ReplayArgs {
     /// Pseudonym key file; else LEADPIPE_KEY / LEADPIPE_KEY_FILE; else a development key under --out.
     #[arg(long)]
     pub key_file: Option<PathBuf>,
+    /// Read the pseudonym key from this AWS Secrets Manager secret (name or ARN), e.g. to replay with the
+    /// production key; `--secrets-endpoint` overrides the endpoint.
+    #[arg(long, conflicts_with = "key_file")]
+    pub key_secret: Option<String>,
+    /// Secrets Manager endpoint override (a local moto server).
+    #[arg(long, env = "AWS_ENDPOINT_URL_SECRETS_MANAGER")]
+    pub secrets_endpoint: Option<String>,
     /// Produce to this Kafka cluster (`host:port,...`) instead of `kafka/<topic>.jsonl`.
     #[arg(long, env = "LEADPIPE_KAFKA_BROKERS")]
     pub kafka_brokers: Option<String>,
@@ -80,7 +87,13 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
     let config_file = args.config.as_deref().or(default_config.is_file().then_some(default_config));
     let config = PipelineConfig::load(config_file)?;
     let rules = RuleSet::load(&args.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let key = super::key::for_replay(args.key_file.as_deref(), &args.out)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let key = match &args.key_secret {
+        Some(secret) => runtime
+            .block_on(leadpipe_shared::adapters::secrets::load_key(secret, args.secrets_endpoint.as_deref()))
+            .map_err(anyhow::Error::msg)?,
+        None => super::key::for_replay(args.key_file.as_deref(), &args.out)?,
+    };
     let anonymizer = Anonymizer::new(key, rules.detector_config());
     let step = ExtractStep { rules, anonymizer, settings: config.extract_settings() };
     let mut report = RunReport::default();
@@ -114,7 +127,6 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
 
     // Fan-out: every event goes to both consumers, each in its own batches.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let sinks = Sinks::open(args, &config.kafka_topic).await?;
         store_quarantine(&quarantined, &sinks, &mut report).await;

@@ -105,3 +105,30 @@ def test_s3_holds_archive_ledger_and_quarantine(services, runs):
         meta = json.loads(body)
         assert k == f"quarantine/meta/dt={meta['received_at'][:10]}/{meta['quarantine_id']}.json"
         assert f"quarantine/mail/{meta['reason_kind']}/{meta['quarantine_id']}.eml" in mails
+
+
+def test_key_from_secrets_manager_gives_the_same_pseudonyms(services, tmp_path):
+    """The key comes from Secrets Manager (moto) as it will in Lambda; the same key document gives the same
+    pseudonyms as when it is passed in the environment, and a missing secret is a clear error."""
+    s3, _ = services
+    sm = boto3.client("secretsmanager", endpoint_url=s3, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    arn = sm.create_secret(Name="leadpipe/test/pseudonym-key", SecretString=KEY)["ARN"]
+    env = dict(aws_env(s3))
+    env.pop("LEADPIPE_KEY", None)
+    common = [BIN, "replay", "fixtures/emails/carportal-02.eml", "--quiet"]
+    by_secret = subprocess.run(common + ["--out", str(tmp_path / "a"), "--key-secret", arn, "--secrets-endpoint", s3],
+                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert by_secret.returncode == 0, by_secret.stdout + by_secret.stderr
+    by_env = subprocess.run(common + ["--out", str(tmp_path / "b")], cwd=ROOT, env=dict(env, LEADPIPE_KEY=KEY),
+                            capture_output=True, text=True, timeout=120)
+    assert by_env.returncode == 0, by_env.stderr
+    a = json.loads((tmp_path / "a" / "kafka" / "leads.jsonl").read_text().splitlines()[0])["value"]
+    b = json.loads((tmp_path / "b" / "kafka" / "leads.jsonl").read_text().splitlines()[0])["value"]
+    assert json.loads(a)["fields"] == json.loads(b)["fields"]
+    assert json.loads(a)["key_id"] == "test-real-sinks"
+    missing = subprocess.run(common + ["--out", str(tmp_path / "c"), "--key-secret", "no/such/secret",
+                                       "--secrets-endpoint", s3], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert missing.returncode == 2
+    assert "secret no/such/secret" in missing.stderr and "ResourceNotFound" in missing.stderr, missing.stderr
