@@ -14,7 +14,8 @@ pub use xml_path::{XmlPath, XmlPathError};
 
 use crate::email::Email;
 use regex::Regex;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 
 /// How one field's raw text is found in a mail.
 #[derive(Debug, Clone)]
@@ -58,7 +59,7 @@ impl Extractor {
         match self {
             Self::Regex { regex, source } => {
                 let text = source.text(ctx.email)?;
-                regex.captures(&text)?.name("value").map(|m| m.as_str().to_string())
+                regex.captures(text)?.name("value").map(|m| m.as_str().to_string())
             }
             Self::Label(label) => label.find(ctx.email.text.as_deref()?),
             Self::HtmlTable(table) => table.find(ctx.html()?),
@@ -73,24 +74,39 @@ pub struct Context<'a> {
     /// The mail (or the forwarded message) the rule matched.
     pub email: &'a Email,
     html: OnceCell<Option<scraper::Html>>,
+    /// Parsed XML documents by the address of their text.
+    xml: RefCell<Vec<(usize, Option<Rc<roxmltree::Document<'a>>>)>>,
 }
 
 impl<'a> Context<'a> {
     /// Starts extraction over `email`.
     pub fn new(email: &'a Email) -> Self {
-        Self { email, html: OnceCell::new() }
+        Self { email, html: OnceCell::new(), xml: RefCell::new(Vec::new()) }
     }
 
     fn html(&self) -> Option<&scraper::Html> {
         self.html.get_or_init(|| self.email.html.as_deref().map(scraper::Html::parse_document)).as_ref()
     }
 
+    /// Runs `f` on the XML document of `source`, parsed once per mail and source text (an ADF rule reads
+    /// twenty fields from one document).
     fn with_xml<T>(&self, source: Option<&Source>, f: impl FnOnce(&roxmltree::Document<'_>) -> Option<T>) -> Option<T> {
-        let text = match source {
+        let text: &'a str = match source {
             Some(s) => s.text(self.email)?,
             None => source::default_xml(self.email)?,
         };
-        let doc = xml_path::parse_document(&text)?;
+        let key = text.as_ptr() as usize;
+        let doc = {
+            let mut cache = self.xml.borrow_mut();
+            match cache.iter().find(|(k, _)| *k == key) {
+                Some((_, doc)) => doc.clone(),
+                None => {
+                    let doc = xml_path::parse_document(text).map(Rc::new);
+                    cache.push((key, doc.clone()));
+                    doc
+                }
+            }
+        }?;
         f(&doc)
     }
 }

@@ -2,7 +2,6 @@
 
 use crate::email::Email;
 use globset::{Glob, GlobMatcher};
-use std::borrow::Cow;
 
 /// A part of the mail given as text to an extractor.
 #[derive(Debug, Clone)]
@@ -40,28 +39,27 @@ impl Source {
     }
 
     /// The text of this source in `email`, if present.
-    pub fn text<'a>(&self, email: &'a Email) -> Option<Cow<'a, str>> {
+    pub fn text<'a>(&self, email: &'a Email) -> Option<&'a str> {
         match self {
-            Self::Text => email.text.as_deref().map(Cow::Borrowed),
-            Self::Html => email.html.as_deref().map(Cow::Borrowed),
-            Self::Subject => email.subject.as_deref().map(Cow::Borrowed),
-            Self::Header(name) => email.header(name).map(Cow::Borrowed),
+            Self::Text => email.text.as_deref(),
+            Self::Html => email.html.as_deref(),
+            Self::Subject => email.subject.as_deref(),
+            Self::Header(name) => email.header(name),
             Self::Attachment(glob) => email
                 .attachments
                 .iter()
                 .find(|a| a.name.as_deref().is_some_and(|n| glob.is_match(n.to_lowercase())))
-                .and_then(|a| a.text.as_deref())
-                .map(Cow::Borrowed),
+                .and_then(|a| a.text.as_deref()),
         }
     }
 }
 
 /// Where an `xml_path` without `source` looks: the text body when it is an XML document, else the first
 /// attachment that is XML by content type or file name.
-pub(super) fn default_xml(email: &Email) -> Option<Cow<'_, str>> {
+pub(super) fn default_xml(email: &Email) -> Option<&str> {
     if let Some(text) = email.text.as_deref() {
         if text.trim_start().trim_start_matches('\u{feff}').trim_start().starts_with('<') {
-            return Some(Cow::Borrowed(text));
+            return Some(text);
         }
     }
     email
@@ -73,7 +71,6 @@ pub(super) fn default_xml(email: &Email) -> Option<Cow<'_, str>> {
                 || a.name.as_deref().is_some_and(|n| n.to_lowercase().ends_with(".xml"))
         })
         .and_then(|a| a.text.as_deref())
-        .map(Cow::Borrowed)
 }
 
 #[cfg(test)]
@@ -101,8 +98,8 @@ mod tests {
     #[test]
     fn parse_and_read_sources() {
         let e = email();
-        assert_eq!(Source::parse("header:x-lead-id").expect("valid").text(&e).as_deref(), Some("L-1"));
-        assert_eq!(Source::parse("attachment:*.xml").expect("valid").text(&e).as_deref(), Some("<adf/>"));
+        assert_eq!(Source::parse("header:x-lead-id").expect("valid").text(&e), Some("L-1"));
+        assert_eq!(Source::parse("attachment:*.xml").expect("valid").text(&e), Some("<adf/>"));
         assert_eq!(Source::parse("attachment:*.csv").expect("valid").text(&e), None);
         assert_eq!(Source::parse("html").expect("valid").text(&e), None);
         for bad in ["body", "header:", "attachment:", "attachment:[", "HTML"] {
@@ -115,6 +112,6 @@ mod tests {
         let e = email();
         assert!(default_xml(&e).is_some_and(|x| x.contains("<?xml")));
         let no_body = Email { text: Some("Hello".into()), ..email() };
-        assert_eq!(default_xml(&no_body).as_deref(), Some("<adf/>"));
+        assert_eq!(default_xml(&no_body), Some("<adf/>"));
     }
 }
