@@ -4,9 +4,9 @@
 use super::mailboxes::Mailboxes;
 use super::quarantine::QuarantineRecord;
 use crate::anonymize::{Anonymizer, KnownValues};
-use crate::email::{AuthVerdicts, Email, ParseLimits, Verdict};
+use crate::email::{Email, ParseLimits, Verdict};
 use crate::event::{LeadEvent, Receipt};
-use crate::extraction::{extract, extract_raw, quarantine_for, Outcome, QuarantineReason};
+use crate::extraction::{extract_raw, quarantine_for, Outcome, QuarantineReason};
 use crate::rules::RuleSet;
 use crate::ses::SesVerdicts;
 use chrono::{DateTime, Utc};
@@ -81,16 +81,9 @@ impl ExtractStep {
                 return self.quarantined(raw, email.as_ref(), quarantine_for(reason, detail), delivery, now);
             }
         }
-        let (email, outcome) = match delivery.verdicts.as_ref().map(SesVerdicts::auth) {
-            Some(auth) => match Email::parse(raw, &self.settings.limits) {
-                Ok(email) => {
-                    let outcome = extract(&email, &self.rules, &auth);
-                    (Some(email), outcome)
-                }
-                Err(_) => extract_raw(raw, &self.rules, &self.settings.limits, Some(&AuthVerdicts::default())),
-            },
-            None => extract_raw(raw, &self.rules, &self.settings.limits, None),
-        };
+        // SES verdicts decide authentication in AWS; without them the mail's own header does.
+        let auth = delivery.verdicts.as_ref().map(SesVerdicts::auth);
+        let (email, outcome) = extract_raw(raw, &self.rules, &self.settings.limits, auth.as_ref());
         match (email, outcome) {
             (Some(email), Outcome::Lead(x)) => {
                 let policy = &self.rules.get(&x.rule_id).expect("a selected rule is in the set").policy;
