@@ -70,7 +70,8 @@ impl PipelineConfig {
         Ok(cfg)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// Checks the values (topic name, size floor, spam policy); the error says which and why.
+    pub fn validate(&self) -> Result<(), String> {
         if self.kafka_topic.is_empty()
             || !self.kafka_topic.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
         {

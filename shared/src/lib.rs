@@ -15,6 +15,8 @@ pub mod event;
 pub mod extraction;
 pub mod extractors;
 pub mod fields;
+pub mod handlers;
+pub mod kafka_config;
 pub mod pipeline;
 pub mod rules;
 pub mod ses;

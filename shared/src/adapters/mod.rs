@@ -1,9 +1,13 @@
 //! Adapters: the pipeline's ports implemented for real outside systems. Each lives behind a cargo feature so the
-//! core builds and tests without them: `kafka` (rdkafka) and `aws` (AWS SDK for S3 and Secrets Manager).
+//! core builds and tests without them: `kafka` (rdkafka) and `aws` (AWS SDK for S3, SNS and Secrets Manager).
 
+#[cfg(feature = "aws")]
+pub mod aws;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 #[cfg(feature = "aws")]
 pub mod s3;
 #[cfg(feature = "aws")]
 pub mod secrets;
+#[cfg(feature = "aws")]
+pub mod sns;

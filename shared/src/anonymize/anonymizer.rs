@@ -52,6 +52,20 @@ pub struct PiiSummary {
     pub redactions: BTreeMap<String, u32>,
 }
 
+impl PiiSummary {
+    /// PII values anonymized: fields not kept as they were, plus free-text replacements.
+    pub fn total_replaced(&self) -> u64 {
+        let fields: u64 = self
+            .fields
+            .values()
+            .flat_map(|actions| actions.iter())
+            .filter(|(action, _)| action.as_str() != "keep")
+            .map(|(_, n)| u64::from(*n))
+            .sum();
+        fields + self.redactions.values().map(|n| u64::from(*n)).sum::<u64>()
+    }
+}
+
 impl Anonymizer {
     /// An anonymizer with `key` and the scrubber's detector settings.
     pub fn new(key: PseudonymKey, detectors: DetectorConfig) -> Self {

@@ -35,3 +35,19 @@ pub trait ObjectStore {
     /// Stores `bytes` under `key`.
     fn put(&self, key: &str, bytes: Vec<u8>) -> impl Future<Output = Result<(), PortError>> + Send;
 }
+
+/// Publishes messages to a topic (the leads topic, the alert topic).
+pub trait Topic {
+    /// Publishes `message` with string message `attributes` (usable in subscription filter policies).
+    fn publish(
+        &self,
+        message: &str,
+        attributes: &[(&str, String)],
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// Reads stored objects (raw mail stored by the SES S3 action).
+pub trait ObjectReader {
+    /// The bytes of `s3://bucket/key` (or its local equivalent).
+    fn get(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Vec<u8>, PortError>> + Send;
+}

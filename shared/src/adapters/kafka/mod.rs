@@ -1,8 +1,7 @@
-//! Kafka through rdkafka (librdkafka): `config.rs` maps leadpipe's settings to librdkafka's, `service.rs` does the
+//! Kafka through rdkafka (librdkafka): `crate::kafka_config` maps leadpipe's settings to librdkafka's, `service.rs` does the
 //! one call to the broker (produce a batch, wait for the delivery reports) and classifies failures once.
 
-mod config;
 mod service;
 
-pub use config::{KafkaSettings, SecurityProtocol};
+pub use crate::kafka_config::{KafkaSettings, SecurityProtocol};
 pub use service::KafkaProducer;

@@ -1,7 +1,7 @@
 //! The one call to Kafka: produce a batch concurrently and collect every delivery report. Failure kinds are
 //! classified here, once: what a retry can fix (broker down, timeouts, leader moves) vs what it cannot.
 
-use super::config::KafkaSettings;
+use crate::kafka_config::KafkaSettings;
 use crate::pipeline::ports::{PortError, Producer};
 use crate::pipeline::KafkaRecord;
 use futures_util::future::join_all;

@@ -1,32 +1,19 @@
 //! Building the S3 client once per process.
 
-use aws_config::BehaviorVersion;
+use crate::adapters::aws::{sdk_config, AwsSettings};
+use aws_config::SdkConfig;
 
-/// Where S3 is.
-#[derive(Debug, Clone, Default)]
-pub struct S3Settings {
-    /// Endpoint override (`http://127.0.0.1:5055` for a local moto server); `None` = AWS.
-    pub endpoint: Option<String>,
-    /// Region (default from the environment, else `us-east-1`).
-    pub region: Option<String>,
-}
+/// Where S3 is (the same shape as every AWS service's settings).
+pub type S3Settings = AwsSettings;
 
 /// An S3 client from the default credential chain; path-style addressing when an endpoint is overridden.
 pub async fn s3_client(settings: &S3Settings) -> aws_sdk_s3::Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = &settings.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
-    }
-    if let Some(endpoint) = &settings.endpoint {
-        loader = loader.endpoint_url(endpoint);
-    }
-    let shared = loader.load().await;
-    let mut config = aws_sdk_s3::config::Builder::from(&shared);
-    if shared.region().is_none() {
-        config = config.region(aws_config::Region::new("us-east-1"));
-    }
-    if settings.endpoint.is_some() {
-        config = config.force_path_style(true);
-    }
-    aws_sdk_s3::Client::from_conf(config.build())
+    s3_client_from(&sdk_config(settings).await)
+}
+
+/// An S3 client from a loaded SDK configuration; path-style when it has an endpoint override (local services
+/// cannot serve `bucket.127.0.0.1` host names).
+pub fn s3_client_from(shared: &SdkConfig) -> aws_sdk_s3::Client {
+    let path_style = shared.endpoint_url().is_some();
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(shared).force_path_style(path_style).build())
 }

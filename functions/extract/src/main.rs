@@ -1,0 +1,138 @@
+//! The extract function: SNS events carrying SES receipt notifications -> anonymized lead events on the leads
+//! topic, or the raw mail in the quarantine. Clients, rules and the pseudonym key are loaded once at init; all
+//! logic is in `leadpipe_shared::handlers::extract`.
+
+use anyhow::{anyhow, Context};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use leadpipe_shared::adapters::aws::{sdk_config, AwsSettings};
+use leadpipe_shared::adapters::s3::{s3_client_from, S3Reader, S3Store};
+use leadpipe_shared::adapters::secrets::load_key_with;
+use leadpipe_shared::adapters::sns::{sns_client, SnsTopic};
+use leadpipe_shared::anonymize::Anonymizer;
+use leadpipe_shared::handlers::env::{Env, ExtractEnv};
+use leadpipe_shared::handlers::extract::{handle_event, load_rules, ExtractPorts, ExtractSummary};
+use leadpipe_shared::handlers::metrics::{MetricSet, Unit};
+use leadpipe_shared::handlers::{log_line, work_budget};
+use leadpipe_shared::pipeline::ExtractStep;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const FUNCTION: &str = "extract";
+
+/// Everything built once per execution environment.
+struct Extract {
+    step: ExtractStep,
+    reader: S3Reader,
+    leads: SnsTopic,
+    quarantine: S3Store,
+    alerts: Option<SnsTopic>,
+    lead_alerts: Option<SnsTopic>,
+    margin: Duration,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let extract = init().await.inspect_err(|e| {
+        eprintln!("{}", log_line("error", FUNCTION, "init failed", json!({"error": format!("{e:#}")})))
+    })?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| extract.invoke(event))).await
+}
+
+async fn init() -> anyhow::Result<Extract> {
+    let env = ExtractEnv::read(&Env::new(|k| std::env::var(k).ok()))?;
+    let sdk = sdk_config(&AwsSettings::from_env()).await;
+    let s3 = s3_client_from(&sdk);
+    let sns = sns_client(&sdk);
+    let key = load_key_with(&sdk, &env.key_secret).await.map_err(|e| anyhow!(e))?;
+    let key = key.require_production().context("LEADPIPE_KEY_SECRET_ARN")?;
+    let reader = S3Reader::new(s3.clone());
+    let rules = load_rules(&env.rules, &reader).await.map_err(|e| anyhow!(e))?;
+    let anonymizer = Anonymizer::new(key, rules.detector_config());
+    let topic = |arn: &str| SnsTopic::new(sns.clone(), arn);
+    Ok(Extract {
+        step: ExtractStep { rules, anonymizer, settings: env.settings },
+        reader,
+        leads: topic(&env.leads_topic_arn),
+        quarantine: S3Store::new(s3, &env.quarantine_bucket, &env.quarantine_prefix, None),
+        alerts: env.alert_topic_arn.as_deref().map(topic),
+        lead_alerts: env.lead_alert_topic_arn.as_deref().map(topic),
+        margin: env.deadline_margin,
+    })
+}
+
+impl Extract {
+    async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
+        let now = chrono::Utc::now();
+        let budget = work_budget(event.context.deadline, now, self.margin);
+        let ports = ExtractPorts {
+            mail: &self.reader,
+            leads: &self.leads,
+            quarantine: &self.quarantine,
+            alerts: self.alerts.as_ref(),
+            lead_alerts: self.lead_alerts.as_ref(),
+        };
+        let request_id = event.context.request_id.clone();
+        let result = tokio::time::timeout(budget, handle_event(&self.step, &ports, &event.payload, now)).await;
+        match result {
+            Ok(Ok(summary)) => {
+                println!(
+                    "{}",
+                    log_line(
+                        "info",
+                        FUNCTION,
+                        "done",
+                        json!({"request_id": request_id,
+                    "event_ids": summary.event_ids, "quarantine_ids": summary.quarantine_ids})
+                    )
+                );
+                emit_metrics(&summary, now);
+                Ok(json!({"mails": summary.mails, "leads": summary.leads, "quarantined": summary.quarantined,
+                          "own_outputs_skipped": summary.own_outputs_skipped}))
+            }
+            Ok(Err(e)) => {
+                eprintln!(
+                    "{}",
+                    log_line(
+                        "error",
+                        FUNCTION,
+                        "failed",
+                        json!({"request_id": request_id,
+                    "error": e.to_string(), "retriable": e.retriable()})
+                    )
+                );
+                println!("{}", MetricSet::new(FUNCTION, now).metric("failures", 1.0, Unit::Count).to_emf());
+                Err(e.into())
+            }
+            Err(_) => {
+                let message =
+                    format!("stopped {} ms before the deadline; the event will be retried", self.margin.as_millis());
+                eprintln!("{}", log_line("error", FUNCTION, &message, json!({"request_id": request_id})));
+                Err(message.into())
+            }
+        }
+    }
+}
+
+fn emit_metrics(s: &ExtractSummary, now: chrono::DateTime<chrono::Utc>) {
+    let quarantined: u64 = s.quarantined.values().sum();
+    println!(
+        "{}",
+        MetricSet::new(FUNCTION, now)
+            .metric("mails", s.mails as f64, Unit::Count)
+            .metric("mail_bytes", s.bytes as f64, Unit::Bytes)
+            .metric("leads", s.leads as f64, Unit::Count)
+            .metric("quarantined", quarantined as f64, Unit::Count)
+            .metric("pii_redactions", s.pii_redactions as f64, Unit::Count)
+            .metric("own_outputs_skipped", s.own_outputs_skipped as f64, Unit::Count)
+            .to_emf()
+    );
+    for (reason, n) in &s.quarantined {
+        println!(
+            "{}",
+            MetricSet::new(FUNCTION, now)
+                .dimension("reason", reason)
+                .metric("quarantined", *n as f64, Unit::Count)
+                .to_emf()
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! The AWS SDK's shared configuration, loaded once per process: the default credential chain, the region
+//! (default `us-east-1`) and an optional endpoint override for local services (moto).
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+/// Where the AWS services are.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    /// Endpoint override (`http://127.0.0.1:5055` for a local moto server); `None` = AWS.
+    pub endpoint: Option<String>,
+    /// Region (default from the environment, else `us-east-1`).
+    pub region: Option<String>,
+}
+
+impl AwsSettings {
+    /// Settings from the standard variables: `AWS_ENDPOINT_URL` (all services) and the region chain.
+    pub fn from_env() -> Self {
+        Self { endpoint: std::env::var("AWS_ENDPOINT_URL").ok().filter(|e| !e.is_empty()), region: None }
+    }
+}
+
+/// Loads the shared SDK configuration.
+pub async fn sdk_config(settings: &AwsSettings) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = &settings.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(endpoint) = &settings.endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    let shared = loader.load().await;
+    if shared.region().is_none() {
+        return shared.into_builder().region(aws_config::Region::new("us-east-1")).build();
+    }
+    shared
+}
