@@ -4,6 +4,7 @@
 mod cmd;
 mod local;
 mod sinks;
+mod stack;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ enum Command {
     /// Inspect mails as leadpipe parses them.
     #[command(subcommand)]
     Mail(cmd::mail::MailCommand),
+    /// Run the functions on local services (moto + a Kafka broker) and send mails through them.
+    #[command(subcommand)]
+    Local(cmd::local::LocalCommand),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Command::Rules(c) => cmd::rules::run(c),
         Command::Mail(c) => cmd::mail::run(c),
         Command::Replay(a) => cmd::replay::run(&a),
+        Command::Local(c) => cmd::local::run(c),
     };
     match result {
         Ok(code) => code,

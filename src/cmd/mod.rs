@@ -2,6 +2,7 @@
 
 pub mod inputs;
 pub mod key;
+pub mod local;
 pub mod mail;
 pub mod replay;
 pub mod rules;

@@ -2,6 +2,8 @@
 //! the delivery ledger as marker files (created only if absent, like S3 `If-None-Match: *`), the archive and the
 //! quarantine as folders with the same layout as the S3 buckets.
 
+pub mod lambda;
+
 use leadpipe_shared::pipeline::ports::{Ledger, ObjectStore, PortError, Producer};
 use leadpipe_shared::pipeline::KafkaRecord;
 use std::fs::{self, OpenOptions};
