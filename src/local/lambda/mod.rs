@@ -5,7 +5,7 @@
 //!
 //! The module depends only on external crates, so `tests/lambda_emulator.rs` can compile it on its own.
 
-// Used by the local harness and by tests/lambda_emulator.rs; no CLI command drives it yet.
+// Also compiled into tests/lambda_emulator.rs, and neither user needs every item.
 #![allow(dead_code)]
 
 mod ids;
