@@ -35,4 +35,11 @@ VENV="${LEADPIPE_VENV:-$HOME/.cache/leadpipe/venv}"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements-infra.txt
 cargo build --locked -q
-LEADPIPE_BIN="$PWD/target/debug/leadpipe" "$VENV/bin/python" -m pytest -q tests/python
+
+step "the three Lambda functions, release build (thin LTO) for the local-stack end-to-end suite"
+cargo build --locked --release -p leadpipe-extract -p leadpipe-forward -p leadpipe-archive
+ls -l target/release/extract target/release/forward target/release/archive
+
+step "pytest: replay outputs, real sinks, the stack template, the local stack end to end"
+LEADPIPE_BIN="$PWD/target/debug/leadpipe" LEADPIPE_FUNCTIONS_DIR="$PWD/target/release" \
+  "$VENV/bin/python" -m pytest -q tests/python

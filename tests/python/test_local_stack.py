@@ -244,3 +244,34 @@ def test_up_stops_cleanly_on_sigterm(stack, runs):
     up.send_signal(signal.SIGTERM)
     assert up.wait(timeout=60) == 0
     assert "leadpipe local: stopping" in (stack["logs"] / "up.log").read_text()
+
+
+def function_binary(name):
+    return FUNCTIONS / name / "bootstrap" if (FUNCTIONS / name / "bootstrap").is_file() else FUNCTIONS / name
+
+
+def test_functions_refuse_test_keys_and_name_bad_configuration(stack):
+    """Init fails before the first invocation, with the reason: a `test-` key from Secrets Manager, a missing
+    or malformed variable. (The Runtime API is never contacted.)"""
+    sm = client("secretsmanager", stack["aws"])
+    sm.create_secret(Name="e2e/test-key",
+                     SecretString='{"key_id":"test-e2e","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}')
+    base = {k: v for k, v in stack["env"].items() if not k.startswith("LEADPIPE_")}
+    extract_env = dict(base, LEADPIPE_RULES_S3_URI=f"s3://{STACK}-config-{ACCOUNT_REGION}/rules/rules.toml",
+                       LEADPIPE_KEY_SECRET_ARN="e2e/test-key",
+                       LEADPIPE_LEADS_TOPIC_ARN=f"arn:aws:sns:us-east-1:123456789012:{STACK}-leads",
+                       LEADPIPE_QUARANTINE_BUCKET=f"{STACK}-quarantine-{ACCOUNT_REGION}")
+    cases = [
+        ("extract", extract_env, 'key "test-e2e" is a test key'),
+        ("extract", dict(extract_env, LEADPIPE_KEY_SECRET_ARN="no/such/secret"), "secret no/such/secret"),
+        ("extract", dict(extract_env, LEADPIPE_MAILBOXES="[1]"), "LEADPIPE_MAILBOXES: not a JSON object"),
+        ("forward", base, "LEADPIPE_KAFKA_BROKERS: not set"),
+        ("forward", dict(base, LEADPIPE_KAFKA_BROKERS="x:1", LEADPIPE_LEDGER_BUCKET="b",
+                         LEADPIPE_KAFKA_SECURITY_PROTOCOL="tls"), "LEADPIPE_KAFKA_SECURITY_PROTOCOL"),
+        ("archive", base, "LEADPIPE_ARCHIVE_BUCKET: not set"),
+    ]
+    for name, env, expected in cases:
+        proc = subprocess.run([str(function_binary(name))], env=env, capture_output=True, text=True, timeout=60)
+        assert proc.returncode != 0, (name, expected)
+        assert expected in proc.stderr, (name, proc.stderr)
+        assert "AAECAwQF" not in proc.stderr + proc.stdout, "a secret's value never reaches a log"
