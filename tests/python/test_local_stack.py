@@ -136,6 +136,9 @@ def runs(stack):
     # One of leadpipe's own events on the inbound topic (a topic loop): the recursion guard skips it.
     sns.publish(TopicArn=inbound, Message='{"schema": "leadpipe.lead.v1", "event_id": "ev1_loop"}',
                 MessageAttributes={"producer": {"DataType": "String", "StringValue": "leadpipe"}})
+    # A captured SES notification with a virus FAIL verdict, published as SES would.
+    virus = json.loads((ROOT / "fixtures" / "notifications" / "lambda-sns-virus.json").read_text())
+    sns.publish(TopicArn=inbound, Message=virus["Records"][0]["Sns"]["Message"])
     first, first_out = send(stack, ROOT / "fixtures" / "emails", big_mail(stack["tmp"]), name="first")
     second, _ = send(stack, ROOT / "fixtures" / "emails", store="s3", name="second")
     return first, second, first_out
@@ -199,8 +202,16 @@ def test_quarantine_holds_raw_mail_and_reasons(stack, runs):
     _, second, _ = runs
     s3 = client("s3", stack["aws"])
     bucket = f"{STACK}-quarantine-{ACCOUNT_REGION}"
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="quarantine/").get("Contents", [])]
+
+    def listing():
+        return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="quarantine/").get("Contents", [])]
+
+    wait_for(lambda: len([k for k in listing() if "/meta/" in k]) == 7, "7 quarantine records (6 fixtures + virus)")
+    keys = listing()
     metas = [json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read()) for k in keys if "/meta/" in k]
+    virus = [m for m in metas if m["ses_message_id"] == "vr9c2k1m0a7b3d5f8h4j6l2n0p1q3s5u7w9y1z3a"]
+    assert len(virus) == 1 and virus[0]["reason"] == "virus", "SES virus FAIL verdict quarantines"
+    metas = [m for m in metas if m not in virus]
     assert len(metas) == 6, "the same mail quarantined twice has one deterministic id (the latest delivery's metadata)"
     by_id = {m["ses_message_id"]: m for m in metas}
     for mail in second["mails"]:
