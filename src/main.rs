@@ -36,6 +36,9 @@ enum Command {
     /// Run the functions on local services (moto + a Kafka broker) and send mails through them.
     #[command(subcommand)]
     Local(cmd::local::LocalCommand),
+    /// Inspect dead-letter queues and redrive their messages.
+    #[command(subcommand)]
+    Dlq(cmd::dlq::DlqCommand),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Mail(c) => cmd::mail::run(c),
         Command::Replay(a) => cmd::replay::run(&a),
         Command::Local(c) => cmd::local::run(c),
+        Command::Dlq(c) => cmd::dlq::run(c),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod dlq;
 pub mod inputs;
 pub mod key;
 pub mod local;

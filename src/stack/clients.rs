@@ -19,8 +19,13 @@ pub struct Clients {
 impl Clients {
     /// Clients for `endpoint`.
     pub async fn new(endpoint: &str, region: &str) -> Self {
+        Self::connect(Some(endpoint), region).await
+    }
+
+    /// Clients for AWS (`None`) or an endpoint override.
+    pub async fn connect(endpoint: Option<&str>, region: &str) -> Self {
         let sdk =
-            sdk_config(&AwsSettings { endpoint: Some(endpoint.to_string()), region: Some(region.to_string()) }).await;
+            sdk_config(&AwsSettings { endpoint: endpoint.map(str::to_string), region: Some(region.to_string()) }).await;
         Self {
             s3: s3_client_from(&sdk),
             sns: aws_sdk_sns::Client::new(&sdk),

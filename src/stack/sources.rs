@@ -3,7 +3,7 @@
 //! (batches, delete on success, failed ids left to the visibility timeout and the redrive policy).
 
 use super::clients::{sdk_err, Clients};
-use crate::local::lambda::LambdaFunction;
+use crate::local::lambda::{InvokeError, LambdaFunction};
 use anyhow::Result;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
 use serde_json::{json, Map, Value};
@@ -83,7 +83,12 @@ impl AsyncInvoke {
         };
         if let Some(e) = error {
             println!("extract: failed after {attempts} attempts ({e}); event sent to the on-failure destination");
-            let record = destination_record(&event, attempts, &e.to_string());
+            let (error_type, message) = match &e {
+                InvokeError::Function { error_type, error_message } => (error_type.clone(), error_message.clone()),
+                InvokeError::Timeout(_) => ("Sandbox.Timedout".to_string(), e.to_string()),
+                other => ("Runtime.ExitError".to_string(), other.to_string()),
+            };
+            let record = destination_record(&event, attempts, &error_type, &message);
             self.clients
                 .sqs
                 .send_message()
@@ -122,7 +127,7 @@ pub fn sns_event(n: &Value, subscription_arn: &str) -> Value {
 }
 
 /// The on-failure destination's record, in the shape Lambda writes it.
-pub fn destination_record(event: &Value, attempts: u32, error: &str) -> Value {
+pub fn destination_record(event: &Value, attempts: u32, error_type: &str, error: &str) -> Value {
     json!({
         "version": "1.0",
         "timestamp": chrono::Utc::now().to_rfc3339(),
@@ -130,7 +135,7 @@ pub fn destination_record(event: &Value, attempts: u32, error: &str) -> Value {
                            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:extract:$LATEST"},
         "requestPayload": event,
         "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-        "responsePayload": {"errorType": "Error", "errorMessage": error},
+        "responsePayload": {"errorType": error_type, "errorMessage": error},
     })
 }
 

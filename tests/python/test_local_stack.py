@@ -236,6 +236,34 @@ def test_poison_messages_reach_their_dlqs_while_the_rest_is_delivered(stack, run
     assert json.loads(f["requestPayload"]["Records"][0]["Sns"]["Message"]) == {"hello": "not SES"}
 
 
+def leadpipe(stack, *args):
+    proc = subprocess.run([BIN, *args, "--aws-endpoint", stack["aws"]], cwd=ROOT, env=stack["env"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_dlq_tool_lists_shows_and_redrives_without_losing_messages(stack, runs):
+    dlq = f"{STACK}-to-kafka-dlq"
+    wait_for(lambda: len(peek(stack, "to-kafka-dlq")) == 1, "the poison message in the to-kafka DLQ")
+    listing = leadpipe(stack, "dlq", "list", "--queue", dlq)
+    assert "1 message(s)" in listing and "unreadable body (24 bytes, not JSON)" in listing, listing
+    assert len(peek(stack, "to-kafka-dlq")) == 1, "listing does not consume"
+    message_id = listing.splitlines()[1].split()[0]
+    assert "poison: not a lead event" in leadpipe(stack, "dlq", "show", "--queue", dlq, message_id)
+    assert "moved 1 of 1" in leadpipe(stack, "dlq", "redrive", "--queue", dlq)
+    assert peek(stack, "to-kafka-dlq") == []
+    # Still poison: forward fails it again and SQS moves it back after maxReceiveCount receives.
+    wait_for(lambda: len(peek(stack, "to-kafka-dlq")) == 1, "the redriven poison back in the DLQ")
+    failures = f"{STACK}-extract-failures"
+    listing = leadpipe(stack, "dlq", "list", "--queue", failures)
+    assert "extract failed after 3 attempts (SES message unknown): event is not an SES receipt notification" in listing
+    inbound = f"arn:aws:sns:us-east-1:123456789012:{STACK}-inbound"
+    assert "moved 1 of 1" in leadpipe(stack, "dlq", "redrive", "--queue", failures, "--to-topic", inbound)
+    assert peek(stack, "extract-failures") == []
+    wait_for(lambda: len(peek(stack, "extract-failures")) == 1, "extract re-invoked, failing again")
+
+
 def test_functions_log_metrics_and_no_pii(stack, runs):
     logs = {name: (stack["logs"] / f"{name}.log").read_text() for name in ("extract", "forward", "archive")}
     emf = [json.loads(line) for text in logs.values() for line in text.splitlines() if line.startswith('{"_aws"')]
