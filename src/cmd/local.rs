@@ -69,6 +69,20 @@ pub struct UpArgs {
     /// Each function's timeout, seconds.
     #[arg(long, default_value_t = 30)]
     function_timeout: u64,
+    /// librdkafka's delivery timeout per record in forward, milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    kafka_message_timeout_ms: u64,
+    /// AWS endpoint for one function instead of --aws-endpoint, as NAME=URL (e.g. through a fault proxy);
+    /// repeatable. The harness itself keeps using --aws-endpoint.
+    #[arg(long, value_parser = parse_function_endpoint)]
+    function_endpoint: Vec<(String, String)>,
+}
+
+fn parse_function_endpoint(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((f @ ("extract" | "forward" | "archive"), url)) if !url.is_empty() => Ok((f.to_string(), url.to_string())),
+        _ => Err(format!("{s:?} is not NAME=URL with NAME extract, forward or archive")),
+    }
 }
 
 /// Arguments of `local send`.
@@ -118,6 +132,8 @@ pub fn run(c: LocalCommand) -> Result<ExitCode> {
                     function_timeout: Duration::from_secs(a.function_timeout),
                     ..Timings::default()
                 },
+                function_endpoints: a.function_endpoint,
+                kafka_message_timeout_ms: a.kafka_message_timeout_ms,
             };
             runtime.block_on(up::run(&settings, shutdown_signal()))?;
             Ok(ExitCode::SUCCESS)

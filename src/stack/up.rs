@@ -32,6 +32,11 @@ pub struct UpSettings {
     pub logs: PathBuf,
     /// Timings.
     pub timings: Timings,
+    /// Per-function AWS endpoint overrides (function name -> URL), e.g. through a fault-injection proxy; the
+    /// harness itself always uses `endpoint`.
+    pub function_endpoints: Vec<(String, String)>,
+    /// librdkafka's delivery timeout per record in forward.
+    pub kafka_message_timeout_ms: u64,
 }
 
 /// The names of the functions, in start order.
@@ -118,8 +123,9 @@ fn binary(dir: &Path, name: &str) -> Result<PathBuf> {
 /// Each function's environment, as the template sets it, pointed at the local services.
 fn function_env(name: &str, s: &UpSettings, t: &Topology) -> Vec<(String, String)> {
     let var = |k: &str, v: &str| (k.to_string(), v.to_string());
+    let endpoint = s.function_endpoints.iter().find(|(f, _)| f == name).map_or(s.endpoint.as_str(), |(_, e)| e);
     let mut env = vec![
-        var("AWS_ENDPOINT_URL", &s.endpoint),
+        var("AWS_ENDPOINT_URL", endpoint),
         var("AWS_ACCESS_KEY_ID", &std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "testing".into())),
         var("AWS_SECRET_ACCESS_KEY", &std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "testing".into())),
         var("AWS_REGION", &t.region),
@@ -140,7 +146,7 @@ fn function_env(name: &str, s: &UpSettings, t: &Topology) -> Vec<(String, String
         "forward" => env.extend([
             var("LEADPIPE_KAFKA_BROKERS", &s.kafka_brokers),
             var("LEADPIPE_KAFKA_TOPIC", &s.pipeline.kafka_topic),
-            var("LEADPIPE_KAFKA_MESSAGE_TIMEOUT_MS", "10000"),
+            var("LEADPIPE_KAFKA_MESSAGE_TIMEOUT_MS", &s.kafka_message_timeout_ms.to_string()),
             var("LEADPIPE_LEDGER_BUCKET", &t.archive_bucket),
             var("LEADPIPE_LEDGER_PREFIX", &t.ledger_prefix),
         ]),

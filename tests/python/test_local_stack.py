@@ -267,8 +267,9 @@ def test_dlq_tool_lists_shows_and_redrives_without_losing_messages(stack, runs):
 def test_functions_log_metrics_and_no_pii(stack, runs):
     logs = {name: (stack["logs"] / f"{name}.log").read_text() for name in ("extract", "forward", "archive")}
     emf = [json.loads(line) for text in logs.values() for line in text.splitlines() if line.startswith('{"_aws"')]
-    assert {d["function"] for d in emf} == {"extract", "forward", "archive"}
-    assert sum(d.get("leads", 0) for d in emf if d["function"] == "extract" and "reason" not in d) >= 40 + 39
+    # The function dimension is the deployed name (<stack>-<function>), so stacks sharing an account do not mix.
+    assert {d["function"] for d in emf} == {f"{STACK}-extract", f"{STACK}-forward", f"{STACK}-archive"}
+    assert sum(d.get("leads", 0) for d in emf if d["function"] == f"{STACK}-extract" and "reason" not in d) >= 40 + 39
     assert sum(d.get("own_outputs_skipped", 0) for d in emf) == 1
     manifest = json.loads((ROOT / "fixtures" / "pii-manifest.json").read_text())["mails"]
     hay = "\n".join(logs.values()).lower() + (stack["logs"] / "up.log").read_text().lower()

@@ -12,9 +12,12 @@ use leadpipe_shared::handlers::metrics::{MetricSet, Unit};
 use leadpipe_shared::handlers::sqs::SqsMessage;
 use leadpipe_shared::handlers::{log_line, work_budget};
 use serde_json::json;
+use std::sync::LazyLock;
 use std::time::Duration;
 
-const FUNCTION: &str = "archive";
+/// The deployed function name (`<stack>-archive`): the `function` field of log lines and metrics.
+static FUNCTION: LazyLock<String> =
+    LazyLock::new(|| std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "archive".into()));
 
 /// Everything built once per execution environment.
 struct Archive {
@@ -25,7 +28,7 @@ struct Archive {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let archive = init().await.inspect_err(|e| {
-        eprintln!("{}", log_line("error", FUNCTION, "init failed", json!({"error": format!("{e:#}")})))
+        eprintln!("{}", log_line("error", &FUNCTION, "init failed", json!({"error": format!("{e:#}")})))
     })?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| archive.invoke(event))).await
 }
@@ -82,7 +85,7 @@ fn report(s: &ArchiveSummary, batch: usize, now: chrono::DateTime<chrono::Utc>, 
         "{}",
         log_line(
             level,
-            FUNCTION,
+            &FUNCTION,
             "batch done",
             json!({"request_id": request_id, "batch": batch,
             "objects": objects, "failed": s.failures.message_ids.len(), "errors": errors})
@@ -90,7 +93,7 @@ fn report(s: &ArchiveSummary, batch: usize, now: chrono::DateTime<chrono::Utc>, 
     );
     println!(
         "{}",
-        MetricSet::new(FUNCTION, now)
+        MetricSet::new(&FUNCTION, now)
             .metric("records", batch as f64, Unit::Count)
             .metric("rows", s.objects.iter().map(|(_, r)| *r).sum::<usize>() as f64, Unit::Count)
             .metric("objects", s.objects.len() as f64, Unit::Count)

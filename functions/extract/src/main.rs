@@ -15,9 +15,12 @@ use leadpipe_shared::handlers::metrics::{MetricSet, Unit};
 use leadpipe_shared::handlers::{log_line, work_budget};
 use leadpipe_shared::pipeline::ExtractStep;
 use serde_json::{json, Value};
+use std::sync::LazyLock;
 use std::time::Duration;
 
-const FUNCTION: &str = "extract";
+/// The deployed function name (`<stack>-extract`): the `function` field of log lines and metrics.
+static FUNCTION: LazyLock<String> =
+    LazyLock::new(|| std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "extract".into()));
 
 /// Everything built once per execution environment.
 struct Extract {
@@ -33,7 +36,7 @@ struct Extract {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let extract = init().await.inspect_err(|e| {
-        eprintln!("{}", log_line("error", FUNCTION, "init failed", json!({"error": format!("{e:#}")})))
+        eprintln!("{}", log_line("error", &FUNCTION, "init failed", json!({"error": format!("{e:#}")})))
     })?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| extract.invoke(event))).await
 }
@@ -79,7 +82,7 @@ impl Extract {
                     "{}",
                     log_line(
                         "info",
-                        FUNCTION,
+                        &FUNCTION,
                         "done",
                         json!({"request_id": request_id,
                     "event_ids": summary.event_ids, "quarantine_ids": summary.quarantine_ids})
@@ -94,19 +97,19 @@ impl Extract {
                     "{}",
                     log_line(
                         "error",
-                        FUNCTION,
+                        &FUNCTION,
                         "failed",
                         json!({"request_id": request_id,
                     "error": e.to_string(), "retriable": e.retriable()})
                     )
                 );
-                println!("{}", MetricSet::new(FUNCTION, now).metric("failures", 1.0, Unit::Count).to_emf());
+                println!("{}", MetricSet::new(&FUNCTION, now).metric("failures", 1.0, Unit::Count).to_emf());
                 Err(e.into())
             }
             Err(_) => {
                 let message =
                     format!("stopped {} ms before the deadline; the event will be retried", self.margin.as_millis());
-                eprintln!("{}", log_line("error", FUNCTION, &message, json!({"request_id": request_id})));
+                eprintln!("{}", log_line("error", &FUNCTION, &message, json!({"request_id": request_id})));
                 Err(message.into())
             }
         }
@@ -117,7 +120,7 @@ fn emit_metrics(s: &ExtractSummary, now: chrono::DateTime<chrono::Utc>) {
     let quarantined: u64 = s.quarantined.values().sum();
     println!(
         "{}",
-        MetricSet::new(FUNCTION, now)
+        MetricSet::new(&FUNCTION, now)
             .metric("mails", s.mails as f64, Unit::Count)
             .metric("mail_bytes", s.bytes as f64, Unit::Bytes)
             .metric("leads", s.leads as f64, Unit::Count)
@@ -129,7 +132,7 @@ fn emit_metrics(s: &ExtractSummary, now: chrono::DateTime<chrono::Utc>) {
     for (reason, n) in &s.quarantined {
         println!(
             "{}",
-            MetricSet::new(FUNCTION, now)
+            MetricSet::new(&FUNCTION, now)
                 .dimension("reason", reason)
                 .metric("quarantined", *n as f64, Unit::Count)
                 .to_emf()

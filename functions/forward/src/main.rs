@@ -14,10 +14,13 @@ use leadpipe_shared::handlers::metrics::{MetricSet, Unit};
 use leadpipe_shared::handlers::sqs::SqsMessage;
 use leadpipe_shared::handlers::{log_line, work_budget};
 use serde_json::json;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-const FUNCTION: &str = "forward";
+/// The deployed function name (`<stack>-forward`): the `function` field of log lines and metrics.
+static FUNCTION: LazyLock<String> =
+    LazyLock::new(|| std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "forward".into()));
 
 /// Everything built once per execution environment.
 struct Forward {
@@ -29,7 +32,7 @@ struct Forward {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let forward = init().await.inspect_err(|e| {
-        eprintln!("{}", log_line("error", FUNCTION, "init failed", json!({"error": format!("{e:#}")})))
+        eprintln!("{}", log_line("error", &FUNCTION, "init failed", json!({"error": format!("{e:#}")})))
     })?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| forward.invoke(event))).await
 }
@@ -98,7 +101,7 @@ fn report(s: &ForwardSummary, batch: usize, elapsed: Duration, now: chrono::Date
         "{}",
         log_line(
             level,
-            FUNCTION,
+            &FUNCTION,
             "batch done",
             json!({"request_id": request_id, "batch": batch,
             "failed": s.failures.message_ids.len(), "errors": errors})
@@ -106,7 +109,7 @@ fn report(s: &ForwardSummary, batch: usize, elapsed: Duration, now: chrono::Date
     );
     println!(
         "{}",
-        MetricSet::new(FUNCTION, now)
+        MetricSet::new(&FUNCTION, now)
             .metric("records", batch as f64, Unit::Count)
             .metric("delivered", s.delivered as f64, Unit::Count)
             .metric("already_delivered", s.already_delivered as f64, Unit::Count)
