@@ -202,6 +202,10 @@ async fn fan_out(events: &[LeadEvent], mut sinks: Sinks, report: &mut RunReport)
             match outcome {
                 ForwardOutcome::Delivered => report.leads_delivered += 1,
                 ForwardOutcome::AlreadyDelivered => report.leads_already_delivered += 1,
+                ForwardOutcome::DeliveredUnmarked(err) => {
+                    report.leads_delivered += 1;
+                    report.error(format!("ledger {}", e.event_id), format!("delivered, but not marked: {err}"));
+                }
                 ForwardOutcome::Failed(err) => report.error(format!("forward {}", e.event_id), err.to_string()),
             }
         }

@@ -48,6 +48,9 @@ class FaultProxy:
                 time.sleep(0.05)
                 continue
             self.connections += 1
+            if self.mode == "refuse":
+                client.close()
+                continue
             if self.mode == "blackhole":
                 with self._lock:
                     self._conns.append(client)
@@ -99,6 +102,11 @@ class FaultProxy:
         self.mode = "refuse"
         listener, self._listener = self._listener, None
         if listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would leave the port listening.
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             listener.close()
         self.cut()
 
@@ -121,6 +129,4 @@ class FaultProxy:
 
     def close(self):
         self._stopped = True
-        if self._listener is not None:
-            self._listener.close()
-        self.cut()
+        self.refuse()

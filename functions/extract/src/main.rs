@@ -3,7 +3,7 @@
 //! logic is in `leadpipe_shared::handlers::extract`.
 
 use anyhow::{anyhow, Context};
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
 use leadpipe_shared::adapters::aws::{sdk_config, AwsSettings};
 use leadpipe_shared::adapters::s3::{s3_client_from, S3Reader, S3Store};
 use leadpipe_shared::adapters::secrets::load_key_with;
@@ -64,7 +64,7 @@ async fn init() -> anyhow::Result<Extract> {
 }
 
 impl Extract {
-    async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
+    async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
         let now = chrono::Utc::now();
         let budget = work_budget(event.context.deadline, now, self.margin);
         let ports = ExtractPorts {
@@ -104,13 +104,13 @@ impl Extract {
                     )
                 );
                 println!("{}", MetricSet::new(&FUNCTION, now).metric("failures", 1.0, Unit::Count).to_emf());
-                Err(e.into())
+                Err(Diagnostic { error_type: e.kind().into(), error_message: e.to_string() })
             }
             Err(_) => {
                 let message =
                     format!("stopped {} ms before the deadline; the event will be retried", self.margin.as_millis());
                 eprintln!("{}", log_line("error", &FUNCTION, &message, json!({"request_id": request_id})));
-                Err(message.into())
+                Err(Diagnostic { error_type: "DeadlineNear".into(), error_message: message })
             }
         }
     }

@@ -115,6 +115,7 @@ fn report(s: &ForwardSummary, batch: usize, elapsed: Duration, now: chrono::Date
             .metric("already_delivered", s.already_delivered as f64, Unit::Count)
             .metric("failed", s.failures.message_ids.len() as f64, Unit::Count)
             .metric("unreadable", s.unreadable as f64, Unit::Count)
+            .metric("ledger_unmarked", s.unmarked as f64, Unit::Count)
             .metric("kafka_batch_latency", elapsed.as_secs_f64() * 1000.0, Unit::Milliseconds)
             .to_emf()
     );

@@ -68,6 +68,16 @@ impl ExtractError {
     pub fn retriable(&self) -> bool {
         matches!(self, Self::Port(p) if p.retriable)
     }
+
+    /// A short error type for the Lambda error response and the on-failure destination record.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NotSes(_) => "NotSesNotification",
+            Self::NoContent(_) => "NoMailContent",
+            Self::Port(p) if p.retriable => "OutsideSystemUnavailable",
+            Self::Port(_) => "OutsideSystemError",
+        }
+    }
 }
 
 /// Handles one Lambda SNS event (or a bare SES notification / SNS envelope).

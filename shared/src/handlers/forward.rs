@@ -18,6 +18,8 @@ pub struct ForwardSummary {
     pub already_delivered: u64,
     /// Messages whose body is not a lead event (poison).
     pub unreadable: u64,
+    /// Events delivered whose ledger marker could not be written (a later redelivery would produce them again).
+    pub unmarked: u64,
     /// Failures a retry may fix (broker down, timeouts) and those it cannot.
     pub failed_retriable: u64,
     /// Failures a retry cannot fix.
@@ -52,6 +54,11 @@ pub async fn handle_batch<P: Producer, L: Ledger>(
         match outcome {
             ForwardOutcome::Delivered => summary.delivered += 1,
             ForwardOutcome::AlreadyDelivered => summary.already_delivered += 1,
+            ForwardOutcome::DeliveredUnmarked(err) => {
+                summary.delivered += 1;
+                summary.unmarked += 1;
+                summary.errors.push((id.to_string(), format!("delivered, but the ledger marker failed: {err}")));
+            }
             ForwardOutcome::Failed(err) => {
                 if err.retriable {
                     summary.failed_retriable += 1;

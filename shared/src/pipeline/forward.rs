@@ -38,11 +38,16 @@ pub enum ForwardOutcome {
     Delivered,
     /// The ledger already had this revision: not produced again.
     AlreadyDelivered,
+    /// Produced and acknowledged, but the ledger marker could not be written. Still a success for the
+    /// transport: failing the message would make a redelivery produce it again for certain, while succeeding
+    /// risks that only if the transport redelivers it anyway.
+    DeliveredUnmarked(PortError),
     /// Failed; the message should be retried (or dead-lettered) by the transport.
     Failed(PortError),
 }
 
-/// Forwards a batch: ledger check, produce, mark. The result at index i is event i's outcome.
+/// Forwards a batch: ledger check, produce, mark. The result at index i is event i's outcome. A failed ledger
+/// check fails the event (it is retried, never produced blind); a failed mark after the ack does not.
 /// A crash between the broker's ack and the ledger write can produce a revision twice; consumers dedupe with
 /// the `event_id` + `revision` headers (see docs).
 pub async fn forward_batch<P: Producer, L: Ledger>(
@@ -68,12 +73,11 @@ pub async fn forward_batch<P: Producer, L: Ledger>(
     let reports = producer.produce(&records).await;
     for (&i, report) in to_send.iter().zip(reports) {
         let e = &events[i];
-        let marked = match report {
-            Ok(()) => ledger.mark_delivered(&e.event_id, &e.revision).await,
-            Err(err) => Err(err),
-        };
-        outcomes[i] = Some(match marked {
-            Ok(()) => ForwardOutcome::Delivered,
+        outcomes[i] = Some(match report {
+            Ok(()) => match ledger.mark_delivered(&e.event_id, &e.revision).await {
+                Ok(()) => ForwardOutcome::Delivered,
+                Err(err) => ForwardOutcome::DeliveredUnmarked(err),
+            },
             Err(err) => ForwardOutcome::Failed(err),
         });
     }
