@@ -65,6 +65,7 @@ impl ObjectReader for MemStore {
 struct MemKafka {
     records: Vec<KafkaRecord>,
     ledger: Mutex<BTreeSet<String>>,
+    fail_marks: bool,
 }
 
 impl Producer for MemKafka {
@@ -79,6 +80,9 @@ impl Ledger for MemKafka {
         Ok(self.ledger.lock().expect("lock").contains(&format!("{event_id}@{revision}")))
     }
     async fn mark_delivered(&self, event_id: &str, revision: &str) -> Result<(), PortError> {
+        if self.fail_marks {
+            return Err(port_error(true));
+        }
         self.ledger.lock().expect("lock").insert(format!("{event_id}@{revision}"));
         Ok(())
     }
@@ -247,4 +251,16 @@ async fn archive_isolates_an_unencodable_record_and_fails_a_day_whose_store_fail
     let failing = MemStore { fail: true, ..MemStore::default() };
     let s = archive::handle_batch(&batch[..1], &failing).await;
     assert_eq!(s.failures.message_ids, vec!["good".to_string()]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_delivered_record_whose_ledger_mark_fails_is_not_retried() {
+    let e = one_event().await;
+    let batch = vec![msg("a", serde_json::to_string(&e).expect("json"))];
+    let mut kafka = MemKafka::default();
+    let ledger = MemKafka { fail_marks: true, ..MemKafka::default() };
+    let s = forward::handle_batch(&batch, &mut kafka, &ledger).await;
+    assert!(s.failures.message_ids.is_empty(), "failing it would make the redelivery a certain duplicate");
+    assert_eq!((s.delivered, s.unmarked), (1, 1));
+    assert!(s.errors[0].1.starts_with("delivered, but the ledger marker failed"));
 }
