@@ -40,6 +40,9 @@ step "the three Lambda functions, release build (thin LTO) for the local-stack e
 cargo build --locked --release -p leadpipe-extract -p leadpipe-forward -p leadpipe-archive
 ls -l target/release/extract target/release/forward target/release/archive
 
-step "pytest: replay outputs, real sinks, the stack template, the local stack end to end"
+step "pytest: replay outputs, real sinks, the stack template, the local stack end to end, fault injection"
 LEADPIPE_BIN="$PWD/target/debug/leadpipe" LEADPIPE_FUNCTIONS_DIR="$PWD/target/release" \
-  "$VENV/bin/python" -m pytest -q tests/python
+  LEADPIPE_FAULT_REPORT="$PWD/target/fault-report.txt" "$VENV/bin/python" -m pytest -q tests/python
+
+step "fault-injection accounting (tests/python/test_faults.py)"
+cat target/fault-report.txt

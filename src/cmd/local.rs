@@ -69,6 +69,9 @@ pub struct UpArgs {
     /// Each function's timeout, seconds.
     #[arg(long, default_value_t = 30)]
     function_timeout: u64,
+    /// Concurrent sandboxes of extract (Lambda runs asynchronous invocations in parallel).
+    #[arg(long, default_value_t = 2)]
+    extract_concurrency: usize,
     /// librdkafka's delivery timeout per record in forward, milliseconds.
     #[arg(long, default_value_t = 10_000)]
     kafka_message_timeout_ms: u64,
@@ -134,6 +137,7 @@ pub fn run(c: LocalCommand) -> Result<ExitCode> {
                 },
                 function_endpoints: a.function_endpoint,
                 kafka_message_timeout_ms: a.kafka_message_timeout_ms,
+                extract_concurrency: a.extract_concurrency,
             };
             runtime.block_on(up::run(&settings, shutdown_signal()))?;
             Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@
 
 pub mod clients;
 pub mod observe;
+pub mod pool;
 pub mod provision;
 pub mod send;
 pub mod sources;

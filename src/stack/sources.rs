@@ -3,7 +3,8 @@
 //! (batches, delete on success, failed ids left to the visibility timeout and the redrive policy).
 
 use super::clients::{sdk_err, Clients};
-use crate::local::lambda::{InvokeError, LambdaFunction};
+use super::pool::Pool;
+use crate::local::lambda::InvokeError;
 use anyhow::Result;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
 use serde_json::{json, Map, Value};
@@ -31,7 +32,7 @@ pub struct AsyncInvoke {
 
 impl AsyncInvoke {
     /// Runs until `stop` turns true.
-    pub async fn run(self: Arc<Self>, function: Arc<LambdaFunction>, mut stop: watch::Receiver<bool>) -> Result<()> {
+    pub async fn run(self: Arc<Self>, function: Arc<Pool>, mut stop: watch::Receiver<bool>) -> Result<()> {
         let mut tasks = tokio::task::JoinSet::new();
         while !*stop.borrow() {
             let received = tokio::select! {
@@ -66,7 +67,7 @@ impl AsyncInvoke {
         Ok(())
     }
 
-    async fn deliver(&self, function: &LambdaFunction, m: Message) -> Result<()> {
+    async fn deliver(&self, function: &Pool, m: Message) -> Result<()> {
         let notification: Value = serde_json::from_str(m.body().unwrap_or_default()).unwrap_or(Value::Null);
         let event = sns_event(&notification, &self.topic_arn);
         let mut attempts = 0;
@@ -158,7 +159,7 @@ pub struct QueueConsumer {
 
 impl QueueConsumer {
     /// Runs until `stop` turns true.
-    pub async fn run(self, function: Arc<LambdaFunction>, mut stop: watch::Receiver<bool>) -> Result<()> {
+    pub async fn run(self, function: Arc<Pool>, mut stop: watch::Receiver<bool>) -> Result<()> {
         while !*stop.borrow() {
             let batch = tokio::select! {
                 b = self.gather() => b,

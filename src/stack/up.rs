@@ -3,6 +3,7 @@
 //! mappings around them until interrupted.
 
 use super::clients::Clients;
+use super::pool::Pool;
 use super::provision::provision;
 use super::sources::{AsyncInvoke, QueueConsumer};
 use super::topology::{Timings, Topology};
@@ -37,6 +38,9 @@ pub struct UpSettings {
     pub function_endpoints: Vec<(String, String)>,
     /// librdkafka's delivery timeout per record in forward.
     pub kafka_message_timeout_ms: u64,
+    /// Concurrent execution environments of extract (SNS invokes it asynchronously, in parallel); forward and
+    /// archive get one each (an event source mapping with maximum concurrency 1 per queue here).
+    pub extract_concurrency: usize,
 }
 
 /// The names of the functions, in start order.
@@ -49,17 +53,22 @@ pub async fn run(s: &UpSettings, shutdown: impl std::future::Future<Output = ()>
     let urls = provision(&clients, &t, &s.timings, &s.rules).await.context("creating the local topology")?;
     let mut functions = Vec::new();
     for name in FUNCTIONS {
-        let spec = FunctionSpec {
-            name: format!("{}-{name}", t.stack),
-            binary: binary(&s.bin_dir, name)?,
-            env: function_env(name, s, &t),
-            timeout: s.timings.function_timeout,
-            memory_mb: 128,
-            log_file: s.logs.join(format!("{name}.log")),
-        };
-        let f = LambdaFunction::start(spec).await.with_context(|| format!("starting {name}"))?;
-        println!("{name}: initialised in {:.1} ms", f.init_duration().as_secs_f64() * 1000.0);
-        functions.push(Arc::new(f));
+        let count = if name == "extract" { s.extract_concurrency.max(1) } else { 1 };
+        let mut sandboxes = Vec::new();
+        for _ in 0..count {
+            let spec = FunctionSpec {
+                name: format!("{}-{name}", t.stack),
+                binary: binary(&s.bin_dir, name)?,
+                env: function_env(name, s, &t),
+                timeout: s.timings.function_timeout,
+                memory_mb: 128,
+                log_file: s.logs.join(format!("{name}.log")),
+            };
+            let f = LambdaFunction::start(spec).await.with_context(|| format!("starting {name}"))?;
+            println!("{name}: initialised in {:.1} ms", f.init_duration().as_secs_f64() * 1000.0);
+            sandboxes.push(f);
+        }
+        functions.push(Arc::new(Pool::new(sandboxes)));
     }
     let (stop_tx, stop_rx) = watch::channel(false);
     let url = |q: &str| urls.get(q).cloned().with_context(|| format!("queue {q} was not created"));

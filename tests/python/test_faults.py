@@ -91,7 +91,8 @@ class Stack:
             [BIN, "local", "up", "--stack", name, "--aws-endpoint", services["aws"], "--kafka-brokers",
              services["kafka_proxy"].address, "--config", str(config), "--bin-dir", str(FUNCTIONS),
              "--logs", str(services["logs"] / name), "--visibility-timeout", "3", "--max-receive-count", "3",
-             "--retry-delay-ms", "1000", "--kafka-message-timeout-ms", "3000", "--function-timeout", "20", *endpoints],
+             "--retry-delay-ms", "1000", "--kafka-message-timeout-ms", "3000", "--function-timeout", "20",
+             "--extract-concurrency", "4", *endpoints],
             cwd=ROOT, env=self.env, stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while "leadpipe local: ready" not in self.log.read_text():
@@ -374,8 +375,8 @@ def test_5_poison_messages_mixed_into_good_batches(services, tmp_path, mails, ma
 
 
 def test_6_extract_cannot_read_raw_mail_from_s3(services, tmp_path, mails, mail_events):
-    """Every mail goes through the raw bucket; extract's AWS endpoint refuses for 20 s: Lambda's two retries
+    """Every mail goes through the raw bucket; extract's AWS endpoint refuses for 45 s: Lambda's two retries
     (1 s apart) save some mails, the rest land in the on-failure destination and are redriven."""
-    run_scenario(services, tmp_path, mails, mail_events, "6 extract's S3 refused 20 s (S3 path)",
-                 lambda s: s.proxies["extract"].refuse(), lambda s: s.proxies["extract"].heal(), outage=20,
+    run_scenario(services, tmp_path, mails, mail_events, "6 extract's S3 refused 45 s (S3 path)",
+                 lambda s: s.proxies["extract"].refuse(), lambda s: s.proxies["extract"].heal(), outage=45,
                  store="s3")
