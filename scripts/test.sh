@@ -16,11 +16,17 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test"
-cargo test --workspace --locked
+# One optimized build serves everything after clippy: the Rust tests, the CLI, and the three Lambda functions
+# the end-to-end suites run (a separate debug build would compile every dependency a second time).
+step "cargo test (release profile)"
+cargo test --workspace --locked --release
+
+step "release binaries: leadpipe and the three Lambda functions (extract, forward, archive)"
+cargo build --workspace --locked --release
+ls -l target/release/leadpipe target/release/extract target/release/forward target/release/archive
 
 step "golden fixtures: leadpipe rules test --strict"
-cargo run --locked -q -- rules test --strict --quiet --rules fixtures/rules/default.toml fixtures/emails
+target/release/leadpipe rules test --strict --quiet --rules fixtures/rules/default.toml fixtures/emails
 
 step "tansu, the Kafka-protocol broker the tests start (built once, about 12 minutes on 2 cores; reused after)"
 TANSU_VERSION=0.6.0
@@ -34,14 +40,9 @@ VENV="${LEADPIPE_VENV:-$HOME/.cache/leadpipe/venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements-infra.txt
-cargo build --locked -q
-
-step "the three Lambda functions, release build (thin LTO) for the local-stack end-to-end suite"
-cargo build --locked --release -p leadpipe-extract -p leadpipe-forward -p leadpipe-archive
-ls -l target/release/extract target/release/forward target/release/archive
 
 step "pytest: replay outputs, real sinks, the stack template, the local stack end to end, fault injection"
-LEADPIPE_BIN="$PWD/target/debug/leadpipe" LEADPIPE_FUNCTIONS_DIR="$PWD/target/release" \
+LEADPIPE_BIN="$PWD/target/release/leadpipe" LEADPIPE_FUNCTIONS_DIR="$PWD/target/release" \
   LEADPIPE_FAULT_REPORT="$PWD/target/fault-report.txt" "$VENV/bin/python" -m pytest -q tests/python
 
 step "fault-injection accounting (tests/python/test_faults.py)"
