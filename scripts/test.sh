@@ -47,3 +47,11 @@ LEADPIPE_BIN="$PWD/target/release/leadpipe" LEADPIPE_FUNCTIONS_DIR="$PWD/target/
 
 step "fault-injection accounting (tests/python/test_faults.py)"
 cat target/fault-report.txt
+
+step "sam build: the three functions for provided.al2023 x86_64 with cargo-lambda (one shared target directory)"
+# arm64 needs the aarch64 standard library, which this machine's toolchain lacks: build x86_64 here.
+(cd infra && PATH="$VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" build --beta-features \
+  --parameter-overrides Architecture=x86_64)
+for fn in Extract Forward Archive; do
+  file "infra/.aws-sam/build/${fn}Function/bootstrap" | tee /dev/stderr | grep -q 'ELF 64-bit LSB.*x86-64'
+done

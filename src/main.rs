@@ -3,6 +3,7 @@
 
 mod cmd;
 mod local;
+mod quarantine;
 mod sinks;
 mod stack;
 
@@ -39,6 +40,9 @@ enum Command {
     /// Inspect dead-letter queues and redrive their messages.
     #[command(subcommand)]
     Dlq(cmd::dlq::DlqCommand),
+    /// List quarantined mail and reprocess it with the current rules.
+    #[command(subcommand)]
+    Quarantine(cmd::quarantine::QuarantineCommand),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
         Command::Replay(a) => cmd::replay::run(&a),
         Command::Local(c) => cmd::local::run(c),
         Command::Dlq(c) => cmd::dlq::run(c),
+        Command::Quarantine(c) => cmd::quarantine::run(c),
     };
     match result {
         Ok(code) => code,

@@ -76,7 +76,7 @@ class Stack:
     """One `leadpipe local up` with its own stack name and Kafka topic, each function's AWS traffic through
     its own fault proxy."""
 
-    def __init__(self, services, name, tmp):
+    def __init__(self, services, name, tmp, rules=ROOT / "fixtures" / "rules" / "default.toml"):
         self.s, self.name, self.tmp = services, name, tmp
         self.topic = f"{name}-leads"
         subprocess.run([_tool("tansu"), "topic", "create", self.topic, "--partitions", "3", "--broker",
@@ -89,7 +89,7 @@ class Stack:
         endpoints = [a for f, p in self.proxies.items() for a in ("--function-endpoint", f"{f}=http://{p.address}")]
         self.up = subprocess.Popen(
             [BIN, "local", "up", "--stack", name, "--aws-endpoint", services["aws"], "--kafka-brokers",
-             services["kafka_proxy"].address, "--config", str(config), "--bin-dir", str(FUNCTIONS),
+             services["kafka_proxy"].address, "--config", str(config), "--rules", str(rules), "--bin-dir", str(FUNCTIONS),
              "--logs", str(services["logs"] / name), "--visibility-timeout", "3", "--max-receive-count", "3",
              "--retry-delay-ms", "1000", "--kafka-message-timeout-ms", "3000", "--function-timeout", "20",
              "--extract-concurrency", "4", *endpoints],
@@ -380,3 +380,82 @@ def test_6_extract_cannot_read_raw_mail_from_s3(services, tmp_path, mails, mail_
     run_scenario(services, tmp_path, mails, mail_events, "6 extract's S3 refused 45 s (S3 path)",
                  lambda s: s.proxies["extract"].refuse(), lambda s: s.proxies["extract"].heal(), outage=45,
                  store="s3")
+
+
+def rules_without(rule_id, tmp):
+    """The fixture rules without one rule (a portal the business has not configured yet)."""
+    text = (ROOT / "fixtures" / "rules" / "default.toml").read_text()
+    blocks = text.split("\n[[rules]]\n")
+    kept = [b for b in blocks if not b.startswith(f'id = "{rule_id}"')]
+    assert len(kept) == len(blocks) - 1
+    path = tmp / f"rules-without-{rule_id}.toml"
+    path.write_text("\n[[rules]]\n".join(kept))
+    return path
+
+
+def quarantine_entries(stack):
+    s3, bucket = client("s3", stack.s["aws"]), f"{stack.name}-quarantine-{ACCOUNT_REGION}"
+    found = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="quarantine/"):
+        for o in page.get("Contents", []):
+            found[o["Key"]] = s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+    return found
+
+
+def test_7_quarantine_reprocess_exactly_once(services, tmp_path, mails, mail_events):
+    """The rentals portal's rule is missing when the 50 mails arrive, so its mails are quarantined as
+    no_rule_matched; the rule is added to the stack's rules file and `leadpipe quarantine reprocess` moves them
+    into the pipeline. A run interrupted after publishing (its quarantine entry put back) and repeated, and a
+    third run with nothing left, still leave every lead in Kafka exactly once."""
+    stack = Stack(services, "f7", tmp_path, rules=rules_without("rentnest-html", tmp_path))
+    cli = lambda *args: subprocess.run([BIN, "quarantine", *args, "--stack", stack.name, "--aws-endpoint",
+                                        services["aws"]], cwd=ROOT, env=stack.env, capture_output=True, text=True,
+                                       timeout=120)
+    try:
+        report = stack.send(mails)
+        before = quarantine_entries(stack)
+        # The quarantined mails that are leads under the full rules (from the replay): the rentals portal's.
+        lead_ses_ids = {m["ses_message_id"] for m in report["mails"] if mail_events[Path(m["input"]).name]}
+        rentals = {k: v for k, v in before.items() if k.startswith("quarantine/meta/")
+                   and json.loads(v)["ses_message_id"] in lead_ses_ids}
+        assert len(rentals) >= 2 and all(json.loads(v)["reason"] == "no_rule_matched" for v in rentals.values())
+        listed = cli("list", "--reason", "no_rule_matched")
+        assert listed.returncode == 0, listed.stderr
+        assert f"{6 + len(rentals)} of {6 + len(rentals)} quarantined" in listed.stdout, listed.stdout
+
+        dry = cli("reprocess", "--dry-run")
+        assert dry.returncode == 0 and "(dry run)" in dry.stdout, dry.stdout + dry.stderr
+        assert quarantine_entries(stack) == before, "a dry run changes nothing"
+
+        s3 = client("s3", services["aws"])
+        s3.put_object(Bucket=f"{stack.name}-config-{ACCOUNT_REGION}", Key="rules/rules.toml",
+                      Body=(ROOT / "fixtures" / "rules" / "default.toml").read_bytes())
+        first = cli("reprocess")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert f"now leads (were published)   {len(rentals):>6}" in first.stdout, first.stdout
+        assert first.stdout.count("-> unchanged") == 6, first.stdout
+
+        # An interrupted run: the leads were published, the entry was not removed yet. Put one entry back.
+        meta_key = sorted(rentals)[0]
+        meta = json.loads(rentals[meta_key])
+        mail_key = f"quarantine/mail/{meta['reason_kind']}/{meta['quarantine_id']}.eml"
+        bucket = f"{stack.name}-quarantine-{ACCOUNT_REGION}"
+        s3.put_object(Bucket=bucket, Key=mail_key, Body=before[mail_key])
+        s3.put_object(Bucket=bucket, Key=meta_key, Body=rentals[meta_key])
+        again = cli("reprocess", "--id", meta["quarantine_id"])
+        assert again.returncode == 0 and "now leads (were published)        1" in again.stdout, again.stdout
+        last = cli("reprocess")
+        assert last.returncode == 0 and "now leads (were published)        0" in last.stdout, last.stdout
+
+        expected = set().union(*mail_events.values())
+        wait_until(lambda: expected <= set(stack.kafka_keys()) and expected <= set(stack.archived()),
+                   "the reprocessed leads in Kafka and the archive", timeout=60)
+        time.sleep(5)
+        row = accounting(stack, [report], mail_events, "7 quarantine reprocess (one run repeated)")
+        assert row["delivered"] == 44 and row["quarantined"] == 6 and row["duplicates"] == 0, row
+        after = quarantine_entries(stack)
+        audits = [k for k in after if k.startswith("quarantine/reprocessed/")]
+        assert len(audits) == len(rentals), audits
+        assert not any(k in after for k in rentals), "reprocessed entries left the quarantine"
+    finally:
+        stack.stop()

@@ -9,6 +9,7 @@ mod mailboxes;
 pub mod ports;
 mod quarantine;
 mod report;
+mod reprocess;
 
 pub use archive_step::archive_batch;
 pub use extract_step::{Delivery, ExtractOutput, ExtractSettings, ExtractStep, SpamPolicy};
@@ -16,3 +17,4 @@ pub use forward::{forward_batch, record_for, ForwardOutcome, KafkaRecord};
 pub use mailboxes::Mailboxes;
 pub use quarantine::{QuarantineLayout, QuarantineRecord};
 pub use report::RunReport;
+pub use reprocess::{reprocess, ReprocessAudit, Reprocessed, Selection, NEVER_REPROCESSED, ONLY_WHEN_NAMED};

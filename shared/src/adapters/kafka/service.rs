@@ -7,14 +7,18 @@ use crate::pipeline::KafkaRecord;
 use futures_util::future::join_all;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use rdkafka::ClientConfig;
 use std::time::Duration;
 
-/// An idempotent rdkafka producer for the lead topic, created once per process.
+/// An idempotent rdkafka producer for the lead topic, created once per process (and again after a fatal
+/// error: an idempotent producer that lost its sequence state refuses every later record).
 pub struct KafkaProducer {
     producer: FutureProducer,
+    config: ClientConfig,
     topic: String,
+    /// How many times the producer was recreated after a fatal error.
+    pub recreated: u64,
     /// How long to wait for a delivery report (bounded by the invocation's remaining time in Lambda).
     pub delivery_timeout: Duration,
 }
@@ -27,7 +31,28 @@ impl KafkaProducer {
             config.set(k, v);
         }
         let producer: FutureProducer = config.create().map_err(|e| format!("kafka producer: {e}"))?;
-        Ok(Self { producer, topic: settings.topic.clone(), delivery_timeout: settings.message_timeout })
+        Ok(Self {
+            producer,
+            config,
+            topic: settings.topic.clone(),
+            recreated: 0,
+            delivery_timeout: settings.message_timeout,
+        })
+    }
+
+    /// After a fatal error (librdkafka's idempotent producer gives up on its producer id, e.g. when the
+    /// broker rejects a sequence after a long outage), replaces the producer with a new one: the failed records
+    /// are retried by their messages' redelivery and the ledger keeps them unique. Returns the fatal error.
+    fn recover_from_fatal(&mut self) -> Option<String> {
+        let (code, reason) = self.producer.client().fatal_error()?;
+        match self.config.create::<FutureProducer>() {
+            Ok(p) => {
+                self.producer = p;
+                self.recreated += 1;
+            }
+            Err(e) => return Some(format!("{code:?}: {reason}; recreating the producer failed: {e}")),
+        }
+        Some(format!("{code:?}: {reason}"))
     }
 }
 
@@ -41,7 +66,21 @@ impl Producer for KafkaProducer {
             let record = FutureRecord::to(&self.topic).key(&r.key).payload(&r.value).headers(headers);
             self.producer.send(record, self.delivery_timeout)
         });
-        join_all(sends).await.into_iter().map(|r| r.map(|_| ()).map_err(|(e, _)| classify(&e))).collect()
+        let results: Vec<_> =
+            join_all(sends).await.into_iter().map(|r| r.map(|_| ()).map_err(|(e, _)| classify(&e))).collect();
+        if let Some(fatal) = self.recover_from_fatal() {
+            return results
+                .into_iter()
+                .map(|r| {
+                    r.map_err(|e| PortError {
+                        message: format!("{} (fatal producer error {fatal}; producer recreated)", e.message),
+                        retriable: true,
+                        ..e
+                    })
+                })
+                .collect();
+        }
+        results
     }
 }
 
@@ -78,6 +117,9 @@ fn is_retriable(code: RDKafkaErrorCode) -> bool {
             | TimedOutQueue
             | ThrottlingQuotaExceeded
             | KafkaStorageError
+            | Fatal
+            | UnknownProducerId
+            | InvalidProducerEpoch
     )
 }
 
