@@ -55,3 +55,6 @@ step "sam build: the three functions for provided.al2023 x86_64 with cargo-lambd
 for fn in Extract Forward Archive; do
   file "infra/.aws-sam/build/${fn}Function/bootstrap" | tee /dev/stderr | grep -q 'ELF 64-bit LSB.*x86-64'
 done
+
+step "fuzz: a short coverage-guided run of both targets (cargo-fuzz on stable, no sanitizer; longer runs: fuzz/README.md)"
+fuzz/run.sh "${LEADPIPE_FUZZ_SECONDS:-20}"

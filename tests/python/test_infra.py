@@ -529,9 +529,7 @@ def test_functions_follow_the_build_contract(template):
         fn = template["Resources"][name]
         props = fn["Properties"]
         assert fn["Metadata"]["BuildMethod"] == "rust-cargolambda" and fn["Metadata"]["BuildProperties"]["Binary"] == binary
-        flags = fn["Metadata"]["BuildProperties"]["Flags"]
-        assert flags[:2] == ["--package", f"leadpipe-{binary}"], flags
-        assert ("vendored-openssl" in flags) == (binary == "forward"), "forward links librdkafka's OpenSSL statically"
+        # The workspace root: `cargo lambda build --bin <binary>` there (default-members lists the functions).
         assert props["CodeUri"] == ".." and props["Handler"] == "bootstrap"
         assert props["Runtime"] == "provided.al2023" and props["Architectures"] == [{"Ref": "Architecture"}]
         assert props["FunctionName"] == {"Fn::Sub": f"${{AWS::StackName}}-{binary}"}
