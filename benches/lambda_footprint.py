@@ -525,13 +525,20 @@ def batch_peak_rows(svc, args, home, pydir, work):
     return rows
 
 
-def machine_facts():
-    """nproc, CPU, rustc, Python, boto3 (and the services' versions)."""
+def load_average():
+    """The 1, 5 and 15 minute load averages (the timings mean little on a busy machine)."""
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def machine_facts(args, load_at_start):
+    """nproc, CPU, load, rustc, Python, boto3 (and the services' versions, and when the binaries were built)."""
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     sh = lambda *c: subprocess.run(c, capture_output=True, text=True).stdout.strip()
+    built = lambda n: time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(os.path.join(args.bin_dir, n))))
     import kafka, moto
     return [f"nproc: {os.cpu_count()}", f"CPU: {cpu}", f"kernel: {platform.release()}",
-            f"load average at the end: {' '.join(open('/proc/loadavg').read().split()[:3])}",
+            f"load average (1/5/15 min) at the start: {load_at_start}; at the end: {load_average()}",
+            "binaries built: " + ", ".join(n + " " + built(n) for n in ("extract", "forward", "archive")),
             f"rustc: {sh('rustc', '--version')}", f"python: {platform.python_version()}", f"boto3: {boto3.__version__}",
             f"moto: {moto.__version__}", f"kafka-python: {kafka.__version__}",
             f"tansu: {sh(os.path.expanduser('~/.cargo/bin/tansu'), '--version')}"]
@@ -548,6 +555,7 @@ def main():
     ap.add_argument("--batch", type=int, default=1000, help="SQS records per forward/archive batch (default 1000)")
     args = ap.parse_args()
     args.peak_runs = args.peak_runs or args.runs
+    load_at_start = load_average()
     work = tempfile.mkdtemp(prefix="lambda-footprint-")
     home, pydir = os.path.join(work, "home"), os.path.join(work, "python")
     os.makedirs(home), os.makedirs(pydir)
@@ -566,7 +574,8 @@ def main():
     header = ["function", "what", "median", "min", "target", "met?"]
     table = ["| " + " | ".join(r) + " |" for r in [header, ["---"] * len(header)] + rows]
     text = (f"init: {args.runs} runs per row after one discarded warm-up; peak: {args.peak_runs} invocations per row; "
-            "MiB = 1024 KiB\n\n" + "\n".join(table) + "\n\n" + "\n".join(f"- {f}" for f in machine_facts()) + "\n")
+            "MiB = 1024 KiB\n\n" + "\n".join(table) + "\n\n"
+            + "\n".join(f"- {f}" for f in machine_facts(args, load_at_start)) + "\n")
     print(text)
     if args.out:
         with open(args.out, "w") as f:

@@ -41,6 +41,26 @@ VENV="${LEADPIPE_VENV:-$HOME/.cache/leadpipe/venv}"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements-infra.txt
 
+# Two CPU-bound jobs that no test waits for run beside pytest at the lowest priority (nice 19: they take only
+# the CPU the tests leave idle, so the timing of the local-stack suites is not disturbed): `sam build` of the
+# three functions, and a short coverage-guided fuzz run. Their output is printed after pytest.
+step "background (nice 19): sam build of the three functions, then a short fuzz run; logs in target/"
+background() {
+  echo "== sam build: the three functions for provided.al2023 x86_64 with cargo-lambda (one shared target directory)"
+  # arm64 needs the aarch64 standard library, which this machine's toolchain lacks: build x86_64 here.
+  (cd infra && PATH="$VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" build --beta-features \
+    --parameter-overrides Architecture=x86_64) || return 1
+  for fn in Extract Forward Archive; do
+    file "infra/.aws-sam/build/${fn}Function/bootstrap" | grep 'ELF 64-bit LSB.*x86-64' || return 1
+  done
+  echo "== fuzz: a short coverage-guided run of both targets (cargo-fuzz on stable, no sanitizer; longer: fuzz/README.md)"
+  fuzz/run.sh "${LEADPIPE_FUZZ_SECONDS:-20}"
+}
+mkdir -p target
+rm -f target/background.rc
+(set +e; renice -n 19 -p "$BASHPID" >/dev/null; background > target/background.log 2>&1; echo $? > target/background.rc) &
+bg_pid=$!
+
 step "pytest: replay outputs, real sinks, the stack template, the local stack end to end, fault injection"
 LEADPIPE_BIN="$PWD/target/release/leadpipe" LEADPIPE_FUNCTIONS_DIR="$PWD/target/release" \
   LEADPIPE_FAULT_REPORT="$PWD/target/fault-report.txt" "$VENV/bin/python" -m pytest -q tests/python
@@ -48,13 +68,7 @@ LEADPIPE_BIN="$PWD/target/release/leadpipe" LEADPIPE_FUNCTIONS_DIR="$PWD/target/
 step "fault-injection accounting (tests/python/test_faults.py)"
 cat target/fault-report.txt
 
-step "sam build: the three functions for provided.al2023 x86_64 with cargo-lambda (one shared target directory)"
-# arm64 needs the aarch64 standard library, which this machine's toolchain lacks: build x86_64 here.
-(cd infra && PATH="$VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" build --beta-features \
-  --parameter-overrides Architecture=x86_64)
-for fn in Extract Forward Archive; do
-  file "infra/.aws-sam/build/${fn}Function/bootstrap" | tee /dev/stderr | grep -q 'ELF 64-bit LSB.*x86-64'
-done
-
-step "fuzz: a short coverage-guided run of both targets (cargo-fuzz on stable, no sanitizer; longer runs: fuzz/README.md)"
-fuzz/run.sh "${LEADPIPE_FUZZ_SECONDS:-20}"
+step "waiting for the background jobs (sam build, fuzz run)"
+wait "$bg_pid" || true
+cat target/background.log
+[ "$(cat target/background.rc)" = 0 ] || { echo "background jobs failed (see above)"; exit 1; }

@@ -3,7 +3,7 @@
 //! (`--aws-endpoint`); names derive from `--stack` as the template derives them, or are given one by one.
 
 use crate::quarantine::bucket::QuarantineBucket;
-use crate::quarantine::reprocess::{self, ReprocessReport};
+use crate::quarantine::reprocess::{self, Outputs, ReprocessReport};
 use crate::stack::clients::Clients;
 use crate::stack::topology::Topology;
 use anyhow::{bail, Context, Result};
@@ -87,6 +87,10 @@ pub struct ReprocessArgs {
     /// Leads topic ARN (default with --stack: the stack's).
     #[arg(long)]
     leads_topic: Option<String>,
+    /// The business's new-lead alert topic ARN (the stack's `LeadAlertTopicArn`), to alert reprocessed leads as
+    /// extract alerts new ones.
+    #[arg(long)]
+    lead_alert_topic: Option<String>,
     /// Decide and print, change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -129,7 +133,7 @@ pub fn run(c: QuarantineCommand) -> Result<ExitCode> {
 async fn list(t: &Target) -> Result<ExitCode> {
     let selection = Selection { reasons: t.reasons.clone(), ids: t.ids.clone() };
     let (_, bucket) = t.open().await?;
-    let (entries, unreadable) = bucket.entries().await?;
+    let (entries, unreadable) = bucket.entries(&t.ids).await?;
     let shown: Vec<_> = entries
         .iter()
         .filter(|e| {
@@ -171,12 +175,15 @@ async fn reprocess_cmd(a: &ReprocessArgs) -> Result<ExitCode> {
         (None, Some(t)) => t.topic_arn(&t.leads_topic),
         (None, None) => bail!("name the leads topic with --leads-topic ARN (or use --stack)"),
     };
-    let leads = SnsTopic::new(aws_sdk_sns::Client::new(&sdk), &topic_arn);
-    let (entries, unreadable) = bucket.entries().await?;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let leads = SnsTopic::new(sns.clone(), &topic_arn);
+    let lead_alerts = a.lead_alert_topic.as_deref().map(|arn| SnsTopic::new(sns.clone(), arn));
+    let out = Outputs { leads: &leads, lead_alerts: lead_alerts.as_ref() };
+    let (entries, unreadable) = bucket.entries(&a.target.ids).await?;
     for u in &unreadable {
         eprintln!("skipped unreadable metadata s3://{}/{}: {}", bucket.bucket, u.key, u.error);
     }
-    let report = reprocess::run(&bucket, &entries, &selection, &step, &leads, a.dry_run).await?;
+    let report = reprocess::run(&bucket, &entries, &selection, &step, &out, a.dry_run).await?;
     print_report(&report, entries.len(), a.dry_run);
     Ok(if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -41,12 +41,17 @@ impl QuarantineBucket {
         Self { s3, bucket: bucket.into(), prefix: prefix.into() }
     }
 
-    /// Every entry, oldest received first, and the metadata objects that are not readable records.
-    pub async fn entries(&self) -> Result<(Vec<Entry>, Vec<Unreadable>)> {
+    /// Every entry (or only those with one of `ids`, read without fetching the others), oldest received first,
+    /// and the metadata objects that are not readable records.
+    pub async fn entries(&self, ids: &[String]) -> Result<(Vec<Entry>, Vec<Unreadable>)> {
         let meta = format!("{}meta/", self.prefix);
         let mut entries = Vec::new();
         let mut unreadable = Vec::new();
-        for key in self.keys(&meta).await? {
+        let wanted = |key: &str| {
+            let file = key.rsplit('/').next().unwrap_or_default();
+            ids.is_empty() || ids.iter().any(|id| file.strip_suffix(".json") == Some(id.as_str()))
+        };
+        for key in self.keys(&meta).await?.into_iter().filter(|k| wanted(k)) {
             let bytes = self.get(&key).await?.with_context(|| format!("s3://{}/{key} vanished", self.bucket))?;
             match serde_json::from_slice::<QuarantineRecord>(&bytes) {
                 Ok(record) => {

@@ -6,7 +6,7 @@
 
 use super::bucket::{Entry, QuarantineBucket};
 use anyhow::Result;
-use leadpipe_shared::handlers::extract::lead_attributes;
+use leadpipe_shared::handlers::extract::{lead_attributes, publish_lead_alert};
 use leadpipe_shared::pipeline::ports::Topic;
 use leadpipe_shared::pipeline::{reprocess, ExtractStep, QuarantineLayout, ReprocessAudit, Reprocessed, Selection};
 use std::collections::BTreeMap;
@@ -30,20 +30,28 @@ pub struct ReprocessReport {
     pub failed: Vec<(String, String)>,
 }
 
-/// Reprocesses the selected entries, publishing leads to `leads`. With `dry_run`, decides and reports only.
+/// Where reprocessed leads go: the leads topic and, if configured, the business's new-lead alerts.
+pub struct Outputs<'a, T> {
+    /// The leads topic.
+    pub leads: &'a T,
+    /// The new-lead alert topic (the stack's `LeadAlertTopicArn`), if any.
+    pub lead_alerts: Option<&'a T>,
+}
+
+/// Reprocesses the selected entries, publishing leads to `out`. With `dry_run`, decides and reports only.
 pub async fn run<T: Topic>(
     bucket: &QuarantineBucket,
     entries: &[Entry],
     selection: &Selection,
     step: &ExtractStep,
-    leads: &T,
+    out: &Outputs<'_, T>,
     dry_run: bool,
 ) -> Result<ReprocessReport> {
     let mut report = ReprocessReport::default();
     for entry in entries.iter().filter(|e| selection.includes(&e.record)) {
         report.selected += 1;
         let id = &entry.record.quarantine_id;
-        match one(bucket, entry, step, leads, dry_run, &mut report).await {
+        match one(bucket, entry, step, out, dry_run, &mut report).await {
             Ok(line) => println!("{id}  {}  -> {line}", entry.record.reason),
             Err(e) => {
                 println!("{id}  {}  -> failed: {e:#}", entry.record.reason);
@@ -58,7 +66,7 @@ async fn one<T: Topic>(
     bucket: &QuarantineBucket,
     entry: &Entry,
     step: &ExtractStep,
-    leads: &T,
+    out: &Outputs<'_, T>,
     dry_run: bool,
     report: &mut ReprocessReport,
 ) -> Result<String> {
@@ -91,7 +99,10 @@ async fn one<T: Topic>(
         Reprocessed::Leads(events) => {
             for e in events {
                 let body = serde_json::to_string(e)?;
-                leads.publish(&body, &lead_attributes(e)).await.map_err(|e| anyhow::anyhow!("publish: {e}"))?;
+                out.leads.publish(&body, &lead_attributes(e)).await.map_err(|e| anyhow::anyhow!("publish: {e}"))?;
+                if let Some(alerts) = out.lead_alerts {
+                    publish_lead_alert(e, alerts).await.map_err(|e| anyhow::anyhow!("lead alert: {e}"))?;
+                }
             }
             report.to_leads += 1;
             report.events += events.len();

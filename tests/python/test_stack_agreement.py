@@ -8,7 +8,8 @@ Guards, offline and without building anything:
    redrive-allow policies, extract's on-failure destination and retry count (template and topology.rs);
 3. environment: every LEADPIPE_ variable the template sets is read in shared/src/handlers/env.rs, every required one
    is set, and what up.rs `function_env` sets is in the template for that function or allow-listed below;
-4. build: each function's CodeUri, cargo-lambda build metadata and Cargo `[[bin]]` agree."""
+4. build: each function's CodeUri (the workspace root), cargo-lambda build metadata, the workspace's
+   default-members and Cargo `[[bin]]` agree."""
 
 import json
 import os
@@ -48,7 +49,7 @@ def _cfn_tag(loader, suffix, node):
 
 CfnLoader.add_multi_constructor("!", _cfn_tag)
 RES = yaml.load((ROOT / "infra" / "template.yaml").read_text(), Loader=CfnLoader)["Resources"]
-FUNCS = {f["Properties"]["CodeUri"].rsplit("/", 1)[-1]: (lid, f) for lid, f in RES.items()
+FUNCS = {f["Metadata"]["BuildProperties"]["Binary"]: (lid, f) for lid, f in RES.items()
          if f["Type"] == "AWS::Serverless::Function"}
 ENV_RS = (ROOT / "shared" / "src" / "handlers" / "env.rs").read_text().split("#[cfg(test)]")[0]
 
@@ -199,9 +200,13 @@ def test_environment_agrees():
 
 @pytest.mark.parametrize("fn", ["extract", "forward", "archive"])
 def test_build_metadata_agrees(fn):
-    assert fn in FUNCS, f"no AWS::Serverless::Function with CodeUri ../functions/{fn}: {sorted(FUNCS)}"
+    assert fn in FUNCS, f"no AWS::Serverless::Function builds the binary {fn}: {sorted(FUNCS)}"
     lid, f = FUNCS[fn]
-    assert f["Properties"]["CodeUri"] == f"../functions/{fn}", f"{lid} CodeUri {f['Properties']['CodeUri']}"
+    # Built at the workspace root (`cargo lambda build --bin <fn>`), which finds the binary through
+    # default-members; the three builds share one target directory.
+    assert f["Properties"]["CodeUri"] == "..", f"{lid} CodeUri {f['Properties']['CodeUri']}"
+    workspace = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]
+    assert f"functions/{fn}" in workspace["default-members"], f"functions/{fn} is not a default member"
     assert f["Metadata"]["BuildMethod"] == "rust-cargolambda", f"{lid} BuildMethod {f['Metadata']['BuildMethod']}"
     assert f["Metadata"]["BuildProperties"]["Binary"] == fn, f"{lid} BuildProperties {f['Metadata']['BuildProperties']}"
     cargo = tomllib.loads((ROOT / "functions" / fn / "Cargo.toml").read_text())

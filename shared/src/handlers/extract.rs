@@ -148,14 +148,19 @@ async fn publish_lead<R, T: Topic, S>(e: &LeadEvent, ports: &ExtractPorts<'_, R,
     let attributes = lead_attributes(e);
     ports.leads.publish(&body, &attributes).await?;
     if let Some(alerts) = ports.lead_alerts {
-        // The event's fields are already anonymized by the policy: the alert shows nothing the event does not.
-        let alert = json!({
-            "kind": "lead", "event_id": e.event_id, "rule_id": e.rule_id, "mailbox": e.source.mailbox,
-            "received_at": e.received_at, "subject": e.subject, "fields": e.fields,
-        });
-        alerts.publish(&alert.to_string(), &alert_attributes("lead")).await?;
+        publish_lead_alert(e, alerts).await?;
     }
     Ok(())
+}
+
+/// Publishes the business's new-lead alert for `e`. The event's fields are already anonymized by the policy:
+/// the alert shows nothing the event does not.
+pub async fn publish_lead_alert<T: Topic>(e: &LeadEvent, alerts: &T) -> Result<(), PortError> {
+    let alert = json!({
+        "kind": "lead", "event_id": e.event_id, "rule_id": e.rule_id, "mailbox": e.source.mailbox,
+        "received_at": e.received_at, "subject": e.subject, "fields": e.fields,
+    });
+    alerts.publish(&alert.to_string(), &alert_attributes("lead")).await
 }
 
 async fn store_quarantine<R, T: Topic, S: ObjectStore>(

@@ -3,6 +3,7 @@
 
 use super::ports::{Ledger, PortError, Producer};
 use crate::event::LeadEvent;
+use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 /// One record as produced to Kafka (and as written to the local `kafka/<topic>.jsonl`).
@@ -46,6 +47,9 @@ pub enum ForwardOutcome {
     Failed(PortError),
 }
 
+/// Ledger requests (checks, then marks) in flight at once.
+const LEDGER_CONCURRENCY: usize = 32;
+
 /// Forwards a batch: ledger check, produce, mark. The result at index i is event i's outcome. A failed ledger
 /// check fails the event (it is retried, never produced blind); a failed mark after the ack does not.
 /// A crash between the broker's ack and the ledger write can produce a revision twice; consumers dedupe with
@@ -56,14 +60,24 @@ pub async fn forward_batch<P: Producer, L: Ledger>(
     ledger: &L,
 ) -> Vec<ForwardOutcome> {
     let mut outcomes: Vec<Option<ForwardOutcome>> = vec![None; events.len()];
-    let mut to_send: Vec<usize> = Vec::new();
+    let mut unique: Vec<usize> = Vec::new();
     for (i, e) in events.iter().enumerate() {
         // The same revision twice in one batch (a duplicate delivery) is produced once.
-        if to_send.iter().any(|&j| events[j].event_id == e.event_id && events[j].revision == e.revision) {
+        if unique.iter().any(|&j| events[j].event_id == e.event_id && events[j].revision == e.revision) {
             outcomes[i] = Some(ForwardOutcome::AlreadyDelivered);
-            continue;
+        } else {
+            unique.push(i);
         }
-        match ledger.is_delivered(&e.event_id, &e.revision).await {
+    }
+    // Ledger round trips dominate a batch's time: they run concurrently, in order.
+    let checks: Vec<_> =
+        stream::iter(unique.iter().map(|&i| ledger.is_delivered(&events[i].event_id, &events[i].revision)))
+            .buffered(LEDGER_CONCURRENCY)
+            .collect()
+            .await;
+    let mut to_send: Vec<usize> = Vec::new();
+    for (&i, check) in unique.iter().zip(checks) {
+        match check {
             Ok(true) => outcomes[i] = Some(ForwardOutcome::AlreadyDelivered),
             Ok(false) => to_send.push(i),
             Err(err) => outcomes[i] = Some(ForwardOutcome::Failed(err)),
@@ -71,15 +85,22 @@ pub async fn forward_batch<P: Producer, L: Ledger>(
     }
     let records: Vec<KafkaRecord> = to_send.iter().map(|&i| record_for(&events[i])).collect();
     let reports = producer.produce(&records).await;
-    for (&i, report) in to_send.iter().zip(reports) {
-        let e = &events[i];
-        outcomes[i] = Some(match report {
-            Ok(()) => match ledger.mark_delivered(&e.event_id, &e.revision).await {
-                Ok(()) => ForwardOutcome::Delivered,
-                Err(err) => ForwardOutcome::DeliveredUnmarked(err),
-            },
-            Err(err) => ForwardOutcome::Failed(err),
+    let acked: Vec<usize> = to_send.iter().zip(&reports).filter(|(_, r)| r.is_ok()).map(|(&i, _)| i).collect();
+    let marks: Vec<_> =
+        stream::iter(acked.iter().map(|&i| ledger.mark_delivered(&events[i].event_id, &events[i].revision)))
+            .buffered(LEDGER_CONCURRENCY)
+            .collect()
+            .await;
+    for (&i, mark) in acked.iter().zip(marks) {
+        outcomes[i] = Some(match mark {
+            Ok(()) => ForwardOutcome::Delivered,
+            Err(err) => ForwardOutcome::DeliveredUnmarked(err),
         });
+    }
+    for (&i, report) in to_send.iter().zip(reports) {
+        if let Err(err) = report {
+            outcomes[i] = Some(ForwardOutcome::Failed(err));
+        }
     }
     outcomes
         .into_iter()
