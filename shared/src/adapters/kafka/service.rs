@@ -17,8 +17,6 @@ pub struct KafkaProducer {
     producer: FutureProducer,
     config: ClientConfig,
     topic: String,
-    /// How many times the producer was recreated after a fatal error.
-    pub recreated: u64,
     /// How long to wait for a delivery report (bounded by the invocation's remaining time in Lambda).
     pub delivery_timeout: Duration,
 }
@@ -31,28 +29,28 @@ impl KafkaProducer {
             config.set(k, v);
         }
         let producer: FutureProducer = config.create().map_err(|e| format!("kafka producer: {e}"))?;
-        Ok(Self {
-            producer,
-            config,
-            topic: settings.topic.clone(),
-            recreated: 0,
-            delivery_timeout: settings.message_timeout,
-        })
+        Ok(Self { producer, config, topic: settings.topic.clone(), delivery_timeout: settings.message_timeout })
     }
 
     /// After a fatal error (librdkafka's idempotent producer gives up on its producer id, e.g. when the
-    /// broker rejects a sequence after a long outage), replaces the producer with a new one: the failed records
-    /// are retried by their messages' redelivery and the ledger keeps them unique. Returns the fatal error.
-    fn recover_from_fatal(&mut self) -> Option<String> {
-        let (code, reason) = self.producer.client().fatal_error()?;
-        match self.config.create::<FutureProducer>() {
+    /// broker rejects a sequence after a long outage) or when the broker fences the producer (`fenced`),
+    /// replaces the producer with a new one: the failed records are retried by their messages' redelivery and the
+    /// ledger keeps them unique. Returns what happened.
+    fn recover_from_fatal(&mut self, fenced: bool) -> Option<String> {
+        let (code, reason) = match self.producer.client().fatal_error() {
+            Some(fatal) => fatal,
+            // The broker fenced this producer id/epoch (seen with tansu after an outage: every later record
+            // fails with ProducerFenced): only a new producer, with a new id, gets through.
+            None if fenced => (RDKafkaErrorCode::ProducerFenced, "the broker fenced the producer id".into()),
+            None => return None,
+        };
+        Some(match self.config.create::<FutureProducer>() {
             Ok(p) => {
                 self.producer = p;
-                self.recreated += 1;
+                format!("fatal producer error {code:?}: {reason}; producer recreated")
             }
-            Err(e) => return Some(format!("{code:?}: {reason}; recreating the producer failed: {e}")),
-        }
-        Some(format!("{code:?}: {reason}"))
+            Err(e) => format!("fatal producer error {code:?}: {reason}; recreating the producer failed: {e}"),
+        })
     }
 }
 
@@ -66,18 +64,24 @@ impl Producer for KafkaProducer {
             let record = FutureRecord::to(&self.topic).key(&r.key).payload(&r.value).headers(headers);
             self.producer.send(record, self.delivery_timeout)
         });
-        let results: Vec<_> =
-            join_all(sends).await.into_iter().map(|r| r.map(|_| ()).map_err(|(e, _)| classify(&e))).collect();
-        if let Some(fatal) = self.recover_from_fatal() {
+        let reports = join_all(sends).await;
+        let fenced = reports.iter().any(|r| {
+            r.as_ref().is_err_and(|(e, _)| {
+                matches!(
+                    e.rdkafka_error_code(),
+                    Some(
+                        RDKafkaErrorCode::ProducerFenced
+                            | RDKafkaErrorCode::InvalidProducerEpoch
+                            | RDKafkaErrorCode::UnknownProducerId
+                    )
+                )
+            })
+        });
+        let results: Vec<_> = reports.into_iter().map(|r| r.map(|_| ()).map_err(|(e, _)| classify(&e))).collect();
+        if let Some(fatal) = self.recover_from_fatal(fenced) {
             return results
                 .into_iter()
-                .map(|r| {
-                    r.map_err(|e| PortError {
-                        message: format!("{} (fatal producer error {fatal}; producer recreated)", e.message),
-                        retriable: true,
-                        ..e
-                    })
-                })
+                .map(|r| r.map_err(|e| PortError { message: format!("{} ({fatal})", e.message), retriable: true, ..e }))
                 .collect();
         }
         results
@@ -120,6 +124,7 @@ fn is_retriable(code: RDKafkaErrorCode) -> bool {
             | Fatal
             | UnknownProducerId
             | InvalidProducerEpoch
+            | ProducerFenced
     )
 }
 
@@ -130,6 +135,9 @@ mod tests {
     #[test]
     fn transient_and_final_errors() {
         let e = KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut);
+        assert!(classify(&e).retriable);
+        // A fenced producer is replaced by a new one, so its records are retried.
+        let e = KafkaError::MessageProduction(RDKafkaErrorCode::ProducerFenced);
         assert!(classify(&e).retriable);
         let e = KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge);
         assert!(!classify(&e).retriable);
