@@ -134,14 +134,7 @@ async fn list(t: &Target) -> Result<ExitCode> {
     let selection = Selection { reasons: t.reasons.clone(), ids: t.ids.clone() };
     let (_, bucket) = t.open().await?;
     let (entries, unreadable) = bucket.entries(&t.ids).await?;
-    let shown: Vec<_> = entries
-        .iter()
-        .filter(|e| {
-            let r = &e.record;
-            (selection.reasons.is_empty() || selection.reasons.iter().any(|x| *x == r.reason_kind || *x == r.reason))
-                && (selection.ids.is_empty() || selection.ids.contains(&r.quarantine_id))
-        })
-        .collect();
+    let shown: Vec<_> = entries.iter().filter(|e| selection.matches(&e.record)).collect();
     println!("{} of {} quarantined mail(s) in s3://{}/{}", shown.len(), entries.len(), bucket.bucket, bucket.prefix);
     for e in shown {
         let r = &e.record;

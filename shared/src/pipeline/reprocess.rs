@@ -30,18 +30,19 @@ impl Selection {
         }
     }
 
-    /// Whether `record` is selected.
+    /// Whether `record` has one of the named reasons (kind or full reason) and ids; empty lists match any.
+    pub fn matches(&self, record: &QuarantineRecord) -> bool {
+        (self.reasons.is_empty() || self.reasons.iter().any(|r| *r == record.reason_kind || *r == record.reason))
+            && (self.ids.is_empty() || self.ids.contains(&record.quarantine_id))
+    }
+
+    /// Whether `record` is selected for reprocessing: it matches, is not of a kind never reprocessed, and, if of a
+    /// kind reprocessed only when named, reasons were named.
     pub fn includes(&self, record: &QuarantineRecord) -> bool {
         let kind = record.reason_kind.as_str();
-        if NEVER_REPROCESSED.contains(&kind) {
-            return false;
-        }
-        let reason_ok = if self.reasons.is_empty() {
-            !ONLY_WHEN_NAMED.contains(&kind)
-        } else {
-            self.reasons.iter().any(|r| r == kind || *r == record.reason)
-        };
-        reason_ok && (self.ids.is_empty() || self.ids.contains(&record.quarantine_id))
+        !NEVER_REPROCESSED.contains(&kind)
+            && (!self.reasons.is_empty() || !ONLY_WHEN_NAMED.contains(&kind))
+            && self.matches(record)
     }
 }
 
