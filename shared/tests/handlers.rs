@@ -221,11 +221,11 @@ async fn forward_fails_only_poison_and_never_produces_twice() {
     let batch = vec![msg("a", body.clone()), msg("p", "poison".into()), msg("b", envelope)];
     let mut kafka = MemKafka::default();
     let ledger = MemKafka::default();
-    let s = forward::handle_batch(&batch, &mut kafka, &ledger).await;
+    let s = forward::handle_batch(&batch, &mut kafka, &ledger, 1).await;
     assert_eq!(s.failures.message_ids, vec!["p".to_string()]);
     assert_eq!((s.delivered, s.already_delivered, s.unreadable), (1, 1, 1));
     assert!(s.errors[0].1.starts_with("not a lead event: invalid JSON at line 1"), "{:?}", s.errors);
-    let s = forward::handle_batch(&batch[..1], &mut kafka, &ledger).await;
+    let s = forward::handle_batch(&batch[..1], &mut kafka, &ledger, 1).await;
     assert_eq!((s.delivered, s.already_delivered), (0, 1));
     assert_eq!(kafka.records.len(), 1);
 }
@@ -259,7 +259,7 @@ async fn a_delivered_record_whose_ledger_mark_fails_is_not_retried() {
     let batch = vec![msg("a", serde_json::to_string(&e).expect("json"))];
     let mut kafka = MemKafka::default();
     let ledger = MemKafka { fail_marks: true, ..MemKafka::default() };
-    let s = forward::handle_batch(&batch, &mut kafka, &ledger).await;
+    let s = forward::handle_batch(&batch, &mut kafka, &ledger, 1).await;
     assert!(s.failures.message_ids.is_empty(), "failing it would make the redelivery a certain duplicate");
     assert_eq!((s.delivered, s.unmarked), (1, 1));
     assert!(s.errors[0].1.starts_with("delivered, but the ledger marker failed"));

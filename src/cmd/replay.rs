@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// Messages per forward batch, as the SQS event source mapping delivers them by default.
+/// Messages per forward batch, as the SQS event source mapping delivers them by default; also replay's
+/// unmarked window (a replay killed mid-run and repeated may produce one batch twice).
 const FORWARD_BATCH: usize = 10;
 /// Events per archive object batch.
 const ARCHIVE_BATCH: usize = 500;
@@ -198,7 +199,7 @@ async fn store_quarantine(items: &[(&Input, QuarantineRecord)], sinks: &Sinks, r
 /// Delivers every event to the forward and the archive consumer, in the batch sizes the functions see.
 async fn fan_out(events: &[LeadEvent], mut sinks: Sinks, report: &mut RunReport) {
     for batch in events.chunks(FORWARD_BATCH) {
-        for (e, outcome) in batch.iter().zip(forward_batch(batch, &mut sinks.producer, &sinks.ledger).await) {
+        for (e, outcome) in batch.iter().zip(forward_batch(batch, &mut sinks.producer, &sinks.ledger, FORWARD_BATCH).await) {
             match outcome {
                 ForwardOutcome::Delivered => report.leads_delivered += 1,
                 ForwardOutcome::AlreadyDelivered => report.leads_already_delivered += 1,

@@ -26,6 +26,7 @@ static FUNCTION: LazyLock<String> =
 struct Forward {
     producer: Mutex<KafkaProducer>,
     ledger: S3Ledger,
+    unmarked_window: usize,
     margin: Duration,
 }
 
@@ -50,6 +51,7 @@ async fn init() -> anyhow::Result<Forward> {
     Ok(Forward {
         producer: Mutex::new(producer),
         ledger: S3Ledger::new(s3_client_from(&sdk), &env.ledger_bucket, &env.ledger_prefix),
+        unmarked_window: env.unmarked_window,
         margin: env.deadline_margin,
     })
 }
@@ -66,7 +68,7 @@ impl Forward {
             .collect();
         let budget = work_budget(event.context.deadline, now, self.margin);
         let mut producer = self.producer.lock().await;
-        let summary = match tokio::time::timeout(budget, handle_batch(&batch, &mut *producer, &self.ledger)).await {
+        let summary = match tokio::time::timeout(budget, handle_batch(&batch, &mut *producer, &self.ledger, self.unmarked_window)).await {
             Ok(summary) => summary,
             Err(_) => {
                 // Out of time: nothing is acknowledged; the ledger keeps what was delivered from a second copy.

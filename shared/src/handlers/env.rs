@@ -4,7 +4,7 @@
 
 use crate::config::PipelineConfig;
 use crate::kafka_config::{KafkaSettings, SecurityProtocol};
-use crate::pipeline::ExtractSettings;
+use crate::pipeline::{ExtractSettings, DEFAULT_UNMARKED_WINDOW};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -163,6 +163,9 @@ pub struct ForwardEnv {
     pub ledger_bucket: String,
     /// Ledger key prefix (`LEADPIPE_LEDGER_PREFIX`, default `ledger/`).
     pub ledger_prefix: String,
+    /// Records acknowledged by the broker but not yet marked in the ledger at once: the most a crash can
+    /// duplicate (`LEADPIPE_UNMARKED_WINDOW`, default 1; larger trades that bound for fewer round trips).
+    pub unmarked_window: usize,
     /// Stop-new-work margin before the deadline.
     pub deadline_margin: Duration,
 }
@@ -204,6 +207,10 @@ impl ForwardEnv {
             kafka_secret_arn,
             ledger_bucket: env.required("LEADPIPE_LEDGER_BUCKET", "the bucket of the delivery ledger")?,
             ledger_prefix: env.optional("LEADPIPE_LEDGER_PREFIX").unwrap_or_else(|| "ledger/".into()),
+            unmarked_window: match env.parsed("LEADPIPE_UNMARKED_WINDOW", DEFAULT_UNMARKED_WINDOW, "a count >= 1")? {
+                0 => return Err(err("LEADPIPE_UNMARKED_WINDOW", "must be at least 1")),
+                n => n,
+            },
             deadline_margin: env.deadline_margin()?,
         })
     }
@@ -296,6 +303,16 @@ mod tests {
             .expect("valid");
         assert_eq!(f.kafka.topic, "leads");
         assert_eq!(f.ledger_prefix, "ledger/");
+        assert_eq!(f.unmarked_window, 1);
+        for (window, expected) in [("0", "must be at least 1"), ("many", "\"many\" is not a count >= 1")] {
+            let e = ForwardEnv::read(&env(&[
+                ("LEADPIPE_KAFKA_BROKERS", "b:9092"),
+                ("LEADPIPE_LEDGER_BUCKET", "a"),
+                ("LEADPIPE_UNMARKED_WINDOW", window),
+            ]))
+            .expect_err(window);
+            assert_eq!((e.variable.as_str(), e.message.as_str()), ("LEADPIPE_UNMARKED_WINDOW", expected));
+        }
         let e = ForwardEnv::read(&env(&[
             ("LEADPIPE_KAFKA_BROKERS", "b:9096"),
             ("LEADPIPE_LEDGER_BUCKET", "a"),

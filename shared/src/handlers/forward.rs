@@ -28,11 +28,12 @@ pub struct ForwardSummary {
     pub errors: Vec<(String, String)>,
 }
 
-/// Forwards a batch.
+/// Forwards a batch; `unmarked_window` bounds what a crash can duplicate (see [`forward_batch`]).
 pub async fn handle_batch<P: Producer, L: Ledger>(
     batch: &[SqsMessage],
     producer: &mut P,
     ledger: &L,
+    unmarked_window: usize,
 ) -> ForwardSummary {
     let mut summary = ForwardSummary::default();
     let mut events = Vec::with_capacity(batch.len());
@@ -50,7 +51,7 @@ pub async fn handle_batch<P: Producer, L: Ledger>(
             }
         }
     }
-    for (id, outcome) in ids.into_iter().zip(forward_batch(&events, producer, ledger).await) {
+    for (id, outcome) in ids.into_iter().zip(forward_batch(&events, producer, ledger, unmarked_window).await) {
         match outcome {
             ForwardOutcome::Delivered => summary.delivered += 1,
             ForwardOutcome::AlreadyDelivered => summary.already_delivered += 1,

@@ -50,14 +50,23 @@ pub enum ForwardOutcome {
 /// Ledger requests (checks, then marks) in flight at once.
 const LEDGER_CONCURRENCY: usize = 32;
 
+/// The default of [`forward_batch`]'s `unmarked_window`: at most one record is acknowledged by the broker and not
+/// yet marked in the ledger at any moment, so a crash duplicates at most one record.
+pub const DEFAULT_UNMARKED_WINDOW: usize = 1;
+
 /// Forwards a batch: ledger check, produce, mark. The result at index i is event i's outcome. A failed ledger
 /// check fails the event (it is retried, never produced blind); a failed mark after the ack does not.
-/// A crash between the broker's ack and the ledger write can produce a revision twice; consumers dedupe with
-/// the `event_id` + `revision` headers (see docs).
+///
+/// Records are produced in chunks of `unmarked_window` (at least 1), each chunk marked in the ledger before the
+/// next is produced: a crash between a broker ack and its ledger mark delivers at most that many records twice
+/// (consumers can dedupe with the `event_id` + `revision` headers; see docs/idempotency.md). A larger window
+/// trades that bound for fewer sequential round trips. After a chunk fails with an error a retry may fix (broker
+/// down), the rest of the batch is not attempted and fails the same way.
 pub async fn forward_batch<P: Producer, L: Ledger>(
     events: &[LeadEvent],
     producer: &mut P,
     ledger: &L,
+    unmarked_window: usize,
 ) -> Vec<ForwardOutcome> {
     let mut outcomes: Vec<Option<ForwardOutcome>> = vec![None; events.len()];
     let mut unique: Vec<usize> = Vec::new();
@@ -69,7 +78,7 @@ pub async fn forward_batch<P: Producer, L: Ledger>(
             unique.push(i);
         }
     }
-    // Ledger round trips dominate a batch's time: they run concurrently, in order.
+    // Ledger round trips dominate a batch's time: the checks run concurrently, in order.
     let checks: Vec<_> =
         stream::iter(unique.iter().map(|&i| ledger.is_delivered(&events[i].event_id, &events[i].revision)))
             .buffered(LEDGER_CONCURRENCY)
@@ -83,23 +92,17 @@ pub async fn forward_batch<P: Producer, L: Ledger>(
             Err(err) => outcomes[i] = Some(ForwardOutcome::Failed(err)),
         }
     }
-    let records: Vec<KafkaRecord> = to_send.iter().map(|&i| record_for(&events[i])).collect();
-    let reports = producer.produce(&records).await;
-    let acked: Vec<usize> = to_send.iter().zip(&reports).filter(|(_, r)| r.is_ok()).map(|(&i, _)| i).collect();
-    let marks: Vec<_> =
-        stream::iter(acked.iter().map(|&i| ledger.mark_delivered(&events[i].event_id, &events[i].revision)))
-            .buffered(LEDGER_CONCURRENCY)
-            .collect()
-            .await;
-    for (&i, mark) in acked.iter().zip(marks) {
-        outcomes[i] = Some(match mark {
-            Ok(()) => ForwardOutcome::Delivered,
-            Err(err) => ForwardOutcome::DeliveredUnmarked(err),
-        });
-    }
-    for (&i, report) in to_send.iter().zip(reports) {
-        if let Err(err) = report {
-            outcomes[i] = Some(ForwardOutcome::Failed(err));
+    let mut chunks = to_send.chunks(unmarked_window.max(1));
+    for chunk in chunks.by_ref() {
+        let outage = produce_and_mark(chunk, events, producer, ledger, &mut outcomes).await;
+        if let Some(err) = outage {
+            for &i in chunks.by_ref().flatten() {
+                outcomes[i] = Some(ForwardOutcome::Failed(PortError {
+                    message: format!("not sent: an earlier record of the batch failed: {}", err.message),
+                    ..err.clone()
+                }));
+            }
+            break;
         }
     }
     outcomes
@@ -114,4 +117,139 @@ pub async fn forward_batch<P: Producer, L: Ledger>(
             })
         })
         .collect()
+}
+
+/// Produces one chunk, marks what the broker acknowledged, and records each outcome. Returns the first
+/// retriable produce error (an outage: the rest of the batch would fail the same way), if any.
+async fn produce_and_mark<P: Producer, L: Ledger>(
+    chunk: &[usize],
+    events: &[LeadEvent],
+    producer: &mut P,
+    ledger: &L,
+    outcomes: &mut [Option<ForwardOutcome>],
+) -> Option<PortError> {
+    let records: Vec<KafkaRecord> = chunk.iter().map(|&i| record_for(&events[i])).collect();
+    let reports = producer.produce(&records).await;
+    let acked: Vec<usize> = chunk.iter().zip(&reports).filter(|(_, r)| r.is_ok()).map(|(&i, _)| i).collect();
+    let marks: Vec<_> =
+        stream::iter(acked.iter().map(|&i| ledger.mark_delivered(&events[i].event_id, &events[i].revision)))
+            .buffered(LEDGER_CONCURRENCY)
+            .collect()
+            .await;
+    for (&i, mark) in acked.iter().zip(marks) {
+        outcomes[i] = Some(match mark {
+            Ok(()) => ForwardOutcome::Delivered,
+            Err(err) => ForwardOutcome::DeliveredUnmarked(err),
+        });
+    }
+    let mut outage = None;
+    for (&i, report) in chunk.iter().zip(reports) {
+        if let Err(err) = report {
+            if err.retriable && outage.is_none() {
+                outage = Some(err.clone());
+            }
+            outcomes[i] = Some(ForwardOutcome::Failed(err));
+        }
+    }
+    outage
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A producer and ledger that log every call in order; records whose value contains `fail` fail.
+    #[derive(Default)]
+    struct Log {
+        calls: Mutex<Vec<String>>,
+        retriable: bool,
+    }
+
+    impl Producer for &Log {
+        async fn produce(&mut self, records: &[KafkaRecord]) -> Vec<Result<(), PortError>> {
+            let keys: Vec<_> = records.iter().map(|r| r.key.as_str()).collect();
+            self.calls.lock().expect("lock").push(format!("produce {}", keys.join(",")));
+            records
+                .iter()
+                .map(|r| match r.key.starts_with("fail") {
+                    true => Err(PortError { system: "kafka", message: "down".into(), retriable: self.retriable }),
+                    false => Ok(()),
+                })
+                .collect()
+        }
+    }
+
+    impl Ledger for &Log {
+        async fn is_delivered(&self, _: &str, _: &str) -> Result<bool, PortError> {
+            Ok(false)
+        }
+        async fn mark_delivered(&self, event_id: &str, _: &str) -> Result<(), PortError> {
+            self.calls.lock().expect("lock").push(format!("mark {event_id}"));
+            Ok(())
+        }
+    }
+
+    fn events(ids: &[&str]) -> Vec<LeadEvent> {
+        ids.iter()
+            .map(|id| LeadEvent {
+                schema: crate::event::SCHEMA.into(),
+                event_id: id.to_string(),
+                revision: "r@1".into(),
+                lead_index: 0,
+                received_at: "2026-11-20T14:05:00.000Z".into(),
+                extracted_at: "2026-11-20T14:05:01.000Z".into(),
+                rule_id: "r".into(),
+                rule_version: 1,
+                source: Default::default(),
+                subject: None,
+                fields: Default::default(),
+                field_errors: vec![],
+                pii: Default::default(),
+                key_id: "k".into(),
+            })
+            .collect()
+    }
+
+    fn calls(log: &Log) -> Vec<String> {
+        log.calls.lock().expect("lock").clone()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn each_record_is_marked_before_the_next_is_produced() {
+        let log = Log::default();
+        let out = forward_batch(&events(&["a", "b", "c"]), &mut &log, &&log, 1).await;
+        assert!(out.iter().all(|o| *o == ForwardOutcome::Delivered));
+        assert_eq!(calls(&log), ["produce a", "mark a", "produce b", "mark b", "produce c", "mark c"]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_window_of_two_produces_in_pairs() {
+        let log = Log::default();
+        forward_batch(&events(&["a", "b", "c"]), &mut &log, &&log, 2).await;
+        assert_eq!(calls(&log), ["produce a,b", "mark a", "mark b", "produce c", "mark c"]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_outage_stops_the_batch_and_fails_the_rest_retriably() {
+        let log = Log { retriable: true, ..Log::default() };
+        let out = forward_batch(&events(&["a", "fail-b", "c", "d"]), &mut &log, &&log, 1).await;
+        assert_eq!(calls(&log), ["produce a", "mark a", "produce fail-b"]);
+        assert_eq!(out[0], ForwardOutcome::Delivered);
+        for o in &out[1..] {
+            let ForwardOutcome::Failed(e) = o else { panic!("{o:?}") };
+            assert!(e.retriable, "{e}");
+        }
+        let ForwardOutcome::Failed(e) = &out[3] else { panic!() };
+        assert_eq!(e.message, "not sent: an earlier record of the batch failed: down");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_final_failure_does_not_stop_the_batch() {
+        let log = Log::default();
+        let out = forward_batch(&events(&["a", "fail-b", "c"]), &mut &log, &&log, 1).await;
+        assert_eq!(calls(&log), ["produce a", "mark a", "produce fail-b", "produce c", "mark c"]);
+        assert!(matches!(&out[1], ForwardOutcome::Failed(e) if !e.retriable));
+        assert_eq!(out[2], ForwardOutcome::Delivered);
+    }
 }
