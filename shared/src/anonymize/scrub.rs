@@ -4,6 +4,7 @@
 //! mail's own extracted PII values (names and street addresses have no pattern, but we know them), searched
 //! case-insensitively and tolerant of whitespace and punctuation differences.
 
+use super::detect::phone_metadata::METADATA;
 use super::detect::{Detection, Detector, EntityKind};
 use super::pseudonym::{canonical, Pseudonymizer};
 use crate::extraction::ExtractedField;
@@ -56,8 +57,8 @@ impl KnownValues {
                 );
             }
             if let (PiiClass::Phone, FieldValue::Text(e164)) = (f.pii, &f.value) {
-                if let Ok(n) = phonenumber::parse(None, e164) {
-                    variants.push(n.national().value().to_string());
+                if let Ok(p) = METADATA.parse(None, e164) {
+                    variants.push(p.number.national().value().to_string());
                 }
             }
             let digits = matches!(f.pii, PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber);

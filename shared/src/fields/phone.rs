@@ -2,8 +2,8 @@
 //! (the crate alone accepts a valid prefix followed by junk; see `anonymize::detect::numbering`), out as E.164.
 
 use super::TypeError;
-use crate::anonymize::detect::numbering::NumberingPlans;
-use phonenumber::{country, Mode};
+use crate::anonymize::detect::numbering::{e164, NumberingPlans};
+use phonenumber::country;
 use std::sync::LazyLock;
 
 /// Number patterns compiled once per process (no configured regions: the field's region is passed per call).
@@ -12,9 +12,9 @@ static PLANS: LazyLock<NumberingPlans> = LazyLock::new(|| NumberingPlans::new(Ve
 /// Normalises a phone number to E.164; `region` applies when the number has no country code.
 pub(super) fn normalize(raw: &str, region: Option<country::Id>) -> Result<String, TypeError> {
     let cleaned = raw.trim_start_matches("tel:").trim();
-    let number =
+    let parsed =
         PLANS.parse(region, cleaned).ok_or_else(|| TypeError("not a valid phone number for its region".into()))?;
-    Ok(number.format().mode(Mode::E164).to_string())
+    Ok(e164(&parsed))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub(crate) mod numbering;
 mod overlap;
 mod phone;
 mod phone_context;
+pub(crate) mod phone_metadata;
 mod ssn;
 mod url;
 

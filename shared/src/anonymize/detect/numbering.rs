@@ -12,8 +12,8 @@
 //!   formatting rules are compiled here once, and a candidate is only parsed when one of its readings (bare,
 //!   without trunk prefix, without country code) is already a whole valid national number.
 
+use super::phone_metadata::{Parsed, METADATA};
 use phonenumber::country::{Id, Source};
-use phonenumber::metadata::DATABASE;
 use phonenumber::{Metadata, Mode, PhoneNumber};
 use regex::Regex;
 use std::collections::HashMap;
@@ -92,49 +92,54 @@ impl NumberingPlans {
     /// them decides the E.164 form.
     pub(super) fn national(&self, digits: &str) -> Option<Valid> {
         for region in self.regions.iter().filter(|r| r.may_accept(digits)) {
-            let Some(number) = self.parse(Some(region.id), digits) else {
+            let Some(parsed) = self.parse(Some(region.id), digits) else {
                 continue;
             };
-            let written = match number.code().source() {
+            let written = match parsed.number.code().source() {
                 Source::Plus | Source::Idd => Written::DiallingPrefix,
                 Source::Number => Written::CountryCodeDigits,
-                Source::Default if national_prefix_present_if_required(&number, region, digits) => Written::National,
+                Source::Default if national_prefix_present_if_required(&parsed.number, region, digits) => {
+                    Written::National
+                }
                 Source::Default => continue,
             };
-            return Some(Valid { e164: e164(&number), written });
+            return Some(Valid { e164: e164(&parsed), written });
         }
         None
     }
 
     /// `+` and `digits` as a valid number: its E.164 form.
     pub(super) fn international(&self, digits: &str) -> Option<String> {
-        self.parse(None, &format!("+{digits}")).map(|n| e164(&n))
+        self.parse(None, &format!("+{digits}")).map(|p| e164(&p))
     }
 
     /// `+` and `digits` as a number that has a real country code and a national part of a length that country
     /// uses, valid or not (libphonenumber's "possible number"): E.164 form.
     pub(super) fn international_possible(&self, digits: &str) -> Option<String> {
-        let number = phonenumber::parse(None, format!("+{digits}")).ok()?;
-        let nsn_len = u16::try_from(number.national().to_string().len()).ok()?;
-        DATABASE
-            .by_code(&number.code().value())?
+        let parsed = METADATA.parse(None, &format!("+{digits}")).ok()?;
+        let nsn_len = u16::try_from(parsed.number.national().to_string().len()).ok()?;
+        parsed
+            .database
+            .by_code(&parsed.number.code().value())?
             .iter()
             .filter_map(|meta| self.patterns(meta))
             .any(|p| p.lengths.contains(&nsn_len))
-            .then(|| e164(&number))
+            .then(|| e164(&parsed))
     }
 
     /// Parses and validates, the whole national number against its country's patterns.
-    pub(crate) fn parse(&self, region: Option<Id>, digits: &str) -> Option<PhoneNumber> {
-        let number = phonenumber::parse(region, digits).ok()?;
+    pub(crate) fn parse(&self, region: Option<Id>, digits: &str) -> Option<Parsed> {
+        let parsed = METADATA.parse(region, digits).ok()?;
+        let number = &parsed.number;
         let nsn = number.national().to_string();
-        let valid = number.is_valid()
-            && DATABASE
+        let valid = number.is_valid_with(&parsed.database)
+            && parsed
+                .database
                 .by_code(&number.code().value())?
                 .iter()
                 .filter_map(|meta| self.patterns(meta))
                 .any(|p| p.valid(&nsn));
-        valid.then_some(number)
+        valid.then_some(parsed)
     }
 
     /// The compiled number patterns of `meta`'s region.
@@ -193,8 +198,9 @@ fn anchored(pattern: &str, end: &str) -> Option<Regex> {
 
 impl RegionPlan {
     fn new(id: Id, plans: &NumberingPlans) -> Option<Self> {
-        let meta = DATABASE.by_id(id.as_ref())?;
-        let numbers = DATABASE.by_code(&meta.country_code())?.iter().filter_map(|m| plans.patterns(m)).collect();
+        let database = METADATA.database(METADATA.code_of(id.as_ref())?)?;
+        let meta = database.by_id(id.as_ref())?;
+        let numbers = database.by_code(&meta.country_code())?.iter().filter_map(|m| plans.patterns(m)).collect();
         let formats = meta
             .formats()
             .iter()
@@ -247,8 +253,9 @@ impl RegionPlan {
     }
 }
 
-fn e164(number: &PhoneNumber) -> String {
-    number.format().mode(Mode::E164).to_string()
+/// The E.164 form (`+` and digits).
+pub(crate) fn e164(parsed: &Parsed) -> String {
+    parsed.number.format().database(&parsed.database).mode(Mode::E164).to_string()
 }
 
 /// libphonenumber's `isNationalPrefixPresentIfRequired`: a number written without country code must start with
@@ -329,7 +336,7 @@ mod tests {
                 if digits.starts_with(&prefix.repeat(2)) {
                     continue;
                 }
-                let Some(number) = plans.parse(Some(region.id), &digits) else {
+                let Some(Parsed { number, .. }) = plans.parse(Some(region.id), &digits) else {
                     continue;
                 };
                 let national = number.code().source() == Source::Default;

@@ -1,0 +1,260 @@
+//! libphonenumber's metadata loaded per country code, on first use. The `phonenumber` crate's own database
+//! builds all 254 territories at once (~90 ms of regex syntax checks at every cold start); a mail needs the
+//! configured regions and the country codes of the `+` numbers it actually contains.
+//!
+//! Parsing gives the same result as `phonenumber::parse` over the full database:
+//! - With a region, the parser reads that region's territory (dialling prefix, trunk prefix, patterns) and only
+//!   asks whether another country code exists. So it runs on the region's real territories plus one stub
+//!   territory for every other code ([`PhoneMetadata::parse`]).
+//! - Without a region, the number's own territories decide how its national part is read, so a first pass over
+//!   the stubs finds the country code (codes are prefix-free, the stubs have all of them) and the second pass
+//!   runs on that code's real territories. A number the stub pass finds too long (the only error the real
+//!   territories could undo, by stripping a trunk prefix) is parsed with the crate's full database.
+//!
+//! The data is the crate's own `PhoneNumberMetadata.xml` (same version, `shared/data/phonenumber/`); a test
+//! checks every territory against the crate's database.
+
+use phonenumber::country::Id;
+use phonenumber::metadata::{Database, DATABASE};
+use phonenumber::{ParseError, PhoneNumber};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
+/// libphonenumber's territory metadata, as the `phonenumber` crate ships it.
+const XML: &str = include_str!("../../../data/phonenumber/PhoneNumberMetadata.xml");
+
+/// The process-wide metadata (the XML is indexed on first use, a territory's patterns when its code is needed).
+pub(crate) static METADATA: LazyLock<PhoneMetadata> = LazyLock::new(|| PhoneMetadata::new(XML));
+
+/// One `<territory>` element of the XML.
+#[derive(Debug)]
+struct Territory {
+    id: String,
+    code: u16,
+    xml: &'static str,
+}
+
+/// Territories indexed by id and code, and the databases built from them so far.
+#[derive(Debug)]
+pub(crate) struct PhoneMetadata {
+    territories: Vec<Territory>,
+    /// Country code -> indexes into `territories`, in file order.
+    by_code: HashMap<u16, Vec<usize>>,
+    /// Country code -> a database of that code's territories.
+    real: Mutex<HashMap<u16, Arc<Database>>>,
+    /// Region's country code (`None`: no region) -> its real territories and a stub for every other code.
+    probes: Mutex<HashMap<Option<u16>, Arc<Database>>>,
+}
+
+/// A parsed number and the database holding its country code's territories (for validation and formatting).
+pub(crate) struct Parsed {
+    pub(crate) number: PhoneNumber,
+    pub(crate) database: Arc<Database>,
+}
+
+impl PhoneMetadata {
+    fn new(xml: &'static str) -> Self {
+        let territories = territories(xml);
+        let mut by_code: HashMap<u16, Vec<usize>> = HashMap::new();
+        for (i, t) in territories.iter().enumerate() {
+            by_code.entry(t.code).or_default().push(i);
+        }
+        Self { territories, by_code, real: Mutex::default(), probes: Mutex::default() }
+    }
+
+    /// The country code of territory `id`, if the metadata has it.
+    pub(crate) fn code_of(&self, id: &str) -> Option<u16> {
+        self.territories.iter().find(|t| t.id == id).map(|t| t.code)
+    }
+
+    /// A database of every territory with country code `code` (`None` when no territory has it).
+    pub(crate) fn database(&self, code: u16) -> Option<Arc<Database>> {
+        let indexes = self.by_code.get(&code)?;
+        let mut cache = self.real.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(db) = cache.get(&code) {
+            return Some(Arc::clone(db));
+        }
+        let db = Arc::new(self.build(indexes.iter().map(|&i| self.territories[i].xml).collect()));
+        cache.insert(code, Arc::clone(&db));
+        Some(db)
+    }
+
+    /// Parses `text` as `phonenumber::parse(region, text)` would with the full database.
+    pub(crate) fn parse(&self, region: Option<Id>, text: &str) -> Result<Parsed, ParseError> {
+        let region_code = match region {
+            Some(id) => match self.code_of(id.as_ref()) {
+                Some(code) => Some(code),
+                // A region the metadata does not know: the crate decides what that means.
+                None => return self.parse_full(region, text),
+            },
+            None => None,
+        };
+        let number = phonenumber::parse_with(&self.probe(region_code), region, text);
+        let number = match (number, region) {
+            (Err(ParseError::TooLong), None) => return self.parse_full(None, text),
+            (Err(e), _) => return Err(e),
+            (Ok(n), Some(_)) => n,
+            (Ok(n), None) => {
+                let code = n.code().value();
+                let real = self.database(code).ok_or(ParseError::InvalidCountryCode)?;
+                phonenumber::parse_with(&real, None, text)?
+            }
+        };
+        let database = self.database(number.code().value()).ok_or(ParseError::InvalidCountryCode)?;
+        Ok(Parsed { number, database })
+    }
+
+    /// The crate's own parse over its full database (loaded on first use, ~90 ms).
+    fn parse_full(&self, region: Option<Id>, text: &str) -> Result<Parsed, ParseError> {
+        let number = phonenumber::parse_with(&DATABASE, region, text)?;
+        let database = self.database(number.code().value()).ok_or(ParseError::InvalidCountryCode)?;
+        Ok(Parsed { number, database })
+    }
+
+    /// The real territories of `region_code` and a stub for every other code.
+    fn probe(&self, region_code: Option<u16>) -> Arc<Database> {
+        let mut cache = self.probes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(db) = cache.get(&region_code) {
+            return Arc::clone(db);
+        }
+        let mut stubs = Vec::new();
+        let mut parts = Vec::new();
+        let mut codes: Vec<_> = self.by_code.iter().collect();
+        codes.sort_unstable();
+        for (&code, indexes) in codes {
+            if Some(code) == region_code {
+                parts.extend(indexes.iter().map(|&i| self.territories[i].xml));
+            } else {
+                // Any pattern will do: a stub only has to exist for its code.
+                let id = &self.territories[indexes[0]].id;
+                stubs.push(format!(
+                    r#"<territory id="{id}" countryCode="{code}"><generalDesc><nationalNumberPattern>\d+</nationalNumberPattern></generalDesc></territory>"#
+                ));
+            }
+        }
+        parts.extend(stubs.iter().map(String::as_str));
+        let db = Arc::new(self.build(parts));
+        cache.insert(region_code, Arc::clone(&db));
+        db
+    }
+
+    fn build(&self, territories: Vec<&str>) -> Database {
+        let xml = format!("<phoneNumberMetadata><territories>{}</territories></phoneNumberMetadata>", territories.concat());
+        // The vendored file is checked by the tests below; a failure here is a build defect, not an input error.
+        Database::parse(xml).expect("the vendored phone metadata loads")
+    }
+}
+
+/// Splits the XML into its `<territory>` elements (comments skipped), reading each one's id and country code.
+fn territories(xml: &'static str) -> Vec<Territory> {
+    let mut out = Vec::new();
+    let mut rest = xml;
+    loop {
+        let (Some(start), comment) = (rest.find("<territory "), rest.find("<!--")) else {
+            break;
+        };
+        if let Some(c) = comment.filter(|&c| c < start) {
+            match rest[c..].find("-->") {
+                Some(end) => rest = &rest[c + end + 3..],
+                None => break,
+            }
+            continue;
+        }
+        let Some(len) = rest[start..].find("</territory>") else {
+            break;
+        };
+        let element = &rest[start..start + len + "</territory>".len()];
+        let head = &element[..element.find('>').unwrap_or(element.len())];
+        if let (Some(id), Some(code)) = (attribute(head, "id"), attribute(head, "countryCode").and_then(|c| c.parse().ok()))
+        {
+            out.push(Territory { id: id.to_string(), code, xml: element });
+        }
+        rest = &rest[start + element.len()..];
+    }
+    out
+}
+
+/// The value of attribute `name` in a start tag.
+fn attribute<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    let at = head.find(&format!(" {name}=\""))? + name.len() + 3;
+    head[at..].split('"').next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_territory_agrees_with_the_crates_database() {
+        let m = &*METADATA;
+        assert_eq!(m.territories.len(), 254);
+        for (&code, indexes) in &m.by_code {
+            let ours = m.database(code).expect("loads");
+            let theirs = DATABASE.by_code(&code).expect("the crate knows the code");
+            let ours = ours.by_code(&code).expect("has the code");
+            assert_eq!(ours.len(), theirs.len(), "code {code}");
+            assert_eq!(indexes.len(), theirs.len(), "code {code}");
+            for (a, b) in ours.iter().zip(theirs) {
+                assert_eq!(a.id(), b.id());
+                assert_eq!(a.national_prefix(), b.national_prefix(), "{}", a.id());
+                assert_eq!(
+                    a.international_prefix().map(|r| r.as_str().to_string()),
+                    b.international_prefix().map(|r| r.as_str().to_string()),
+                    "{}",
+                    a.id()
+                );
+                let (da, db) = (a.descriptors(), b.descriptors());
+                assert_eq!(da.general().national_number().as_str(), db.general().national_number().as_str());
+                assert_eq!(a.formats().len(), b.formats().len(), "{}", a.id());
+            }
+        }
+    }
+
+    #[test]
+    fn parses_like_the_full_database() {
+        let regions = [None, Some(Id::US), Some(Id::GB), Some(Id::DE), Some(Id::IN), Some(Id::IL), Some(Id::FR)];
+        let prefixes = ["", "+", "00", "011", "0", "1", "+1", "+44", "0044", "+972", "+800", "tel:+"];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut texts: Vec<String> = vec![
+            "(212) 555-0142".into(),
+            "+1 312 555 0187".into(),
+            "020 7946 0123".into(),
+            "+49 30 901820".into(),
+            "+972 90383759616".into(),
+            "0049 30 901820 11 22 33 44 55 66".into(),
+            "+1 000 000 0000".into(),
+            "call me".into(),
+        ];
+        for _ in 0..6000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let prefix = prefixes[(seed % prefixes.len() as u64) as usize];
+            let len = 3 + (seed >> 8) % 18;
+            let digits: String = (0..len).map(|i| char::from(b'0' + ((seed >> (i * 3 % 60)) % 10) as u8)).collect();
+            texts.push(format!("{prefix}{digits}"));
+            // The same digits written in groups, as people write them.
+            let grouped: Vec<_> = digits.as_bytes().chunks(3).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            texts.push(format!("{prefix} {}", grouped.join(if seed % 2 == 0 { " " } else { "-" })));
+        }
+        let (mut parsed, mut valid) = (0, 0);
+        for text in &texts {
+            for region in regions {
+                let full = phonenumber::parse(region, text);
+                let ours = METADATA.parse(region, text);
+                match (&full, &ours) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a, &b.number, "{region:?} {text}");
+                        parsed += 1;
+                        valid += usize::from(a.is_valid());
+                        assert_eq!(a.is_valid(), b.number.is_valid_with(&b.database), "{region:?} {text}");
+                    }
+                    (Err(a), Err(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{region:?} {text}"),
+                    _ => panic!("{region:?} {text}: full {full:?}, per code {:?}", ours.map(|p| p.number)),
+                }
+            }
+        }
+        // Not a vacuous comparison: many inputs parse, and some are valid numbers.
+        assert!(parsed > 20_000 && valid > 500, "{parsed} parsed, {valid} valid");
+    }
+}
