@@ -199,7 +199,9 @@ async fn store_quarantine(items: &[(&Input, QuarantineRecord)], sinks: &Sinks, r
 /// Delivers every event to the forward and the archive consumer, in the batch sizes the functions see.
 async fn fan_out(events: &[LeadEvent], mut sinks: Sinks, report: &mut RunReport) {
     for batch in events.chunks(FORWARD_BATCH) {
-        for (e, outcome) in batch.iter().zip(forward_batch(batch, &mut sinks.producer, &sinks.ledger, FORWARD_BATCH).await) {
+        for (e, outcome) in
+            batch.iter().zip(forward_batch(batch, &mut sinks.producer, &sinks.ledger, FORWARD_BATCH).await)
+        {
             match outcome {
                 ForwardOutcome::Delivered => report.leads_delivered += 1,
                 ForwardOutcome::AlreadyDelivered => report.leads_already_delivered += 1,

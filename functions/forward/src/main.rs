@@ -68,7 +68,12 @@ impl Forward {
             .collect();
         let budget = work_budget(event.context.deadline, now, self.margin);
         let mut producer = self.producer.lock().await;
-        let summary = match tokio::time::timeout(budget, handle_batch(&batch, &mut *producer, &self.ledger, self.unmarked_window)).await {
+        let summary = match tokio::time::timeout(
+            budget,
+            handle_batch(&batch, &mut *producer, &self.ledger, self.unmarked_window),
+        )
+        .await
+        {
             Ok(summary) => summary,
             Err(_) => {
                 // Out of time: nothing is acknowledged; the ledger keeps what was delivered from a second copy.

@@ -13,8 +13,12 @@ pub struct Label {
 impl Label {
     /// Finds the value for the first spelling that occurs as a label in `text`.
     pub fn find(&self, text: &str) -> Option<String> {
-        let lines: Vec<&str> = text.lines().collect();
-        self.spellings.iter().find_map(|spelling| self.find_spelling(&lines, spelling))
+        self.find_in_lines(&text.lines().collect::<Vec<_>>())
+    }
+
+    /// [`Label::find`] over a text already split into lines.
+    pub fn find_in_lines(&self, lines: &[&str]) -> Option<String> {
+        self.spellings.iter().find_map(|spelling| self.find_spelling(lines, spelling))
     }
 
     fn find_spelling(&self, lines: &[&str], spelling: &str) -> Option<String> {

@@ -61,7 +61,7 @@ impl Extractor {
                 let text = source.text(ctx.email)?;
                 regex.captures(text)?.name("value").map(|m| m.as_str().to_string())
             }
-            Self::Label(label) => label.find(ctx.email.text.as_deref()?),
+            Self::Label(label) => label.find_in_lines(ctx.lines()?),
             Self::HtmlTable(table) => table.find(ctx.html()?),
             Self::XmlPath { path, source } => ctx.with_xml(source.as_ref(), |doc| path.find(doc)),
             Self::Constant(value) => Some(value.clone()),
@@ -74,6 +74,8 @@ pub struct Context<'a> {
     /// The mail (or the forwarded message) the rule matched.
     pub email: &'a Email,
     html: OnceCell<Option<scraper::Html>>,
+    /// The text body's lines, split once for every label field.
+    lines: OnceCell<Option<Vec<&'a str>>>,
     /// Parsed XML documents by the address of their text.
     xml: RefCell<Vec<(usize, Option<Rc<roxmltree::Document<'a>>>)>>,
 }
@@ -81,7 +83,11 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// Starts extraction over `email`.
     pub fn new(email: &'a Email) -> Self {
-        Self { email, html: OnceCell::new(), xml: RefCell::new(Vec::new()) }
+        Self { email, html: OnceCell::new(), lines: OnceCell::new(), xml: RefCell::new(Vec::new()) }
+    }
+
+    fn lines(&self) -> Option<&[&'a str]> {
+        self.lines.get_or_init(|| self.email.text.as_deref().map(|t| t.lines().collect())).as_deref()
     }
 
     fn html(&self) -> Option<&scraper::Html> {

@@ -22,20 +22,18 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    /// True when every given condition holds for `email`.
+    /// True when every given condition holds for `email`. The cheap conditions are checked first; the body is
+    /// lowercased only for a rule whose other conditions hold.
     pub fn matches(&self, email: &Email) -> bool {
         let from = email.from.as_ref().map(|m| m.address.as_str());
-        let sender_ok = self.sender.as_ref().is_none_or(|re| from.is_some_and(|a| re.is_match(a)));
-        let domain_ok =
-            self.sender_domain.as_ref().is_none_or(|re| email.sender_domain().is_some_and(|d| re.is_match(d)));
-        let subject_ok =
-            self.subject.as_ref().is_none_or(|re| email.subject.as_deref().is_some_and(|s| re.is_match(s)));
-        let headers_ok = self.headers.iter().all(|(name, re)| email.header_values(name).any(|v| re.is_match(v)));
-        let body_ok = self.body_contains.is_empty() || {
-            let body = email.text.as_deref().unwrap_or("").to_lowercase();
-            self.body_contains.iter().all(|needle| body.contains(needle.as_str()))
-        };
-        sender_ok && domain_ok && subject_ok && headers_ok && body_ok
+        self.sender.as_ref().is_none_or(|re| from.is_some_and(|a| re.is_match(a)))
+            && self.sender_domain.as_ref().is_none_or(|re| email.sender_domain().is_some_and(|d| re.is_match(d)))
+            && self.subject.as_ref().is_none_or(|re| email.subject.as_deref().is_some_and(|s| re.is_match(s)))
+            && self.headers.iter().all(|(name, re)| email.header_values(name).any(|v| re.is_match(v)))
+            && (self.body_contains.is_empty() || {
+                let body = email.text.as_deref().unwrap_or("").to_lowercase();
+                self.body_contains.iter().all(|needle| body.contains(needle.as_str()))
+            })
     }
 
     /// The message of `email` this matcher applies to, if its conditions hold there: the mail itself, or the

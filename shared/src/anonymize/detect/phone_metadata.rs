@@ -139,7 +139,8 @@ impl PhoneMetadata {
     }
 
     fn build(&self, territories: Vec<&str>) -> Database {
-        let xml = format!("<phoneNumberMetadata><territories>{}</territories></phoneNumberMetadata>", territories.concat());
+        let xml =
+            format!("<phoneNumberMetadata><territories>{}</territories></phoneNumberMetadata>", territories.concat());
         // The vendored file is checked by the tests below; a failure here is a build defect, not an input error.
         Database::parse(xml).expect("the vendored phone metadata loads")
     }
@@ -149,10 +150,7 @@ impl PhoneMetadata {
 fn territories(xml: &'static str) -> Vec<Territory> {
     let mut out = Vec::new();
     let mut rest = xml;
-    loop {
-        let (Some(start), comment) = (rest.find("<territory "), rest.find("<!--")) else {
-            break;
-        };
+    while let (Some(start), comment) = (rest.find("<territory "), rest.find("<!--")) {
         if let Some(c) = comment.filter(|&c| c < start) {
             match rest[c..].find("-->") {
                 Some(end) => rest = &rest[c + end + 3..],
@@ -165,7 +163,8 @@ fn territories(xml: &'static str) -> Vec<Territory> {
         };
         let element = &rest[start..start + len + "</territory>".len()];
         let head = &element[..element.find('>').unwrap_or(element.len())];
-        if let (Some(id), Some(code)) = (attribute(head, "id"), attribute(head, "countryCode").and_then(|c| c.parse().ok()))
+        if let (Some(id), Some(code)) =
+            (attribute(head, "id"), attribute(head, "countryCode").and_then(|c| c.parse().ok()))
         {
             out.push(Territory { id: id.to_string(), code, xml: element });
         }
@@ -234,8 +233,9 @@ mod tests {
             let digits: String = (0..len).map(|i| char::from(b'0' + ((seed >> (i * 3 % 60)) % 10) as u8)).collect();
             texts.push(format!("{prefix}{digits}"));
             // The same digits written in groups, as people write them.
-            let grouped: Vec<_> = digits.as_bytes().chunks(3).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
-            texts.push(format!("{prefix} {}", grouped.join(if seed % 2 == 0 { " " } else { "-" })));
+            let grouped: Vec<_> =
+                digits.as_bytes().chunks(3).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            texts.push(format!("{prefix} {}", grouped.join(if seed.is_multiple_of(2) { " " } else { "-" })));
         }
         let (mut parsed, mut valid) = (0, 0);
         for text in &texts {
