@@ -117,9 +117,13 @@ def mem_kib(pid):
 class Sandbox:
     """One execution environment: a Runtime API server on its own port and one function process."""
 
-    def __init__(self, cmd, env, event=None):
-        self.event, self.done, self.stop = event, threading.Event(), threading.Event()
+    def __init__(self, cmd, env, event=None, events=()):
+        """`event`: one invocation; `events`: several, in order, in the same process (`results` collects them)."""
+        self.events = [event] if event is not None else list(events)
+        self.expected = len(self.events)
+        self.done, self.stop = threading.Event(), threading.Event()
         self.init = self.result = None
+        self.results = []
         sandbox = self
 
         class Api(http.server.BaseHTTPRequestHandler):
@@ -149,10 +153,10 @@ class Sandbox:
                 if sandbox.init is None:  # the process waits for this answer: its memory is as at the end of init
                     sandbox.init = {"ms": (t - sandbox.t0) * 1000, "mem": mem_kib(sandbox.proc.pid)}
                     sandbox.done.set()
-                if sandbox.event is None:
+                if not sandbox.events:
                     sandbox.stop.wait(DEADLINE_S)  # init only: the process is killed meanwhile
                     return
-                event, sandbox.event = sandbox.event, None
+                event = sandbox.events.pop(0)
                 self.reply(200, event, [("Lambda-Runtime-Aws-Request-Id", str(uuid.uuid4())),
                                         ("Lambda-Runtime-Deadline-Ms", str(int((time.time() + DEADLINE_S) * 1000))),
                                         ("Lambda-Runtime-Invoked-Function-Arn",
@@ -168,6 +172,7 @@ class Sandbox:
                 elif kind in ("response", "error"):  # the process waits for this answer: VmHWM covers the invocation
                     sandbox.result = {"kind": kind, "body": body, "mem": mem_kib(sandbox.proc.pid),
                                       "ms": (time.perf_counter() - sandbox.event_sent) * 1000}
+                    sandbox.results.append(sandbox.result)
                 self.reply(202, b'{"status":"OK"}')
                 sandbox.done.set()
 
@@ -185,7 +190,8 @@ class Sandbox:
         Raises with the function's output when init or the invocation failed."""
         end = time.time() + timeout
         try:
-            while not (self.init and (self.init.get("error") or what == "init" or self.result)):
+            while not (self.init and (self.init.get("error") or what == "init" or
+                                      (self.results and len(self.results) >= self.expected))):
                 if self.proc.poll() is not None:
                     time.sleep(0.2)  # a runtime may post /init/error just before it exits
                     if not (self.init or {}).get("error"):
@@ -197,8 +203,9 @@ class Sandbox:
                 self.done.clear()
             if self.init.get("error"):
                 raise RuntimeError(f"init failed: {self.init['error']}")
-            if what == "result" and self.result["kind"] == "error":
-                raise RuntimeError(f"invocation failed: {self.result['body'].decode(errors='replace')}")
+            failed = [r for r in self.results if r["kind"] == "error"] if what == "result" else []
+            if failed:
+                raise RuntimeError(f"invocation failed: {failed[0]['body'].decode(errors='replace')}")
             return self.init if what == "init" else self.result
         except Exception as e:
             self.log.seek(0)
