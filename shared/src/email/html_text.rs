@@ -41,12 +41,8 @@ const BLOCKS: [&str; 31] = [
 
 /// Converts an HTML document to plain text lines.
 pub fn html_to_text(html: &str) -> String {
-    dom_to_text(&Html::parse_document(html), html.len())
-}
-
-/// [`html_to_text`] of a parsed document; `html_len` sizes the buffer.
-pub(crate) fn dom_to_text(doc: &Html, html_len: usize) -> String {
-    let mut out = String::with_capacity(html_len / 2);
+    let doc = Html::parse_document(html);
+    let mut out = String::with_capacity(html.len() / 2);
     walk(doc.tree.root(), &mut out);
     tidy(&out)
 }

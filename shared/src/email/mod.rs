@@ -10,7 +10,6 @@ pub use html_text::html_to_text;
 pub use parse::{ParseError, ParseLimits};
 
 use chrono::{DateTime, Utc};
-use std::rc::Rc;
 
 /// A parsed email, owned and independent of the raw bytes.
 #[derive(Debug, Clone, Default)]
@@ -41,9 +40,6 @@ pub struct Email {
     pub forwarded: Vec<Email>,
     /// True when some part had a decoding problem (invalid charset, broken base64...) that was repaired.
     pub had_decoding_problem: bool,
-    /// The HTML body as parsed to make `text` of an HTML-only mail; table extractors reuse it rather than
-    /// parse the HTML again.
-    pub(crate) html_dom: Option<Rc<scraper::Html>>,
 }
 
 /// A mailbox from an address header.

@@ -1,11 +1,10 @@
 //! Raw bytes -> [`Email`] with mail-parser: charsets, transfer encodings, HTML-to-text and nesting.
 
-use super::html_text::{dom_to_text, html_to_text};
+use super::html_text::html_to_text;
 use super::{Attachment, Email, Mailbox};
 use chrono::{DateTime, Utc};
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{Address, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
-use std::rc::Rc;
 
 /// Limits applied before and during parsing.
 #[derive(Debug, Clone, Copy)]
@@ -84,11 +83,6 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email 
     };
     let html = body_of(&message.html_body, true);
     let plain = body_of(&message.text_body, false);
-    // An HTML-only body is parsed once: for its text here, and for the table extractors later.
-    let html_dom = match (&plain, &html) {
-        (None, Some(h)) => Some(Rc::new(scraper::Html::parse_document(h))),
-        _ => None,
-    };
     let mut email = Email {
         from: message.from().and_then(first_mailbox),
         reply_to: message.reply_to().map(mailboxes).unwrap_or_default(),
@@ -97,9 +91,8 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email 
         date: message.date().and_then(|d| DateTime::<Utc>::from_timestamp(d.to_timestamp(), 0)),
         message_id: message.message_id().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         headers,
-        text: plain.or_else(|| Some(dom_to_text(html_dom.as_deref()?, html.as_ref()?.len()))),
+        text: plain.or_else(|| html.as_deref().map(html_to_text)),
         html,
-        html_dom,
         had_decoding_problem: message.parts.iter().any(|p| p.is_encoding_problem),
         ..Email::default()
     };

@@ -73,7 +73,7 @@ impl Extractor {
 pub struct Context<'a> {
     /// The mail (or the forwarded message) the rule matched.
     pub email: &'a Email,
-    html: OnceCell<Option<Rc<scraper::Html>>>,
+    html: OnceCell<Option<scraper::Html>>,
     /// The text body's lines, split once for every label field.
     lines: OnceCell<Option<Vec<&'a str>>>,
     /// Parsed XML documents by the address of their text.
@@ -91,12 +91,7 @@ impl<'a> Context<'a> {
     }
 
     fn html(&self) -> Option<&scraper::Html> {
-        self.html
-            .get_or_init(|| match &self.email.html_dom {
-                Some(dom) => Some(Rc::clone(dom)),
-                None => self.email.html.as_deref().map(|h| Rc::new(scraper::Html::parse_document(h))),
-            })
-            .as_deref()
+        self.html.get_or_init(|| self.email.html.as_deref().map(scraper::Html::parse_document)).as_ref()
     }
 
     /// Runs `f` on the XML document of `source`, parsed once per mail and source text (an ADF rule reads

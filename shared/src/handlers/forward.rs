@@ -1,4 +1,5 @@
-//! The forward function's invocation: an SQS batch of lead events -> Kafka (ledger-checked, concurrently), and
+//! The forward function's invocation: an SQS batch of lead events -> Kafka (ledger-checked, then produced and
+//! marked in chunks of the unmarked window), and
 //! the ids of the messages to retry. A body that is not a lead event can never succeed: it is failed every time
 //! and the queue's redrive policy moves it to the DLQ after maxReceiveCount receives.
 

@@ -159,7 +159,7 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    /// A producer and ledger that log every call in order; records whose value contains `fail` fail.
+    /// A producer and ledger that log every call in order; records whose key starts with `fail` fail.
     #[derive(Default)]
     struct Log {
         calls: Mutex<Vec<String>>,

@@ -14,7 +14,7 @@
 
 use super::phone_metadata::{Parsed, METADATA};
 use phonenumber::country::{Id, Source};
-use phonenumber::{Metadata, Mode, PhoneNumber};
+use phonenumber::{Metadata, PhoneNumber};
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -253,9 +253,10 @@ impl RegionPlan {
     }
 }
 
-/// The E.164 form (`+` and digits).
+/// The E.164 form (`+`, country code, national number), as the crate's `Mode::E164` writes it. Written here
+/// because the crate's formatter loads its all-territories database even when given another one.
 pub(crate) fn e164(parsed: &Parsed) -> String {
-    parsed.number.format().database(&parsed.database).mode(Mode::E164).to_string()
+    format!("+{}{}", parsed.number.code().value(), parsed.number.national())
 }
 
 /// libphonenumber's `isNationalPrefixPresentIfRequired`: a number written without country code must start with

@@ -248,6 +248,8 @@ mod tests {
                         parsed += 1;
                         valid += usize::from(a.is_valid());
                         assert_eq!(a.is_valid(), b.number.is_valid_with(&b.database), "{region:?} {text}");
+                        let e164 = super::super::numbering::e164(b);
+                        assert_eq!(a.format().mode(phonenumber::Mode::E164).to_string(), e164, "{text}");
                     }
                     (Err(a), Err(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{region:?} {text}"),
                     _ => panic!("{region:?} {text}: full {full:?}, per code {:?}", ours.map(|p| p.number)),
