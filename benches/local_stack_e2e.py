@@ -40,6 +40,8 @@ from kafka import KafkaConsumer, TopicPartition
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 from services import _tool, aws_env, free_port, wait_for_port  # noqa: E402
+sys.path.insert(0, str(ROOT / "benches"))
+from archive_efficiency import with_header  # noqa: E402  (one header rewrite for both benches)
 
 BIN_DIR = Path(os.environ.get("LEADPIPE_FUNCTIONS_DIR", ROOT / "target" / "release"))
 BIN = Path(os.environ.get("LEADPIPE_BIN", BIN_DIR / "leadpipe"))
@@ -49,14 +51,6 @@ FUNCTIONS = ("extract", "forward", "archive")
 SEND, UP, SELF = "leadpipe local send", "leadpipe local up", "this script (readers)"
 # The venv's pinned moto: `services._tool` takes the first moto_server on PATH, which may be another install.
 MOTO = next((p for p in [Path(sys.executable).parent / "moto_server"] if p.exists()), None)
-
-
-def with_header(raw: bytes, name: bytes, value: bytes) -> bytes:
-    """`raw` with header `name` replaced by (or given) `value` (as in archive_efficiency.py)."""
-    sep = b"\r\n" if raw.find(b"\r\n") == raw.find(b"\n") - 1 >= 0 else b"\n"
-    head, _, body = raw.partition(sep + sep)
-    lines = [l for l in head.split(sep) if not l.lower().startswith(name.lower() + b":")]
-    return sep.join(lines + [name + b": " + value]) + sep + sep + body
 
 
 def make_mails(folder: Path, n: int):
