@@ -12,6 +12,9 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
+/// Above this many undelivered leads a poll lists the ledger instead of asking for each marker.
+const LEDGER_HEADS_PER_POLL: usize = 50;
+
 /// Where a mail ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailState {
@@ -103,7 +106,9 @@ impl Observer {
         done.then(|| MailState::Leads(leads.iter().map(|(e, _)| e.clone()).collect()))
     }
 
-    async fn drain_leads(&mut self) -> Result<()> {
+    /// Reads the lead events waiting in the observer queue (its subscription to the leads topic), so the queue
+    /// stays short while mails are still being sent.
+    pub async fn drain_leads(&mut self) -> Result<()> {
         loop {
             let out = self
                 .clients
@@ -204,6 +209,8 @@ impl Observer {
         Ok(())
     }
 
+    /// Marks delivered leads: a HEAD per pending marker while few are pending, one listing of the ledger when
+    /// many are (thousands of HEADs per poll would load the local S3 more than the pipeline does).
     async fn read_ledger(&mut self) -> Result<()> {
         let pending: Vec<(String, String)> = self
             .leads
@@ -212,11 +219,19 @@ impl Observer {
             .filter(|p| !self.delivered.contains(*p) && !self.kafka_dlq.contains(&p.0))
             .cloned()
             .collect();
+        let bucket = self.topology.archive_bucket.clone();
+        if pending.len() > LEDGER_HEADS_PER_POLL {
+            let prefix = self.topology.ledger_prefix.clone();
+            for key in self.new_keys(&bucket, &prefix).await? {
+                if let Some((event_id, revision)) = key[prefix.len()..].split_once('@') {
+                    self.delivered.insert((event_id.to_string(), revision.to_string()));
+                }
+            }
+            return Ok(());
+        }
         for (event_id, revision) in pending {
             let key = format!("{}{event_id}@{revision}", self.topology.ledger_prefix);
-            let found =
-                self.clients.s3.head_object().bucket(&self.topology.archive_bucket).key(&key).send().await.is_ok();
-            if found {
+            if self.clients.s3.head_object().bucket(&bucket).key(&key).send().await.is_ok() {
                 self.delivered.insert((event_id, revision));
             }
         }

@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 /// SES's SNS action embeds mails up to this size; larger ones need the S3 action.
 pub const SNS_ACTION_LIMIT: usize = 150 * 1024;
 
+/// While sending, how often the observer queue is read.
+const OBSERVER_DRAIN_EVERY: Duration = Duration::from_secs(1);
+
 /// How mails reach the stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StoreMode {
@@ -104,7 +107,14 @@ pub async fn run(s: &SendSettings) -> Result<SendReport> {
     let started = Instant::now();
     let mut sent = Vec::new();
     let mut report = SendReport::default();
+    let mut drained = Instant::now();
     for file in files {
+        // The observer queue receives every lead event; read it as we go, or its growing backlog slows the local
+        // SQS for the whole stack.
+        if drained.elapsed() >= OBSERVER_DRAIN_EVERY {
+            observer.drain_leads().await?;
+            drained = Instant::now();
+        }
         let raw = std::fs::read(&file.path).with_context(|| format!("cannot read {}", file.path.display()))?;
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;

@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +31,9 @@ def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float =
 
 
 def _tool(name: str) -> str:
-    found = shutil.which(name) or str(Path.home() / ".cargo" / "bin" / name)
+    # The running interpreter's own scripts first (the venv's pinned moto), then PATH, then cargo's bin folder.
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name) or str(Path.home() / ".cargo" / "bin" / name)
     if not Path(found).exists():
         raise RuntimeError(f"{name} is not installed (scripts/test.sh installs it)")
     return found

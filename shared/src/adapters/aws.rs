@@ -1,7 +1,9 @@
 //! The AWS SDK's shared configuration, loaded once per process: the default credential chain, the region
-//! (default `us-east-1`) and an optional endpoint override for local services (moto).
+//! (default `us-east-1`), an optional endpoint override for local services (moto), and one HTTPS client (rustls
+//! on ring) shared by every client built from it.
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
 /// Where the AWS services are.
 #[derive(Debug, Clone, Default)]
@@ -21,7 +23,8 @@ impl AwsSettings {
 
 /// Loads the shared SDK configuration.
 pub async fn sdk_config(settings: &AwsSettings) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let https = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
     if let Some(region) = &settings.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }

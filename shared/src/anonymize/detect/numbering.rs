@@ -132,13 +132,15 @@ impl NumberingPlans {
         let parsed = METADATA.parse(region, digits).ok()?;
         let number = &parsed.number;
         let nsn = number.national().to_string();
-        let valid = number.is_valid_with(&parsed.database)
-            && parsed
-                .database
-                .by_code(&number.code().value())?
-                .iter()
-                .filter_map(|meta| self.patterns(meta))
-                .any(|p| p.valid(&nsn));
+        // The whole-number check first: it runs on this module's compiled patterns, while the crate's
+        // validation goes through its shared pattern cache (hashing each pattern's text per lookup).
+        let valid = parsed
+            .database
+            .by_code(&number.code().value())?
+            .iter()
+            .filter_map(|meta| self.patterns(meta))
+            .any(|p| p.valid(&nsn))
+            && number.is_valid_with(&parsed.database);
         valid.then_some(parsed)
     }
 
