@@ -2,6 +2,7 @@
 //! (default `us-east-1`), an optional endpoint override for local services (moto), and one HTTPS client (rustls
 //! on ring) shared by every client built from it.
 
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
@@ -27,6 +28,11 @@ pub async fn sdk_config(settings: &AwsSettings) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
     if let Some(region) = &settings.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    // Lambda (and the local stack) put the credentials in the environment. Using them directly skips building
+    // the default chain - profile files, SSO, and web identity with its own STS client - at every cold start.
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() && std::env::var_os("AWS_SECRET_ACCESS_KEY").is_some() {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
     if let Some(endpoint) = &settings.endpoint {
         loader = loader.endpoint_url(endpoint);
