@@ -49,8 +49,6 @@ KEY = '{"key_id":"test-bench","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd
 STACK, TOPIC, ACCOUNT_REGION = "bench", "leads", "123456789012-us-east-1"
 FUNCTIONS = ("extract", "forward", "archive")
 SEND, UP, SELF = "leadpipe local send", "leadpipe local up", "this script (readers)"
-# The venv's pinned moto: `services._tool` takes the first moto_server on PATH, which may be another install.
-MOTO = next((p for p in [Path(sys.executable).parent / "moto_server"] if p.exists()), None)
 
 
 def make_mails(folder: Path, n: int):
@@ -190,7 +188,7 @@ def run(args, work: Path, leads: set, n_quarantined: int) -> dict:
     try:
         port, kport = free_port(), free_port()
         aws, url, brokers = f"http://127.0.0.1:{port}", f"tcp://127.0.0.1:{kport}", f"127.0.0.1:{kport}"
-        procs["moto_server"] = start([MOTO or _tool("moto_server"), "-H", "127.0.0.1", "-p", port], logs / "moto.log")
+        procs["moto_server"] = start([_tool("moto_server"), "-H", "127.0.0.1", "-p", port], logs / "moto.log")
         procs["tansu"] = start([_tool("tansu"), "broker", "--listener-url", url, "--advertised-listener-url", url,
                                 "--storage-engine", "memory://tansu/"], logs / "tansu.log")
         wait_for_port(port, procs["moto_server"], "moto_server")
@@ -286,7 +284,7 @@ def report(args, work, r, leads, n_quarantined, replay_s):
     watch, e2e, cpu, wall0, t0 = r["watch"], r["e2e"], r["cpu"], r["wall0"], r["t0"]
     tansu = subprocess.run([_tool("tansu"), "--version"], capture_output=True, text=True).stdout.strip()
     print(f"machine: nproc {os.cpu_count()}, {platform.machine()}, load avg {r['load']:.2f} when the clock started; "
-          f"moto {__import__('moto').__version__ if MOTO else '(from PATH)'}, {tansu}")
+          f"moto {__import__('moto').__version__ if Path(_tool('moto_server')).parent == Path(sys.executable).parent else '(from PATH)'}, {tansu}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     for name in ("up", "send"):
         print(f"local {name}: {' '.join(map(str, r[name]))}".replace(str(work), "$WORK"))

@@ -1,7 +1,6 @@
 //! The AWS SDK's shared configuration, loaded once per process: credentials (from the environment when set, else
-//! the default chain), the region
-//! (default `us-east-1`), an optional endpoint override for local services (moto), and one HTTPS client (rustls
-//! on ring) shared by every client built from it.
+//! the default chain), the region (default `us-east-1`), an optional endpoint override for local services (moto),
+//! and one HTTPS client (rustls on ring) shared by every client built from it.
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
