@@ -13,6 +13,7 @@
 //! (`docs/pii-eval.md`).
 
 mod card;
+pub(crate) mod digit_pattern;
 mod email;
 mod iban;
 mod ip;

@@ -10,12 +10,16 @@
 //! - Speed. Parsing costs tens of microseconds per region (the crate compiles its patterns into a small shared
 //!   cache that thrashes when several regions are in play), so each configured region's number patterns and
 //!   formatting rules are compiled here once, and a candidate is only parsed when one of its readings (bare,
-//!   without trunk prefix, without country code) is already a whole valid national number.
+//!   without trunk prefix, without country code) is already a whole valid national number. The patterns are
+//!   read from the metadata's text and compiled with [`DigitPattern`] (about a microsecond each, where the
+//!   `regex` crate took tens), so building the plans costs little at cold start, and the crate's own database
+//!   of a country code is only built when a number of that code is parsed.
 
+use super::digit_pattern::DigitPattern;
 use super::phone_metadata::{Parsed, METADATA};
 use phonenumber::country::{Id, Source};
-use phonenumber::{Metadata, PhoneNumber};
-use regex::Regex;
+use phonenumber::metadata::loader;
+use phonenumber::PhoneNumber;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -50,8 +54,8 @@ struct RegionPlan {
     id: Id,
     country_code: String,
     national_prefix: Option<String>,
-    /// The international dialling prefix (`00`, `011`, Israel's `01[2-9]`), anchored at the start.
-    idd: Option<Regex>,
+    /// The international dialling prefix (`00`, `011`, Israel's `01[2-9]`), matched at the start.
+    idd: Option<DigitPattern>,
     /// Number patterns of every region sharing the country code (NANP: US, CA and the Caribbean), as the
     /// parser may place a number in any of them.
     numbers: Vec<Arc<NumberPatterns>>,
@@ -64,18 +68,18 @@ struct RegionPlan {
 struct NumberPatterns {
     /// Every possible length, over all number types.
     lengths: Vec<u16>,
-    general: Regex,
+    general: DigitPattern,
     /// Per number type (fixed line, mobile, toll free, ...): its possible lengths (empty: any) and pattern.
-    types: Vec<(Vec<u16>, Regex)>,
+    types: Vec<(Vec<u16>, DigitPattern)>,
 }
 
 /// One national formatting rule: which numbers it applies to, and whether it writes the trunk prefix.
 #[derive(Debug)]
 struct FormatRule {
-    /// The most specific leading-digits pattern (anchored at the start), if any.
-    leading: Option<Regex>,
-    /// The whole-number pattern (anchored at both ends).
-    pattern: Regex,
+    /// The most specific leading-digits pattern (matched at the start), if any.
+    leading: Option<DigitPattern>,
+    /// The whole-number pattern.
+    pattern: DigitPattern,
     /// The rule writes the trunk prefix (`$NP`) and does not mark it optional.
     prefix_required: bool,
 }
@@ -122,7 +126,7 @@ impl NumberingPlans {
             .database
             .by_code(&parsed.number.code().value())?
             .iter()
-            .filter_map(|meta| self.patterns(meta))
+            .filter_map(|meta| self.patterns(meta.id()))
             .any(|p| p.lengths.contains(&nsn_len))
             .then(|| e164(&parsed))
     }
@@ -138,91 +142,103 @@ impl NumberingPlans {
             .database
             .by_code(&number.code().value())?
             .iter()
-            .filter_map(|meta| self.patterns(meta))
+            .filter_map(|meta| self.patterns(meta.id()))
             .any(|p| p.valid(&nsn))
             && number.is_valid_with(&parsed.database);
         valid.then_some(parsed)
     }
 
-    /// The compiled number patterns of `meta`'s region.
-    fn patterns(&self, meta: &Metadata) -> Option<Arc<NumberPatterns>> {
-        // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
-        let mut cache = self.patterns.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) = cache.get(meta.id()) {
+    /// The compiled number patterns of territory `id`.
+    fn patterns(&self, id: &str) -> Option<Arc<NumberPatterns>> {
+        if let Some(p) = self.cache().get(id) {
+            return Some(Arc::clone(p));
+        }
+        let territories = METADATA.territories(METADATA.code_of(id)?)?;
+        self.patterns_of(territories.iter().find(|t| t.id.as_deref() == Some(id))?)
+    }
+
+    /// The compiled number patterns of territory `meta`.
+    fn patterns_of(&self, meta: &loader::Metadata) -> Option<Arc<NumberPatterns>> {
+        let id = meta.id.as_deref()?;
+        if let Some(p) = self.cache().get(id) {
             return Some(Arc::clone(p));
         }
         let p = Arc::new(NumberPatterns::new(meta)?);
-        cache.insert(meta.id().to_string(), Arc::clone(&p));
+        self.cache().insert(id.to_string(), Arc::clone(&p));
         Some(p)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<NumberPatterns>>> {
+        // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
+        self.patterns.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl NumberPatterns {
-    fn new(meta: &Metadata) -> Option<Self> {
-        let d = meta.descriptors();
+    fn new(meta: &loader::Metadata) -> Option<Self> {
         let types = [
-            d.fixed_line(),
-            d.mobile(),
-            d.toll_free(),
-            d.premium_rate(),
-            d.shared_cost(),
-            d.personal_number(),
-            d.voip(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
+            &meta.fixed_line,
+            &meta.mobile,
+            &meta.toll_free,
+            &meta.premium_rate,
+            &meta.shared_cost,
+            &meta.personal_number,
+            &meta.voip,
+            &meta.pager,
+            &meta.uan,
+            &meta.voicemail,
         ];
-        let mut lengths: Vec<u16> = d.general().possible_length().to_vec();
+        let general = meta.general.as_ref()?;
+        let mut lengths: Vec<u16> = general.possible_length.clone();
         let mut compiled = Vec::new();
         for t in types.into_iter().flatten() {
-            lengths.extend_from_slice(t.possible_length());
-            compiled.push((t.possible_length().to_vec(), anchored(t.national_number().as_str(), "$")?));
+            lengths.extend_from_slice(&t.possible_length);
+            compiled.push((t.possible_length.clone(), compile(t.national_number.as_deref()?)?));
         }
         lengths.sort_unstable();
         lengths.dedup();
-        Some(Self { lengths, general: anchored(d.general().national_number().as_str(), "$")?, types: compiled })
+        Some(Self { lengths, general: compile(general.national_number.as_deref()?)?, types: compiled })
     }
 
     /// libphonenumber's validity: the whole number matches one number type, at one of its lengths.
     fn valid(&self, nsn: &str) -> bool {
         let len = u16::try_from(nsn.len()).unwrap_or(u16::MAX);
         self.general.is_match(nsn)
-            && self.types.iter().any(|(lengths, re)| (lengths.is_empty() || lengths.contains(&len)) && re.is_match(nsn))
+            && self.types.iter().any(|(lengths, p)| (lengths.is_empty() || lengths.contains(&len)) && p.is_match(nsn))
     }
 }
 
-/// Compiles a metadata pattern anchored at the start (and at `end`). The patterns are written for free-spacing
-/// mode, as the `phonenumber` crate compiles them; they only ever see ASCII digits, so Unicode classes are off
-/// (`\d` stays ten characters, which makes the large national patterns compile several times faster).
-fn anchored(pattern: &str, end: &str) -> Option<Regex> {
-    Regex::new(&format!("^(?x-u:{pattern}){end}")).ok()
+/// Compiles a metadata pattern. The vendored metadata is checked by the tests, so a pattern that does not
+/// compile is a defect of the data: that pattern's territory (or rule) is left out rather than failing the mail.
+fn compile(pattern: &str) -> Option<DigitPattern> {
+    DigitPattern::new(pattern).ok()
 }
 
 impl RegionPlan {
     fn new(id: Id, plans: &NumberingPlans) -> Option<Self> {
-        let database = METADATA.database(METADATA.code_of(id.as_ref())?)?;
-        let meta = database.by_id(id.as_ref())?;
-        let numbers = database.by_code(&meta.country_code())?.iter().filter_map(|m| plans.patterns(m)).collect();
+        let territories = METADATA.territories(METADATA.code_of(id.as_ref())?)?;
+        let meta = territories.iter().find(|t| t.id.as_deref() == Some(id.as_ref()))?;
+        let numbers = territories.iter().filter_map(|m| plans.patterns_of(m)).collect();
         let formats = meta
-            .formats()
+            .formats
             .iter()
             .filter_map(|f| {
                 Some(FormatRule {
-                    leading: match f.leading_digits().last() {
-                        Some(l) => Some(anchored(l.as_str(), "")?),
+                    leading: match f.leading_digits.last() {
+                        Some(l) => Some(compile(l)?),
                         None => None,
                     },
-                    pattern: anchored(f.pattern().as_str(), "$")?,
-                    prefix_required: !f.is_national_prefix_optional()
-                        && f.national_prefix().is_some_and(|rule| rule.contains("$NP")),
+                    pattern: compile(f.pattern.as_deref()?)?,
+                    prefix_required: !f.national_prefix_optional_when_formatting
+                        && f.national_prefix_formatting_rule.as_deref().is_some_and(|rule| rule.contains("$NP")),
                 })
             })
             .collect();
         Some(Self {
             id,
-            country_code: meta.country_code().to_string(),
-            national_prefix: meta.national_prefix().map(str::to_string),
-            idd: meta.international_prefix().and_then(|p| anchored(p.as_str(), "")),
+            country_code: meta.country_code?.to_string(),
+            national_prefix: meta.national_prefix.clone(),
+            idd: meta.international_prefix.as_deref().and_then(compile),
             numbers,
             formats,
         })
@@ -232,7 +248,7 @@ impl RegionPlan {
     /// parser reads them: with the trunk prefix, with the country code in front, or bare. Digits that start
     /// with the region's international dialling prefix are always worth parsing.
     fn may_accept(&self, digits: &str) -> bool {
-        if self.idd.as_ref().is_some_and(|idd| idd.is_match(digits)) {
+        if self.idd.as_ref().is_some_and(|idd| idd.is_prefix_match(digits)) {
             return true;
         }
         let valid = |nsn: &str| self.numbers.iter().any(|p| p.valid(nsn));
@@ -250,7 +266,7 @@ impl RegionPlan {
             && self
                 .formats
                 .iter()
-                .find(|f| f.leading.as_ref().is_none_or(|l| l.is_match(nsn)) && f.pattern.is_match(nsn))
+                .find(|f| f.leading.as_ref().is_none_or(|l| l.is_prefix_match(nsn)) && f.pattern.is_match(nsn))
                 .is_some_and(|f| f.prefix_required)
     }
 }

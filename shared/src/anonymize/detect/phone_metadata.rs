@@ -11,11 +11,16 @@
 //!   runs on that code's real territories. A number the stub pass finds too long (the only error the real
 //!   territories could undo, by stripping a trunk prefix) is parsed with the crate's full database.
 //!
+//! The crate checks the syntax of every pattern when it builds a database, which is most of the cost. The
+//! databases here leave out the formatting rules (`availableFormats`), which parsing and validation never read
+//! (leadpipe writes E.164 itself and reads the rules it needs from [`PhoneMetadata::territories`], the
+//! territories as text, which cost no pattern checks).
+//!
 //! The data is the crate's own `PhoneNumberMetadata.xml` (same version, `shared/data/phonenumber/`); a test
 //! checks every territory against the crate's database.
 
 use phonenumber::country::Id;
-use phonenumber::metadata::{Database, DATABASE};
+use phonenumber::metadata::{loader, Database, DATABASE};
 use phonenumber::{ParseError, PhoneNumber};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -40,6 +45,8 @@ pub(crate) struct PhoneMetadata {
     territories: Vec<Territory>,
     /// Country code -> indexes into `territories`, in file order.
     by_code: HashMap<u16, Vec<usize>>,
+    /// Country code -> its territories as loaded from the XML (patterns as text).
+    loaded: Mutex<HashMap<u16, Arc<Vec<loader::Metadata>>>>,
     /// Country code -> a database of that code's territories.
     real: Mutex<HashMap<u16, Arc<Database>>>,
     /// Region's country code (`None`: no region) -> its real territories and a stub for every other code.
@@ -59,7 +66,25 @@ impl PhoneMetadata {
         for (i, t) in territories.iter().enumerate() {
             by_code.entry(t.code).or_default().push(i);
         }
-        Self { territories, by_code, real: Mutex::default(), probes: Mutex::default() }
+        Self { territories, by_code, loaded: Mutex::default(), real: Mutex::default(), probes: Mutex::default() }
+    }
+
+    /// The territories with country code `code`, in file order, as the crate's loader reads them (`None` when no
+    /// territory has the code).
+    pub(crate) fn territories(&self, code: u16) -> Option<Arc<Vec<loader::Metadata>>> {
+        let indexes = self.by_code.get(&code)?;
+        let mut cache = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(t) = cache.get(&code) {
+            return Some(Arc::clone(t));
+        }
+        let xml = format!(
+            "<phoneNumberMetadata><territories>{}</territories></phoneNumberMetadata>",
+            indexes.iter().map(|&i| self.territories[i].xml).collect::<String>()
+        );
+        // The vendored file is checked by the tests below; a failure here is a build defect, not an input error.
+        let loaded = Arc::new(loader::load(xml.as_bytes()).expect("the vendored phone metadata loads"));
+        cache.insert(code, Arc::clone(&loaded));
+        Some(loaded)
     }
 
     /// The country code of territory `id`, if the metadata has it.
@@ -67,14 +92,15 @@ impl PhoneMetadata {
         self.territories.iter().find(|t| t.id == id).map(|t| t.code)
     }
 
-    /// A database of every territory with country code `code` (`None` when no territory has it).
+    /// A database of every territory with country code `code`, without formatting rules (`None` when no
+    /// territory has the code).
     pub(crate) fn database(&self, code: u16) -> Option<Arc<Database>> {
-        let indexes = self.by_code.get(&code)?;
+        let territories = self.territories(code)?;
         let mut cache = self.real.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(db) = cache.get(&code) {
             return Some(Arc::clone(db));
         }
-        let db = Arc::new(self.build(indexes.iter().map(|&i| self.territories[i].xml).collect()));
+        let db = Arc::new(build(territories.iter().map(without_formats).collect()));
         cache.insert(code, Arc::clone(&db));
         Some(db)
     }
@@ -113,37 +139,39 @@ impl PhoneMetadata {
 
     /// The real territories of `region_code` and a stub for every other code.
     fn probe(&self, region_code: Option<u16>) -> Arc<Database> {
+        // Loaded before taking the lock: `territories` has its own.
+        let real = region_code.and_then(|code| self.territories(code));
         let mut cache = self.probes.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(db) = cache.get(&region_code) {
             return Arc::clone(db);
         }
-        let mut stubs = Vec::new();
-        let mut parts = Vec::new();
-        let mut codes: Vec<_> = self.by_code.iter().collect();
+        let mut parts: Vec<loader::Metadata> = real.iter().flat_map(|t| t.iter().map(without_formats)).collect();
+        let mut codes: Vec<_> = self.by_code.iter().filter(|(&code, _)| Some(code) != region_code).collect();
         codes.sort_unstable();
         for (&code, indexes) in codes {
-            if Some(code) == region_code {
-                parts.extend(indexes.iter().map(|&i| self.territories[i].xml));
-            } else {
-                // Any pattern will do: a stub only has to exist for its code.
-                let id = &self.territories[indexes[0]].id;
-                stubs.push(format!(
-                    r#"<territory id="{id}" countryCode="{code}"><generalDesc><nationalNumberPattern>\d+</nationalNumberPattern></generalDesc></territory>"#
-                ));
-            }
+            // Any pattern will do: a stub only has to exist for its code.
+            let general = loader::Descriptor { national_number: Some(r"\d+".into()), ..Default::default() };
+            parts.push(loader::Metadata {
+                id: Some(self.territories[indexes[0]].id.clone()),
+                country_code: Some(code),
+                general: Some(general),
+                ..Default::default()
+            });
         }
-        parts.extend(stubs.iter().map(String::as_str));
-        let db = Arc::new(self.build(parts));
+        let db = Arc::new(build(parts));
         cache.insert(region_code, Arc::clone(&db));
         db
     }
+}
 
-    fn build(&self, territories: Vec<&str>) -> Database {
-        let xml =
-            format!("<phoneNumberMetadata><territories>{}</territories></phoneNumberMetadata>", territories.concat());
-        // The vendored file is checked by the tests below; a failure here is a build defect, not an input error.
-        Database::parse(xml).expect("the vendored phone metadata loads")
-    }
+/// A territory without its formatting rules, which parsing and validation do not use.
+fn without_formats(meta: &loader::Metadata) -> loader::Metadata {
+    loader::Metadata { formats: Vec::new(), international_formats: Vec::new(), ..meta.clone() }
+}
+
+fn build(territories: Vec<loader::Metadata>) -> Database {
+    // The vendored file is checked by the tests below; a failure here is a build defect, not an input error.
+    Database::from(territories).expect("the vendored phone metadata loads")
 }
 
 /// Splits the XML into its `<territory>` elements (comments skipped), reading each one's id and country code.
@@ -193,6 +221,18 @@ mod tests {
             let ours = ours.by_code(&code).expect("has the code");
             assert_eq!(ours.len(), theirs.len(), "code {code}");
             assert_eq!(indexes.len(), theirs.len(), "code {code}");
+            let loaded = m.territories(code).expect("loads");
+            for b in theirs.iter() {
+                let t = loaded.iter().find(|t| t.id.as_deref() == Some(b.id())).expect("same territories");
+                assert_eq!(t.formats.len(), b.formats().len(), "{}", b.id());
+                for (f, g) in t.formats.iter().zip(b.formats()) {
+                    assert_eq!(f.pattern.as_deref(), Some(g.pattern().as_str()));
+                    assert_eq!(f.national_prefix_formatting_rule.as_deref(), g.national_prefix());
+                    assert_eq!(f.national_prefix_optional_when_formatting, g.is_national_prefix_optional());
+                    let leading: Vec<_> = g.leading_digits().iter().map(|l| l.as_str()).collect();
+                    assert_eq!(f.leading_digits, leading, "{}", b.id());
+                }
+            }
             for (a, b) in ours.iter().zip(theirs) {
                 assert_eq!(a.id(), b.id());
                 assert_eq!(a.national_prefix(), b.national_prefix(), "{}", a.id());
@@ -204,7 +244,7 @@ mod tests {
                 );
                 let (da, db) = (a.descriptors(), b.descriptors());
                 assert_eq!(da.general().national_number().as_str(), db.general().national_number().as_str());
-                assert_eq!(a.formats().len(), b.formats().len(), "{}", a.id());
+                assert!(a.formats().is_empty(), "{}", a.id());
             }
         }
     }
