@@ -23,7 +23,7 @@ fn mask_email(value: &str) -> String {
 
 /// `+12125550142` -> `+1******0142`: the country code and the last four digits stay.
 fn mask_phone(value: &str) -> String {
-    let cc_len = METADATA.parse(None, value).map(|p| p.number.code().value().to_string().len()).unwrap_or(1);
+    let cc_len = METADATA.parse(None, value).map(|p| p.code().value().to_string().len()).unwrap_or(1);
     let chars: Vec<char> = value.chars().collect();
     let head = if value.starts_with('+') { 1 + cc_len } else { 0 };
     if chars.len() <= head + 4 {

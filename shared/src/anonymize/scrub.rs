@@ -58,7 +58,7 @@ impl KnownValues {
             }
             if let (PiiClass::Phone, FieldValue::Text(e164)) = (f.pii, &f.value) {
                 if let Ok(p) = METADATA.parse(None, e164) {
-                    variants.push(p.number.national().value().to_string());
+                    variants.push(p.national().value().to_string());
                 }
             }
             let digits = matches!(f.pii, PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber);

@@ -2,21 +2,20 @@
 //! configured region, in which E.164 form, and was it written the way that region writes its numbers. Used by
 //! the phone detector (`phone.rs`), which decides where the candidate digit strings are.
 //!
-//! Two things are done here rather than left to the crate:
+//! The crate parses; everything else is done here, on the metadata's patterns compiled with [`DigitPattern`]
+//! (about a microsecond each, where the `regex` crate took tens, so the plans cost little at cold start):
 //! - Validity. `phonenumber` 0.3 checks a national number against its country's number patterns as a *prefix*
 //!   (`Descriptor::is_match` only asks that the match start at 0), so `+972 90383759616` passes because
-//!   `90383759` is an Israeli number. libphonenumber requires the whole number to match; this module re-checks
-//!   that with the same patterns, anchored.
-//! - Speed. Parsing costs tens of microseconds per region (the crate compiles its patterns into a small shared
-//!   cache that thrashes when several regions are in play), so each configured region's number patterns and
-//!   formatting rules are compiled here once, and a candidate is only parsed when one of its readings (bare,
-//!   without trunk prefix, without country code) is already a whole valid national number. The patterns are
-//!   read from the metadata's text and compiled with [`DigitPattern`] (about a microsecond each, where the
-//!   `regex` crate took tens), so building the plans costs little at cold start, and the crate's own database
-//!   of a country code is only built when a number of that code is parsed.
+//!   `90383759` is an Israeli number. libphonenumber requires the whole number to match, so a number must pass
+//!   that check as well as the crate's own ([`crate_valid`], the crate's algorithm on these patterns; a test
+//!   compares it with the crate on every territory's example numbers). The crate's validation would look its
+//!   patterns up in a shared cache that hashes each pattern's text and recompiles what it evicted.
+//! - Speed. Parsing costs tens of microseconds per region, so a candidate is only parsed when one of its
+//!   readings (bare, without trunk prefix, without country code) is already a whole valid national number of a
+//!   configured region.
 
 use super::digit_pattern::DigitPattern;
-use super::phone_metadata::{Parsed, METADATA};
+use super::phone_metadata::METADATA;
 use phonenumber::country::{Id, Source};
 use phonenumber::metadata::loader;
 use phonenumber::PhoneNumber;
@@ -40,12 +39,15 @@ pub(super) enum Written {
     National,
 }
 
-/// The numbering plans of the configured regions, in order, and the number patterns of every region met so far.
+/// The numbering plans of the configured regions, in order, and the number patterns of every country code met
+/// so far.
 #[derive(Debug)]
 pub(crate) struct NumberingPlans {
     regions: Vec<RegionPlan>,
-    /// Region id -> its number patterns, compiled on first use (a `+` number can belong to any country).
-    patterns: Mutex<HashMap<String, Arc<NumberPatterns>>>,
+    /// Country code -> the number patterns of its territories, the main territory first, then in metadata order
+    /// (the order the `phonenumber` crate tries them in); compiled on first use (a `+` number can belong to any
+    /// country).
+    codes: Mutex<HashMap<u16, Arc<[NumberPatterns]>>>,
 }
 
 /// One configured region's facts, read from the metadata once.
@@ -58,19 +60,23 @@ struct RegionPlan {
     idd: Option<DigitPattern>,
     /// Number patterns of every region sharing the country code (NANP: US, CA and the Caribbean), as the
     /// parser may place a number in any of them.
-    numbers: Vec<Arc<NumberPatterns>>,
+    numbers: Arc<[NumberPatterns]>,
     /// The national formatting rules, in metadata order.
     formats: Vec<FormatRule>,
 }
 
-/// The patterns a region's national significant numbers must match as a whole.
+/// The patterns of one territory's national significant numbers.
 #[derive(Debug)]
 struct NumberPatterns {
     /// Every possible length, over all number types.
     lengths: Vec<u16>,
+    /// The general pattern, and the possible lengths given with it (empty: any).
     general: DigitPattern,
+    general_lengths: Vec<u16>,
     /// Per number type (fixed line, mobile, toll free, ...): its possible lengths (empty: any) and pattern.
     types: Vec<(Vec<u16>, DigitPattern)>,
+    /// The territory's leading digits, for codes shared by several territories (NANP's Caribbean islands).
+    leading: Option<DigitPattern>,
 }
 
 /// One national formatting rule: which numbers it applies to, and whether it writes the trunk prefix.
@@ -87,7 +93,7 @@ struct FormatRule {
 impl NumberingPlans {
     /// Plans for `regions`; regions the metadata does not know are skipped.
     pub(crate) fn new(regions: Vec<Id>) -> Self {
-        let mut plans = Self { regions: Vec::new(), patterns: Mutex::new(HashMap::new()) };
+        let mut plans = Self { regions: Vec::new(), codes: Mutex::new(HashMap::new()) };
         plans.regions = regions.into_iter().filter_map(|id| RegionPlan::new(id, &plans)).collect();
         plans
     }
@@ -99,12 +105,10 @@ impl NumberingPlans {
             let Some(parsed) = self.parse(Some(region.id), digits) else {
                 continue;
             };
-            let written = match parsed.number.code().source() {
+            let written = match parsed.code().source() {
                 Source::Plus | Source::Idd => Written::DiallingPrefix,
                 Source::Number => Written::CountryCodeDigits,
-                Source::Default if national_prefix_present_if_required(&parsed.number, region, digits) => {
-                    Written::National
-                }
+                Source::Default if national_prefix_present_if_required(&parsed, region, digits) => Written::National,
                 Source::Default => continue,
             };
             return Some(Valid { e164: e164(&parsed), written });
@@ -121,57 +125,47 @@ impl NumberingPlans {
     /// uses, valid or not (libphonenumber's "possible number"): E.164 form.
     pub(super) fn international_possible(&self, digits: &str) -> Option<String> {
         let parsed = METADATA.parse(None, &format!("+{digits}")).ok()?;
-        let nsn_len = u16::try_from(parsed.number.national().to_string().len()).ok()?;
-        parsed
-            .database
-            .by_code(&parsed.number.code().value())?
-            .iter()
-            .filter_map(|meta| self.patterns(meta.id()))
-            .any(|p| p.lengths.contains(&nsn_len))
-            .then(|| e164(&parsed))
+        let nsn_len = u16::try_from(parsed.national().to_string().len()).ok()?;
+        self.code(parsed.code().value())?.iter().any(|p| p.lengths.contains(&nsn_len)).then(|| e164(&parsed))
     }
 
     /// Parses and validates, the whole national number against its country's patterns.
-    pub(crate) fn parse(&self, region: Option<Id>, digits: &str) -> Option<Parsed> {
+    pub(crate) fn parse(&self, region: Option<Id>, digits: &str) -> Option<PhoneNumber> {
         let parsed = METADATA.parse(region, digits).ok()?;
-        let number = &parsed.number;
-        let nsn = number.national().to_string();
-        // The whole-number check first: it runs on this module's compiled patterns, while the crate's
-        // validation goes through its shared pattern cache (hashing each pattern's text per lookup).
-        let valid = parsed
-            .database
-            .by_code(&number.code().value())?
-            .iter()
-            .filter_map(|meta| self.patterns(meta.id()))
-            .any(|p| p.valid(&nsn))
-            && number.is_valid_with(&parsed.database);
+        let nsn = parsed.national().to_string();
+        let territories = self.code(parsed.code().value())?;
+        let valid = territories.iter().any(|p| p.valid(&nsn)) && crate_valid(&territories, &nsn);
         valid.then_some(parsed)
     }
 
-    /// The compiled number patterns of territory `id`.
-    fn patterns(&self, id: &str) -> Option<Arc<NumberPatterns>> {
-        if let Some(p) = self.cache().get(id) {
-            return Some(Arc::clone(p));
-        }
-        let territories = METADATA.territories(METADATA.code_of(id)?)?;
-        self.patterns_of(territories.iter().find(|t| t.id.as_deref() == Some(id))?)
-    }
-
-    /// The compiled number patterns of territory `meta`.
-    fn patterns_of(&self, meta: &loader::Metadata) -> Option<Arc<NumberPatterns>> {
-        let id = meta.id.as_deref()?;
-        if let Some(p) = self.cache().get(id) {
-            return Some(Arc::clone(p));
-        }
-        let p = Arc::new(NumberPatterns::new(meta)?);
-        self.cache().insert(id.to_string(), Arc::clone(&p));
-        Some(p)
-    }
-
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<NumberPatterns>>> {
+    /// The compiled number patterns of country code `code`'s territories (main territory first).
+    fn code(&self, code: u16) -> Option<Arc<[NumberPatterns]>> {
         // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
-        self.patterns.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut cache = self.codes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(p) = cache.get(&code) {
+            return Some(Arc::clone(p));
+        }
+        let territories = METADATA.territories(code)?;
+        let (main, rest): (Vec<_>, Vec<_>) = territories.iter().partition(|t| t.main_country_for_code);
+        let patterns: Arc<[NumberPatterns]> = main.into_iter().chain(rest).filter_map(NumberPatterns::new).collect();
+        cache.insert(code, Arc::clone(&patterns));
+        Some(patterns)
     }
+}
+
+/// The `phonenumber` crate's validity (`is_valid_with`), on this module's patterns: the number's territory is
+/// the only one of its code, or the first whose leading digits start the number, or else the first (without
+/// leading digits) where it has a number type; and it has a number type there. Types, like the crate, match at
+/// the start, at one of the type's lengths; the general pattern at one of its own lengths.
+fn crate_valid(territories: &[NumberPatterns], nsn: &str) -> bool {
+    let territory = match territories {
+        [only] => Some(only),
+        _ => territories.iter().find(|t| match &t.leading {
+            Some(leading) => leading.is_prefix_match(nsn),
+            None => t.has_type(nsn),
+        }),
+    };
+    territory.is_some_and(|t| t.has_type(nsn))
 }
 
 impl NumberPatterns {
@@ -189,7 +183,8 @@ impl NumberPatterns {
             &meta.voicemail,
         ];
         let general = meta.general.as_ref()?;
-        let mut lengths: Vec<u16> = general.possible_length.clone();
+        let general_lengths = general.possible_length.clone();
+        let mut lengths = general_lengths.clone();
         let mut compiled = Vec::new();
         for t in types.into_iter().flatten() {
             lengths.extend_from_slice(&t.possible_length);
@@ -197,7 +192,27 @@ impl NumberPatterns {
         }
         lengths.sort_unstable();
         lengths.dedup();
-        Some(Self { lengths, general: compile(general.national_number.as_deref()?)?, types: compiled })
+        let leading = match &meta.leading_digits {
+            Some(l) => Some(compile(l)?),
+            None => None,
+        };
+        Some(Self {
+            lengths,
+            general: compile(general.national_number.as_deref()?)?,
+            general_lengths,
+            types: compiled,
+            leading,
+        })
+    }
+
+    /// The crate's `number_type(..) != Unknown`: the general pattern and one type's pattern match at the start
+    /// of `nsn`, each at one of its own lengths.
+    fn has_type(&self, nsn: &str) -> bool {
+        let len = u16::try_from(nsn.len()).unwrap_or(u16::MAX);
+        let length_ok = |lengths: &[u16]| lengths.is_empty() || lengths.contains(&len);
+        length_ok(&self.general_lengths)
+            && self.general.is_prefix_match(nsn)
+            && self.types.iter().any(|(lengths, p)| length_ok(lengths) && p.is_prefix_match(nsn))
     }
 
     /// libphonenumber's validity: the whole number matches one number type, at one of its lengths.
@@ -218,7 +233,7 @@ impl RegionPlan {
     fn new(id: Id, plans: &NumberingPlans) -> Option<Self> {
         let territories = METADATA.territories(METADATA.code_of(id.as_ref())?)?;
         let meta = territories.iter().find(|t| t.id.as_deref() == Some(id.as_ref()))?;
-        let numbers = territories.iter().filter_map(|m| plans.patterns_of(m)).collect();
+        let numbers = plans.code(meta.country_code?)?;
         let formats = meta
             .formats
             .iter()
@@ -273,8 +288,8 @@ impl RegionPlan {
 
 /// The E.164 form (`+`, country code, national number), as the crate's `Mode::E164` writes it. Written here
 /// because the crate's formatter loads its all-territories database even when given another one.
-pub(crate) fn e164(parsed: &Parsed) -> String {
-    format!("+{}{}", parsed.number.code().value(), parsed.number.national())
+pub(crate) fn e164(number: &PhoneNumber) -> String {
+    format!("+{}{}", number.code().value(), number.national())
 }
 
 /// libphonenumber's `isNationalPrefixPresentIfRequired`: a number written without country code must start with
@@ -355,7 +370,7 @@ mod tests {
                 if digits.starts_with(&prefix.repeat(2)) {
                     continue;
                 }
-                let Some(Parsed { number, .. }) = plans.parse(Some(region.id), &digits) else {
+                let Some(number) = plans.parse(Some(region.id), &digits) else {
                     continue;
                 };
                 let national = number.code().source() == Source::Default;
@@ -367,6 +382,36 @@ mod tests {
             }
         }
         assert!(checked > 100, "only {checked} valid numbers drawn");
+    }
+
+    #[test]
+    fn validity_matches_the_crates_on_every_territorys_examples() {
+        let xml = include_str!("../../../data/phonenumber/PhoneNumberMetadata.xml");
+        let plans = NumberingPlans::new(Vec::new());
+        let (mut compared, mut valid) = (0, 0);
+        for territory in xml.split("<territory ").skip(1) {
+            let Some(code) = territory.split("countryCode=\"").nth(1).and_then(|c| c.split('"').next()) else {
+                continue;
+            };
+            for example in territory.split("<exampleNumber>").skip(1).filter_map(|e| e.split('<').next()) {
+                let last = example.len() - 1;
+                let changed = (example.as_bytes()[last] - b'0' + 3) % 10;
+                // The example, one digit more and one less, and its last digit changed.
+                for nsn in
+                    [example, &format!("{example}7"), &example[..last], &format!("{}{changed}", &example[..last])]
+                {
+                    let Ok(number) = phonenumber::parse(None, format!("+{code}{nsn}")) else {
+                        continue;
+                    };
+                    let territories = plans.code(number.code().value()).expect("a known code");
+                    let ours = crate_valid(&territories, &number.national().to_string());
+                    assert_eq!(ours, number.is_valid(), "+{code} {nsn}");
+                    compared += 1;
+                    valid += usize::from(ours);
+                }
+            }
+        }
+        assert!(compared > 4000 && valid > 2000, "{compared} compared, {valid} valid");
     }
 
     #[test]

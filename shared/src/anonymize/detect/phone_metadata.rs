@@ -53,12 +53,6 @@ pub(crate) struct PhoneMetadata {
     probes: Mutex<HashMap<Option<u16>, Arc<Database>>>,
 }
 
-/// A parsed number and the database holding its country code's territories (for validation and formatting).
-pub(crate) struct Parsed {
-    pub(crate) number: PhoneNumber,
-    pub(crate) database: Arc<Database>,
-}
-
 impl PhoneMetadata {
     fn new(xml: &'static str) -> Self {
         let territories = territories(xml);
@@ -106,14 +100,23 @@ impl PhoneMetadata {
     }
 
     /// Parses `text` as `phonenumber::parse(region, text)` would with the full database.
-    pub(crate) fn parse(&self, region: Option<Id>, text: &str) -> Result<Parsed, ParseError> {
+    pub(crate) fn parse(&self, region: Option<Id>, text: &str) -> Result<PhoneNumber, ParseError> {
         let region_code = match region {
             Some(id) => match self.code_of(id.as_ref()) {
                 Some(code) => Some(code),
                 // A region the metadata does not know: the crate decides what that means.
                 None => return self.parse_full(region, text),
             },
-            None => None,
+            None => {
+                // `+` and digits (E.164, or digits read as international): the code is known without the pass
+                // over the stubs. The stub pass could only fail where this parse fails too, or where the full
+                // database gives this parse's result (a number the stubs find too long).
+                let real = self.plus_code(text).and_then(|code| self.database(code));
+                if let Some(Ok(number)) = real.map(|db| phonenumber::parse_with(&db, None, text)) {
+                    return Ok(number);
+                }
+                None
+            }
         };
         let number = phonenumber::parse_with(&self.probe(region_code), region, text);
         let number = match (number, region) {
@@ -126,15 +129,22 @@ impl PhoneMetadata {
                 phonenumber::parse_with(&real, None, text)?
             }
         };
-        let database = self.database(number.code().value()).ok_or(ParseError::InvalidCountryCode)?;
-        Ok(Parsed { number, database })
+        Ok(number)
+    }
+
+    /// The country code of `text` when it is `+` and digits only: its first one to three digits that are a
+    /// country code (codes are prefix-free; none starts with 0).
+    fn plus_code(&self, text: &str) -> Option<u16> {
+        let digits = text.strip_prefix('+')?;
+        if !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+            return None;
+        }
+        (1..=3.min(digits.len())).find_map(|n| digits[..n].parse().ok().filter(|c| self.by_code.contains_key(c)))
     }
 
     /// The crate's own parse over its full database (loaded on first use, ~90 ms).
-    fn parse_full(&self, region: Option<Id>, text: &str) -> Result<Parsed, ParseError> {
-        let number = phonenumber::parse_with(&DATABASE, region, text)?;
-        let database = self.database(number.code().value()).ok_or(ParseError::InvalidCountryCode)?;
-        Ok(Parsed { number, database })
+    fn parse_full(&self, region: Option<Id>, text: &str) -> Result<PhoneNumber, ParseError> {
+        phonenumber::parse_with(&DATABASE, region, text)
     }
 
     /// The real territories of `region_code` and a stub for every other code.
@@ -284,15 +294,16 @@ mod tests {
                 let ours = METADATA.parse(region, text);
                 match (&full, &ours) {
                     (Ok(a), Ok(b)) => {
-                        assert_eq!(a, &b.number, "{region:?} {text}");
+                        assert_eq!(a, b, "{region:?} {text}");
                         parsed += 1;
                         valid += usize::from(a.is_valid());
-                        assert_eq!(a.is_valid(), b.number.is_valid_with(&b.database), "{region:?} {text}");
+                        let database = METADATA.database(b.code().value()).expect("the code's territories");
+                        assert_eq!(a.is_valid(), b.is_valid_with(&database), "{region:?} {text}");
                         let e164 = super::super::numbering::e164(b);
                         assert_eq!(a.format().mode(phonenumber::Mode::E164).to_string(), e164, "{text}");
                     }
                     (Err(a), Err(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{region:?} {text}"),
-                    _ => panic!("{region:?} {text}: full {full:?}, per code {:?}", ours.map(|p| p.number)),
+                    _ => panic!("{region:?} {text}: full {full:?}, per code {ours:?}"),
                 }
             }
         }
