@@ -42,6 +42,9 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn init() -> anyhow::Result<Extract> {
+    // The scrubber's constant patterns compile on another thread while the key and the rules are fetched;
+    // `Anonymizer::new` waits for whatever is not done yet.
+    std::thread::spawn(Anonymizer::warm_up);
     let env = ExtractEnv::read(&Env::new(|k| std::env::var(k).ok()))?;
     let sdk = sdk_config(&AwsSettings::from_env()).await;
     let s3 = s3_client_from(&sdk);

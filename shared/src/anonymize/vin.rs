@@ -11,6 +11,12 @@ static KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+/// Compiles the patterns now (see `Anonymizer::warm_up`).
+pub(super) fn warm_up() {
+    LazyLock::force(&CANDIDATE);
+    LazyLock::force(&KEYWORD);
+}
+
 /// Byte ranges of VINs in `text`.
 pub fn find_vins(text: &str) -> Vec<(usize, usize)> {
     CANDIDATE

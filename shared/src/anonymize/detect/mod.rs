@@ -26,6 +26,7 @@ mod ssn;
 mod url;
 
 use phonenumber::country::Id;
+use std::sync::LazyLock;
 
 /// Kinds of PII the pattern detectors find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -118,34 +119,57 @@ impl Default for DetectorConfig {
     }
 }
 
-/// Compiled detectors; build once (regexes compiled in new), use for every mail; Send + Sync.
+/// Compiled detectors; build once, use for every mail; Send + Sync.
 #[derive(Debug)]
 pub struct Detector {
     kinds: Vec<EntityKind>,
-    email: email::EmailDetector,
+    email: &'static email::EmailDetector,
     phone: phone::PhoneDetector,
-    card: card::CardDetector,
-    iban: iban::IbanDetector,
-    ip: ip::IpDetector,
-    ssn: ssn::SsnDetector,
-    url: url::UrlDetector,
+    card: &'static card::CardDetector,
+    iban: &'static iban::IbanDetector,
+    ip: &'static ip::IpDetector,
+    ssn: &'static ssn::SsnDetector,
+    url: &'static url::UrlDetector,
+}
+
+// The detectors whose patterns are constants: compiled once per process, on first use or by `warm_up`.
+static EMAIL: LazyLock<email::EmailDetector> = LazyLock::new(email::EmailDetector::new);
+static CARD: LazyLock<card::CardDetector> = LazyLock::new(card::CardDetector::new);
+static IBAN: LazyLock<iban::IbanDetector> = LazyLock::new(iban::IbanDetector::new);
+static IP: LazyLock<ip::IpDetector> = LazyLock::new(ip::IpDetector::new);
+static SSN: LazyLock<ssn::SsnDetector> = LazyLock::new(ssn::SsnDetector::new);
+static URL: LazyLock<url::UrlDetector> = LazyLock::new(url::UrlDetector::new);
+
+/// Compiles every constant pattern (all but the configured regions' phone plans) and indexes the phone metadata,
+/// so that [`Detector::new`] finds them ready. A function calls it on a thread of its own at cold start, where
+/// the compiling overlaps with fetching its configuration; calling it is never required.
+pub fn warm_up() {
+    LazyLock::force(&EMAIL);
+    LazyLock::force(&CARD);
+    LazyLock::force(&IBAN);
+    LazyLock::force(&IP);
+    LazyLock::force(&SSN);
+    LazyLock::force(&URL);
+    phone::warm_up();
+    LazyLock::force(&phone_metadata::METADATA);
 }
 
 impl Detector {
-    /// Compiles every detector. The patterns are constants, so this cannot fail.
+    /// Builds the detectors: the configured regions' phone plans, and the constant patterns (compiled on the
+    /// first call in a process, unless [`warm_up`] did it). The patterns are constants, so this cannot fail.
     pub fn new(config: DetectorConfig) -> Self {
         let mut kinds = config.kinds;
         kinds.sort();
         kinds.dedup();
         Self {
             kinds,
-            email: email::EmailDetector::new(),
+            email: &EMAIL,
             phone: phone::PhoneDetector::new(config.phone_regions),
-            card: card::CardDetector::new(),
-            iban: iban::IbanDetector::new(),
-            ip: ip::IpDetector::new(),
-            ssn: ssn::SsnDetector::new(),
-            url: url::UrlDetector::new(),
+            card: &CARD,
+            iban: &IBAN,
+            ip: &IP,
+            ssn: &SSN,
+            url: &URL,
         }
     }
 

@@ -25,6 +25,7 @@ use super::{char_after, char_before, continued_after, continues_identifier, cont
 use super::{follows_number, is_word_char, Detection, EntityKind};
 use phonenumber::country::Id;
 use regex::Regex;
+use std::sync::LazyLock;
 
 /// A run: optional `+` or `(`, then digits joined by at most three punctuation characters at a time.
 const RUN: &str = r"[+(]?\d(?:[ \t\u{A0}.\-/()]{0,3}\d)*";
@@ -43,9 +44,25 @@ const MAX_GROUPS: usize = 8;
 #[derive(Debug)]
 pub(super) struct PhoneDetector {
     plans: NumberingPlans,
+    patterns: &'static Patterns,
+}
+
+/// The constant patterns: compiled once per process.
+#[derive(Debug)]
+struct Patterns {
     run: Regex,
     extension: Regex,
     context: PhoneContext,
+}
+
+static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
+    let re = |p| Regex::new(p).expect("phone pattern compiles");
+    Patterns { run: re(RUN), extension: re(EXTENSION), context: PhoneContext::new() }
+});
+
+/// Compiles the constant patterns now (see [`super::warm_up`]).
+pub(super) fn warm_up() {
+    LazyLock::force(&PATTERNS);
 }
 
 /// A digit group inside a run: byte offsets into the text.
@@ -57,24 +74,18 @@ struct Group {
 
 impl PhoneDetector {
     pub(super) fn new(regions: Vec<Id>) -> Self {
-        let re = |p| Regex::new(p).expect("phone pattern compiles");
-        Self {
-            plans: NumberingPlans::new(regions),
-            run: re(RUN),
-            extension: re(EXTENSION),
-            context: PhoneContext::new(),
-        }
+        Self { plans: NumberingPlans::new(regions), patterns: &PATTERNS }
     }
 
     pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
-        for m in self.run.find_iter(text) {
+        for m in self.patterns.run.find_iter(text) {
             let start = m.start();
             let glued_before = char_before(text, start).is_some_and(|c| is_word_char(c) || "#$€£¥@".contains(c));
             if glued_before
                 || follows_number(text, start)
                 || context::follows_time(text, start)
                 || continues_identifier(text, start)
-                || self.context.identifier(text, start)
+                || self.patterns.context.identifier(text, start)
             {
                 continue;
             }
@@ -154,7 +165,7 @@ impl PhoneDetector {
         let groups = digit_groups(text, start, run_end);
         let last = widest_window(text, &groups)?;
         let (raw, end) = self.shape(text, start, groups[last].end)?;
-        let labelled = self.context.labelled(text, start, end);
+        let labelled = self.patterns.context.labelled(text, start, end);
         let digits = dialled_digits(raw);
         let normalized = if raw.starts_with('+') { format!("+{digits}") } else { digits };
         labelled.then(|| detection(start, end, 0.5, normalized))
@@ -174,7 +185,7 @@ impl PhoneDetector {
             return None;
         }
         let mut end = to;
-        if let Some(ext) = self.extension.find(&text[to..]) {
+        if let Some(ext) = self.patterns.extension.find(&text[to..]) {
             end += ext.end();
         }
         let glued = char_after(text, end).is_some_and(|c| is_word_char(c) || c == '%');
