@@ -153,10 +153,10 @@ impl NumberingPlans {
     }
 }
 
-/// The `phonenumber` crate's validity (`is_valid_with`), on this module's patterns: the number's territory is
-/// the only one of its code, or the first whose leading digits start the number, or else the first (without
-/// leading digits) where it has a number type; and it has a number type there. Types, like the crate, match at
-/// the start, at one of the type's lengths; the general pattern at one of its own lengths.
+/// The `phonenumber` crate's validity (`is_valid_with`), on this module's patterns. The number's territory is the
+/// only one of its code, or else the first, in order, that either has leading digits that start the number or
+/// has no leading digits and a number type for it; the number is valid when it has a number type there. Types,
+/// like the crate's, match at the start, at one of the type's lengths; the general pattern at one of its own.
 fn crate_valid(territories: &[NumberPatterns], nsn: &str) -> bool {
     let territory = match territories {
         [only] => Some(only),
