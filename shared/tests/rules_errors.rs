@@ -202,7 +202,13 @@ fn ids_names_versions_and_match_blocks() {
 #[test]
 fn syntax_errors_and_yaml() {
     let errs = errors("[[rules]\nid = 1");
-    assert!(errs.len() == 1 && errs[0].starts_with("rules.toml: "), "{errs:#?}");
+    assert!(
+        errs.len() == 1 && errs[0].starts_with("rules.toml: TOML syntax, line 1, column 9: unclosed array table"),
+        "{errs:#?}"
+    );
+    assert!(!errs[0].contains('\n'), "{errs:#?}");
+    let errs = errors("[defaults]\nregion = \"US\"\nregion = \"DE\"\n");
+    assert!(errs.len() == 1 && errs[0].starts_with("rules.toml: TOML syntax, line 3, column 1: "), "{errs:#?}");
     let yaml = "rules:\n  - id: cars-v2\n    version: 1\n    match:\n      sender_domain: 'cars\\.example$'\n    fields:\n      - name: phone\n        regex: 'x'\n";
     let e = RuleSet::parse(yaml, RulesFormat::Yaml, "rules.yaml").expect_err("no value group");
     assert_eq!(

@@ -57,9 +57,7 @@ impl KnownValues {
                 );
             }
             if let (PiiClass::Phone, FieldValue::Text(e164)) = (f.pii, &f.value) {
-                if let Ok(p) = METADATA.parse(None, e164) {
-                    variants.push(p.national().value().to_string());
-                }
+                variants.extend(METADATA.national_of_e164(e164).map(str::to_string));
             }
             let digits = matches!(f.pii, PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber);
             for v in variants {
@@ -308,6 +306,14 @@ mod tests {
         assert!(!out.text.contains("Doe"), "{}", out.text);
         assert!(!out.text.to_lowercase().contains("main st"), "{}", out.text);
         assert_eq!(out.counts.get("name"), Some(&2));
+    }
+
+    #[test]
+    fn a_known_phone_is_found_in_its_national_digits_leading_zero_included() {
+        let known = KnownValues::from_fields(&[field("phone", PiiClass::Phone, "+390612345678", "+39 06 1234 5678")]);
+        let text = "chiamare 06 1234 5678 oppure 612345678";
+        let hits: Vec<&str> = known.find(text).into_iter().map(|(start, end, _)| &text[start..end]).collect();
+        assert_eq!(hits, vec!["06 1234 5678"], "the national number is 0612345678, not 612345678");
     }
 
     #[test]

@@ -140,10 +140,12 @@ static IP: LazyLock<ip::IpDetector> = LazyLock::new(ip::IpDetector::new);
 static SSN: LazyLock<ssn::SsnDetector> = LazyLock::new(ssn::SsnDetector::new);
 static URL: LazyLock<url::UrlDetector> = LazyLock::new(url::UrlDetector::new);
 
-/// Compiles every constant pattern (all but the configured regions' phone plans) and indexes the phone metadata,
-/// so that [`Detector::new`] finds them ready. A function calls it on a thread of its own at cold start, where
-/// the compiling overlaps with fetching its configuration; calling it is never required.
+/// Compiles every constant pattern and the default phone regions' plans (the usual configuration; other regions
+/// compile when a `Detector` asks for them), so that [`Detector::new`] finds them ready. A function calls it on a
+/// thread of its own at cold start, where the compiling overlaps with fetching its configuration; calling it is
+/// never required.
 pub fn warm_up() {
+    drop(numbering::NumberingPlans::new(DetectorConfig::default().phone_regions));
     LazyLock::force(&EMAIL);
     LazyLock::force(&CARD);
     LazyLock::force(&IBAN);

@@ -20,7 +20,7 @@ use phonenumber::country::{Id, Source};
 use phonenumber::metadata::loader;
 use phonenumber::PhoneNumber;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 /// A phone number that validated: its E.164 form and how it was written.
 pub(super) struct Valid {
@@ -39,16 +39,20 @@ pub(super) enum Written {
     National,
 }
 
-/// The numbering plans of the configured regions, in order, and the number patterns of every country code met
-/// so far.
+/// The numbering plans of the configured regions, in order. Country codes' number patterns and regions' plans
+/// are compiled once per process, whichever `NumberingPlans` needs them first (the scrubber's and the field
+/// normaliser's share them).
 #[derive(Debug)]
 pub(crate) struct NumberingPlans {
-    regions: Vec<RegionPlan>,
-    /// Country code -> the number patterns of its territories, the main territory first, then in metadata order
-    /// (the order the `phonenumber` crate tries them in); compiled on first use (a `+` number can belong to any
-    /// country).
-    codes: Mutex<HashMap<u16, Arc<[NumberPatterns]>>>,
+    regions: Vec<Arc<RegionPlan>>,
 }
+
+/// Country code -> the number patterns of its territories, the main territory first, then in metadata order (the
+/// order the `phonenumber` crate tries them in); compiled on first use (a `+` number can belong to any country).
+static CODES: LazyLock<Mutex<HashMap<u16, Arc<[NumberPatterns]>>>> = LazyLock::new(Mutex::default);
+
+/// Region -> its plan, built on first use (`None`: the metadata does not know the region).
+static REGIONS: LazyLock<Mutex<HashMap<Id, Option<Arc<RegionPlan>>>>> = LazyLock::new(Mutex::default);
 
 /// One configured region's facts, read from the metadata once.
 #[derive(Debug)]
@@ -93,9 +97,7 @@ struct FormatRule {
 impl NumberingPlans {
     /// Plans for `regions`; regions the metadata does not know are skipped.
     pub(crate) fn new(regions: Vec<Id>) -> Self {
-        let mut plans = Self { regions: Vec::new(), codes: Mutex::new(HashMap::new()) };
-        plans.regions = regions.into_iter().filter_map(|id| RegionPlan::new(id, &plans)).collect();
-        plans
+        Self { regions: regions.into_iter().filter_map(region_plan).collect() }
     }
 
     /// Validates `digits` (written without `+`) against each region in order; the first region that accepts
@@ -126,31 +128,37 @@ impl NumberingPlans {
     pub(super) fn international_possible(&self, digits: &str) -> Option<String> {
         let parsed = METADATA.parse(None, &format!("+{digits}")).ok()?;
         let nsn_len = u16::try_from(parsed.national().to_string().len()).ok()?;
-        self.code(parsed.code().value())?.iter().any(|p| p.lengths.contains(&nsn_len)).then(|| e164(&parsed))
+        patterns_of(parsed.code().value())?.iter().any(|p| p.lengths.contains(&nsn_len)).then(|| e164(&parsed))
     }
 
     /// Parses and validates, the whole national number against its country's patterns.
     pub(crate) fn parse(&self, region: Option<Id>, digits: &str) -> Option<PhoneNumber> {
         let parsed = METADATA.parse(region, digits).ok()?;
         let nsn = parsed.national().to_string();
-        let territories = self.code(parsed.code().value())?;
+        let territories = patterns_of(parsed.code().value())?;
         let valid = territories.iter().any(|p| p.valid(&nsn)) && crate_valid(&territories, &nsn);
         valid.then_some(parsed)
     }
+}
 
-    /// The compiled number patterns of country code `code`'s territories (main territory first).
-    fn code(&self, code: u16) -> Option<Arc<[NumberPatterns]>> {
-        // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
-        let mut cache = self.codes.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) = cache.get(&code) {
-            return Some(Arc::clone(p));
-        }
-        let territories = METADATA.territories(code)?;
-        let (main, rest): (Vec<_>, Vec<_>) = territories.iter().partition(|t| t.main_country_for_code);
-        let patterns: Arc<[NumberPatterns]> = main.into_iter().chain(rest).filter_map(NumberPatterns::new).collect();
-        cache.insert(code, Arc::clone(&patterns));
-        Some(patterns)
+/// The compiled number patterns of country code `code`'s territories (main territory first).
+fn patterns_of(code: u16) -> Option<Arc<[NumberPatterns]>> {
+    // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
+    let mut cache = CODES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(p) = cache.get(&code) {
+        return Some(Arc::clone(p));
     }
+    let territories = METADATA.territories(code)?;
+    let (main, rest): (Vec<_>, Vec<_>) = territories.iter().partition(|t| t.main_country_for_code);
+    let patterns: Arc<[NumberPatterns]> = main.into_iter().chain(rest).filter_map(NumberPatterns::new).collect();
+    cache.insert(code, Arc::clone(&patterns));
+    Some(patterns)
+}
+
+/// Region `id`'s plan (`None` when the metadata does not know it).
+fn region_plan(id: Id) -> Option<Arc<RegionPlan>> {
+    let mut cache = REGIONS.lock().unwrap_or_else(PoisonError::into_inner);
+    cache.entry(id).or_insert_with(|| RegionPlan::new(id).map(Arc::new)).clone()
 }
 
 /// The `phonenumber` crate's validity (`is_valid_with`), on this module's patterns. The number's territory is the
@@ -230,10 +238,10 @@ fn compile(pattern: &str) -> Option<DigitPattern> {
 }
 
 impl RegionPlan {
-    fn new(id: Id, plans: &NumberingPlans) -> Option<Self> {
+    fn new(id: Id) -> Option<Self> {
         let territories = METADATA.territories(METADATA.code_of(id.as_ref())?)?;
         let meta = territories.iter().find(|t| t.id.as_deref() == Some(id.as_ref()))?;
-        let numbers = plans.code(meta.country_code?)?;
+        let numbers = patterns_of(meta.country_code?)?;
         let formats = meta
             .formats
             .iter()
@@ -387,7 +395,6 @@ mod tests {
     #[test]
     fn validity_matches_the_crates_on_every_territorys_examples() {
         let xml = include_str!("../../../data/phonenumber/PhoneNumberMetadata.xml");
-        let plans = NumberingPlans::new(Vec::new());
         let (mut compared, mut valid) = (0, 0);
         for territory in xml.split("<territory ").skip(1) {
             let Some(code) = territory.split("countryCode=\"").nth(1).and_then(|c| c.split('"').next()) else {
@@ -403,7 +410,7 @@ mod tests {
                     let Ok(number) = phonenumber::parse(None, format!("+{code}{nsn}")) else {
                         continue;
                     };
-                    let territories = plans.code(number.code().value()).expect("a known code");
+                    let territories = patterns_of(number.code().value()).expect("a known code");
                     let ours = crate_valid(&territories, &number.national().to_string());
                     assert_eq!(ours, number.is_valid(), "+{code} {nsn}");
                     compared += 1;

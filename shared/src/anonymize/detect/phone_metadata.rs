@@ -146,6 +146,14 @@ impl PhoneMetadata {
         (1..=3.min(digits.len())).find_map(|n| digits[..n].parse().ok().filter(|c| self.by_code.contains_key(c)))
     }
 
+    /// The national significant number of `e164` (`+`, a country code, the national digits), leading zeros
+    /// kept (Italy's `06...`); `None` when it is not `+` and digits or has no known country code.
+    pub(crate) fn national_of_e164<'a>(&self, e164: &'a str) -> Option<&'a str> {
+        let code = self.plus_code(e164)?;
+        let code_len = code.to_string().len();
+        e164.get(1 + code_len..).filter(|national| !national.is_empty())
+    }
+
     /// The crate's own parse over its full database (loaded on first use, ~90 ms).
     fn parse_full(&self, region: Option<Id>, text: &str) -> Result<PhoneNumber, ParseError> {
         phonenumber::parse_with(&DATABASE, region, text)
@@ -304,6 +312,8 @@ mod tests {
                         assert_eq!(a.is_valid(), b.is_valid_with(&database), "{region:?} {text}");
                         let e164 = super::super::numbering::e164(b);
                         assert_eq!(a.format().mode(phonenumber::Mode::E164).to_string(), e164, "{text}");
+                        let national = a.national().to_string();
+                        assert_eq!(METADATA.national_of_e164(&e164), Some(national.as_str()), "{text}");
                     }
                     (Err(a), Err(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{region:?} {text}"),
                     _ => panic!("{region:?} {text}: full {full:?}, per code {ours:?}"),
