@@ -49,10 +49,11 @@ async fn init() -> anyhow::Result<Extract> {
     let sdk = sdk_config(&AwsSettings::from_env()).await;
     let s3 = s3_client_from(&sdk);
     let sns = sns_client(&sdk);
-    let key = load_key_with(&sdk, &env.key_secret).await.map_err(|e| anyhow!(e))?;
-    let key = key.require_production().context("LEADPIPE_KEY_SECRET_ARN")?;
     let reader = S3Reader::new(s3.clone());
-    let rules = load_rules(&env.rules, &reader).await.map_err(|e| anyhow!(e))?;
+    // The key and the rules come from two services: one round trip's wait instead of two.
+    let (key, rules) = tokio::join!(load_key_with(&sdk, &env.key_secret), load_rules(&env.rules, &reader));
+    let key = key.map_err(|e| anyhow!(e))?.require_production().context("LEADPIPE_KEY_SECRET_ARN")?;
+    let rules = rules.map_err(|e| anyhow!(e))?;
     let anonymizer = Anonymizer::new(key, rules.detector_config());
     let topic = |arn: &str| SnsTopic::new(sns.clone(), arn);
     Ok(Extract {
