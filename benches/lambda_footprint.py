@@ -121,7 +121,8 @@ class Sandbox:
         """`event`: one invocation; `events`: several, in order, in the same process (`results` collects them)."""
         self.events = [event] if event is not None else list(events)
         self.expected = len(self.events)
-        self.done, self.stop = threading.Event(), threading.Event()
+        # `started`: set once `proc` exists (a fast init can reach /next before Popen returns).
+        self.done, self.stop, self.started = threading.Event(), threading.Event(), threading.Event()
         self.init = self.result = None
         self.results = []
         sandbox = self
@@ -148,6 +149,7 @@ class Sandbox:
 
             def do_GET(self):
                 t = time.perf_counter()
+                sandbox.started.wait(10)
                 if self.path != PREFIX + "/invocation/next":
                     return self.reply(404, b"{}")
                 if sandbox.init is None:  # the process waits for this answer: its memory is as at the end of init
@@ -165,6 +167,7 @@ class Sandbox:
                 sandbox.event_sent = time.perf_counter()
 
             def do_POST(self):
+                sandbox.started.wait(10)
                 body = self.body()
                 kind = self.path.rsplit("/", 1)[-1]
                 if self.path == PREFIX + "/init/error":
@@ -184,6 +187,7 @@ class Sandbox:
         self.log = tempfile.TemporaryFile()
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.started.set()
 
     def wait(self, what, timeout=DEADLINE_S + 30):
         """Waits for the end of init (`what="init"`) or for the invocation's result, then kills the process.
