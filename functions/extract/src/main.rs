@@ -52,8 +52,13 @@ async fn init() -> anyhow::Result<Extract> {
     let reader = S3Reader::new(s3.clone());
     // The key and the rules come from two services: one round trip's wait instead of two.
     let (key, rules) = tokio::join!(load_key_with(&sdk, &env.key_secret), load_rules(&env.rules, &reader));
-    let key = key.map_err(|e| anyhow!(e))?.require_production().context("LEADPIPE_KEY_SECRET_ARN")?;
-    let rules = rules.map_err(|e| anyhow!(e))?;
+    let (key, rules) = match (key, rules) {
+        (Ok(key), Ok(rules)) => (key, rules),
+        (Err(k), Err(r)) => return Err(anyhow!("{k}; and the rules: {r}")),
+        (Err(k), _) => return Err(anyhow!(k)),
+        (_, Err(r)) => return Err(anyhow!(r)),
+    };
+    let key = key.require_production().context("LEADPIPE_KEY_SECRET_ARN")?;
     let anonymizer = Anonymizer::new(key, rules.detector_config());
     let topic = |arn: &str| SnsTopic::new(sns.clone(), arn);
     Ok(Extract {

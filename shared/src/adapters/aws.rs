@@ -2,8 +2,8 @@
 //! the default chain), the region (default `us-east-1`), an optional endpoint override for local services (moto),
 //! and one HTTPS client (rustls on ring) shared by every client built from it.
 //!
-//! The client trusts Amazon Trust Services' roots, which every AWS service endpoint chains to, unless the
-//! process is pointed elsewhere (see [`Roots`]). Reading the system store costs extract's cold start ~7-9 ms: the
+//! In a Lambda function the client trusts Amazon Trust Services' roots, which the standard partition's endpoints
+//! chain to, unless the function is pointed elsewhere (see [`Roots`]). Reading the system store costs extract's cold start ~7-9 ms: the
 //! certificate crate reads the bundle and then every file of the certificate directory.
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
@@ -11,6 +11,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use std::ffi::OsString;
 
 /// Where the AWS services are.
 #[derive(Debug, Clone, Default)]
@@ -35,31 +36,48 @@ const AMAZON_ROOTS: &[u8] = include_bytes!("../../data/tls/amazon-trust-services
 /// The root certificates the SDK's HTTPS client trusts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Roots {
-    /// Amazon Trust Services' roots only: the client talks to AWS endpoints (or to a plain-HTTP local one).
+    /// Amazon Trust Services' roots only: a Lambda function in the standard AWS partition talking to AWS
+    /// endpoints (or to a plain-HTTP local one).
     Amazon,
-    /// The system's store (`SSL_CERT_FILE` / `SSL_CERT_DIR` when set): an HTTPS endpoint override, a proxy
-    /// that may intercept TLS, or an operator who chose the certificates.
+    /// The system's store (`SSL_CERT_FILE` / `SSL_CERT_DIR` when set): anywhere but Lambda (an operator's machine
+    /// may sit behind TLS inspection), other partitions, an HTTPS endpoint override or one that may come from a
+    /// profile, a proxy, or certificates the operator chose.
     System,
 }
+
+/// Region prefixes outside the standard partition (China, GovCloud, the ISO and European sovereign partitions),
+/// whose endpoints may chain to other roots.
+const OTHER_PARTITIONS: [&str; 4] = ["cn-", "us-gov-", "us-iso", "eusc-"];
 
 impl Roots {
     /// Decides from `settings` and the environment (`var` reads one variable; `vars` lists them all).
     pub fn choose(
         settings: &AwsSettings,
-        var: impl Fn(&str) -> Option<String>,
-        vars: impl Iterator<Item = (String, String)>,
+        var: impl Fn(&str) -> Option<OsString>,
+        vars: impl Iterator<Item = (OsString, OsString)>,
     ) -> Self {
         let https = |url: &str| url.trim().to_ascii_lowercase().starts_with("https://");
         let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
-        let chosen = ["SSL_CERT_FILE", "SSL_CERT_DIR"].iter().any(|n| set(n));
-        let proxied = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"].iter().any(|n| set(n));
+        let any_set = |names: &[&str]| names.iter().any(|n| set(n));
+        let region = settings.region.clone().or_else(|| {
+            ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                .iter()
+                .find_map(|n| var(n)?.into_string().ok().filter(|r| !r.is_empty()))
+        });
+        let standard_partition = region.is_some_and(|r| !OTHER_PARTITIONS.iter().any(|p| r.starts_with(p)));
+        let chosen = any_set(&["SSL_CERT_FILE", "SSL_CERT_DIR", "AWS_CA_BUNDLE"]);
+        // A profile may set `endpoint_url`.
+        let profile = any_set(&["AWS_PROFILE", "AWS_CONFIG_FILE"]);
+        let proxied = any_set(&["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]);
         // The SDK also reads per-service overrides (`AWS_ENDPOINT_URL_S3`, ...).
         let https_override = settings.endpoint.as_deref().is_some_and(https)
-            || vars.filter(|(name, _)| name.starts_with("AWS_ENDPOINT_URL")).any(|(_, url)| https(&url));
-        if chosen || proxied || https_override {
-            Roots::System
-        } else {
+            || vars
+                .filter(|(name, _)| name.to_string_lossy().starts_with("AWS_ENDPOINT_URL"))
+                .any(|(_, url)| https(&url.to_string_lossy()));
+        if set("AWS_LAMBDA_RUNTIME_API") && standard_partition && !(chosen || profile || proxied || https_override) {
             Roots::Amazon
+        } else {
+            Roots::System
         }
     }
 
@@ -76,8 +94,7 @@ impl Roots {
 pub async fn sdk_config(settings: &AwsSettings) -> SdkConfig {
     // The SDK's default HTTPS client (connector settings, sleep, proxy from HTTPS_PROXY / NO_PROXY), built the
     // way aws-smithy-runtime builds it, with rustls on ring instead of aws-lc.
-    let vars = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
-    let roots = Roots::choose(settings, |name| std::env::var(name).ok(), vars);
+    let roots = Roots::choose(settings, |name| std::env::var_os(name), std::env::vars_os());
     let https = Builder::new().build_with_connector_fn(move |settings, components| {
         let mut connector = ConnectorBuilder::default()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
@@ -113,14 +130,17 @@ pub async fn sdk_config(settings: &AwsSettings) -> SdkConfig {
 mod tests {
     use super::*;
 
-    fn choose(endpoint: Option<&str>, env: &[(&str, &str)]) -> Roots {
+    const LAMBDA: [(&str, &str); 2] = [("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"), ("AWS_REGION", "eu-central-1")];
+
+    fn choose(endpoint: Option<&str>, extra: &[(&str, &str)]) -> Roots {
         let settings = AwsSettings { endpoint: endpoint.map(str::to_string), region: None };
-        let var = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
-        Roots::choose(&settings, var, env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        let env: Vec<(OsString, OsString)> = LAMBDA.iter().chain(extra).map(|(k, v)| (k.into(), v.into())).collect();
+        let var = |name: &str| env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        Roots::choose(&settings, var, env.clone().into_iter())
     }
 
     #[test]
-    fn aws_endpoints_and_plain_http_overrides_trust_amazons_roots() {
+    fn lambda_in_the_standard_partition_trusts_amazons_roots() {
         assert_eq!(choose(None, &[]), Roots::Amazon);
         assert_eq!(
             choose(Some("http://127.0.0.1:5055"), &[("AWS_ENDPOINT_URL", "http://127.0.0.1:5055")]),
@@ -130,12 +150,20 @@ mod tests {
     }
 
     #[test]
-    fn https_overrides_proxies_and_chosen_certificates_use_the_system_store() {
+    fn everything_else_uses_the_system_store() {
+        let settings = AwsSettings::default();
+        assert_eq!(Roots::choose(&settings, |_| None, std::iter::empty()), Roots::System, "not in Lambda");
+        for region in ["cn-north-1", "us-gov-west-1", "us-isob-east-1", "eusc-de-east-1", ""] {
+            assert_eq!(choose(None, &[("AWS_REGION", region)]), Roots::System, "{region:?}");
+        }
         assert_eq!(choose(Some("HTTPS://localstack.internal:4566"), &[]), Roots::System);
         assert_eq!(choose(None, &[("AWS_ENDPOINT_URL_S3", "https://minio.internal")]), Roots::System);
-        assert_eq!(choose(None, &[("SSL_CERT_FILE", "/etc/pki/tls/certs/ca-bundle.crt")]), Roots::System);
-        assert_eq!(choose(None, &[("SSL_CERT_DIR", "/etc/ssl/certs")]), Roots::System);
-        assert_eq!(choose(None, &[("HTTPS_PROXY", "http://proxy:3128")]), Roots::System);
+        for name in ["SSL_CERT_FILE", "SSL_CERT_DIR", "AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_CONFIG_FILE"] {
+            assert_eq!(choose(None, &[(name, "x")]), Roots::System, "{name}");
+        }
+        for name in ["HTTPS_PROXY", "http_proxy", "ALL_PROXY"] {
+            assert_eq!(choose(None, &[(name, "http://proxy:3128")]), Roots::System, "{name}");
+        }
     }
 
     #[test]
@@ -143,11 +171,9 @@ mod tests {
         let text = std::str::from_utf8(AMAZON_ROOTS).expect("PEM is ASCII");
         assert_eq!(text.matches("-----BEGIN CERTIFICATE-----").count(), 5);
         // Building the connector parses every certificate into the root store (and panics on a bad one).
-        for roots in [Roots::Amazon, Roots::System] {
-            let _connector = ConnectorBuilder::default()
-                .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                .tls_context(roots.tls_context())
-                .build();
-        }
+        let _connector = ConnectorBuilder::default()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .tls_context(Roots::Amazon.tls_context())
+            .build();
     }
 }

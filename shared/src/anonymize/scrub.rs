@@ -56,8 +56,10 @@ impl KnownValues {
                     f.raw.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 3).map(str::to_string),
                 );
             }
-            if let (PiiClass::Phone, FieldValue::Text(e164)) = (f.pii, &f.value) {
-                variants.extend(METADATA.national_of_e164(e164).map(str::to_string));
+            if let (PiiClass::Phone, FieldValue::Text(number)) = (f.pii, &f.value) {
+                // An E.164 value from a phone field, or a text field marked as a phone ("+49 30 901820").
+                let compact: String = number.chars().filter(|c| *c == '+' || c.is_ascii_digit()).collect();
+                variants.extend(METADATA.national_of_e164(&compact).map(str::to_string));
             }
             let digits = matches!(f.pii, PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber);
             for v in variants {
@@ -314,6 +316,11 @@ mod tests {
         let text = "chiamare 06 1234 5678 oppure 612345678";
         let hits: Vec<&str> = known.find(text).into_iter().map(|(start, end, _)| &text[start..end]).collect();
         assert_eq!(hits, vec!["06 1234 5678"], "the national number is 0612345678, not 612345678");
+        // A text field marked as a phone keeps its spaces; its national digits are found all the same.
+        let known =
+            KnownValues::from_fields(&[field("phone", PiiClass::Phone, "+39 06 1234 5678", "+39 06 1234 5678")]);
+        let hits: Vec<&str> = known.find(text).into_iter().map(|(start, end, _)| &text[start..end]).collect();
+        assert_eq!(hits, vec!["06 1234 5678"]);
     }
 
     #[test]

@@ -71,19 +71,20 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
     let Some(span) = e.span() else {
         return format!("TOML syntax: {message}");
     };
-    let before = &text[..span.start.min(text.len())];
+    let before = text.get(..span.start).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     format!("TOML syntax, line {line}, column {column}: {message}")
 }
 
-/// A TOML value as JSON; dates and times become their TOML text, and non-finite floats (which JSON lacks) too.
+/// A TOML value as JSON, as the `config` crate gave it: dates and times become their TOML text, non-finite floats
+/// (which JSON lacks) null.
 fn json(value: toml::Value) -> serde_json::Value {
     use serde_json::Value as J;
     match value {
         toml::Value::String(s) => J::String(s),
         toml::Value::Integer(i) => J::from(i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or_else(|| J::String(f.to_string()), J::Number),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
         toml::Value::Boolean(b) => J::Bool(b),
         toml::Value::Datetime(d) => J::String(d.to_string()),
         toml::Value::Array(a) => J::Array(a.into_iter().map(json).collect()),
