@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets on the stable toolchain (cargo-fuzz, no sanitizer) for SECONDS each (default 60).
 #   fuzz/run.sh [SECONDS] [TARGET...]      targets default to all of them (extract_mail rules_load)
+#   fuzz/run.sh --build                    only builds the targets (the same build a later run reuses)
 # The checked-in seeds (fuzz/corpus/TARGET) are read; new inputs go to fuzz/corpus-work/TARGET (not checked in).
 # Prints each run's final libFuzzer lines (`#N DONE ...`, `Done N runs in T second(s)`); exits non-zero if a
 # target crashes, hangs (-timeout) or fails to build, and prints where the failing input was written.
 set -uo pipefail
 
+build_only=false
+if [ "${1:-}" = "--build" ]; then build_only=true; shift; fi
 seconds="${1:-60}"
 shift $(( $# > 0 ? 1 : 0 ))
 targets=("$@")
@@ -18,6 +21,10 @@ cd "$fuzz_dir/.."
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "installing cargo-fuzz" >&2
     cargo install cargo-fuzz --locked || exit 1
+fi
+
+if $build_only; then
+    exec cargo fuzz build --fuzz-dir "$fuzz_dir" -s none -O
 fi
 
 # -s none: sanitizers need nightly; coverage instrumentation works on stable. -O: without it cargo-fuzz forces

@@ -3,8 +3,10 @@
 # installed), then runs formatting and lint checks, unit/integration tests, and the golden fixture check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
-step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+step() { printf '\n==> [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*"; }
 
 step "toolchain"
 cargo --version
@@ -12,6 +14,44 @@ rustup component list --installed 2>/dev/null | grep -qE '^(rustfmt|clippy)' || 
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "outside readers (pyarrow, duckdb, jsonschema, kafka-python, boto3) on replay output, local and on real services"
+VENV="${LEADPIPE_VENV:-$HOME/.cache/leadpipe/venv}"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements-infra.txt
+
+# Two CPU-bound jobs that no test waits for run from here on at the lowest priority (nice 19: they take only
+# the CPU the builds and tests leave idle - link steps, single-crate tails, pytest's waits - so the foreground
+# is not slowed): `sam build` of the three functions (cargo-lambda, its own target triple and profile settings,
+# so it shares no artifacts with the release build), and the fuzz targets' build. The short fuzz run itself is
+# in the foreground after pytest, so that a starved background cannot distort it.
+step "background (nice 19): sam build of the three functions, and the fuzz targets' build; logs in target/"
+sam_build() {
+  echo "== sam build: the three functions for provided.al2023 x86_64 with cargo-lambda (one shared target directory)"
+  # Its own target directory: cargo locks a target directory's host layout for a whole build, so sharing
+  # target/ would hold the foreground's release build until this one ends. SAM copies the binaries from
+  # target/lambda, hence the link.
+  rm -rf target/lambda && mkdir -p target/sam/lambda && ln -s sam/lambda target/lambda
+  # arm64 needs the aarch64 standard library, which this machine's toolchain lacks: build x86_64 here.
+  (cd infra && PATH="$VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 CARGO_TARGET_DIR="$root/target/sam" "$VENV/bin/sam" \
+    build --beta-features --parameter-overrides Architecture=x86_64) || return 1
+  for fn in Extract Forward Archive; do
+    file "infra/.aws-sam/build/${fn}Function/bootstrap" | grep 'ELF 64-bit LSB.*x86-64' || return 1
+  done
+}
+mkdir -p target
+background() { # NAME COMMAND...: runs COMMAND at nice 19, output in target/NAME.log, exit status in target/NAME.rc
+  local name=$1; shift
+  rm -f "target/$name.rc"
+  (set +e; renice -n 19 -p "$BASHPID" >/dev/null; "$@" > "target/$name.log" 2>&1; echo $? > "target/$name.rc") &
+  bg_pids+=($!)
+}
+kill_tree() { local child; for child in $(pgrep -P "$1"); do kill_tree "$child"; done; kill "$1" 2>/dev/null || true; }
+bg_pids=()
+trap 'for pid in "${bg_pids[@]}"; do kill_tree "$pid"; done' EXIT
+background sam-build sam_build
+background fuzz-build fuzz/run.sh --build
 
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -35,32 +75,6 @@ if ! "$HOME/.cargo/bin/tansu" --version 2>/dev/null | grep -q "$TANSU_VERSION"; 
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
 
-step "outside readers (pyarrow, duckdb, jsonschema, kafka-python, boto3) on replay output, local and on real services"
-VENV="${LEADPIPE_VENV:-$HOME/.cache/leadpipe/venv}"
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements-infra.txt
-
-# Two CPU-bound jobs that no test waits for run beside pytest at the lowest priority (nice 19: they take only
-# the CPU the tests leave idle, so the timing of the local-stack suites is not disturbed): `sam build` of the
-# three functions, and a short coverage-guided fuzz run. Their output is printed after pytest.
-step "background (nice 19): sam build of the three functions, then a short fuzz run; logs in target/"
-background() {
-  echo "== sam build: the three functions for provided.al2023 x86_64 with cargo-lambda (one shared target directory)"
-  # arm64 needs the aarch64 standard library, which this machine's toolchain lacks: build x86_64 here.
-  (cd infra && PATH="$VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" build --beta-features \
-    --parameter-overrides Architecture=x86_64) || return 1
-  for fn in Extract Forward Archive; do
-    file "infra/.aws-sam/build/${fn}Function/bootstrap" | grep 'ELF 64-bit LSB.*x86-64' || return 1
-  done
-  echo "== fuzz: a short coverage-guided run of both targets (cargo-fuzz on stable, no sanitizer; longer: fuzz/README.md)"
-  fuzz/run.sh "${LEADPIPE_FUZZ_SECONDS:-20}"
-}
-mkdir -p target
-rm -f target/background.rc
-(set +e; renice -n 19 -p "$BASHPID" >/dev/null; background > target/background.log 2>&1; echo $? > target/background.rc) &
-bg_pid=$!
-
 step "pytest: replay outputs, real sinks, the stack template, the local stack end to end, fault injection"
 LEADPIPE_BIN="$PWD/target/release/leadpipe" LEADPIPE_FUNCTIONS_DIR="$PWD/target/release" \
   LEADPIPE_FAULT_REPORT="$PWD/target/fault-report.txt" "$VENV/bin/python" -m pytest -q tests/python
@@ -68,7 +82,14 @@ LEADPIPE_BIN="$PWD/target/release/leadpipe" LEADPIPE_FUNCTIONS_DIR="$PWD/target/
 step "fault-injection accounting (tests/python/test_faults.py)"
 cat target/fault-report.txt
 
-step "waiting for the background jobs (sam build, fuzz run)"
-wait "$bg_pid" || true
-cat target/background.log
-[ "$(cat target/background.rc)" = 0 ] || { echo "background jobs failed (see above)"; exit 1; }
+step "fuzz: a short coverage-guided run of both targets (cargo-fuzz on stable, no sanitizer; longer: fuzz/README.md)"
+wait "${bg_pids[1]}" || true
+cat target/fuzz-build.log | grep -vE '^ +(Compiling|Downloaded|Downloading) ' || true
+[ "$(cat target/fuzz-build.rc)" = 0 ] || { echo "the fuzz targets failed to build (see above)"; exit 1; }
+fuzz/run.sh "${LEADPIPE_FUZZ_SECONDS:-20}"
+
+step "waiting for the background sam build"
+wait "${bg_pids[0]}" || true
+cat target/sam-build.log
+[ "$(cat target/sam-build.rc)" = 0 ] || { echo "sam build failed (see above)"; exit 1; }
+step "done"
