@@ -2,6 +2,7 @@
 //!
 //!     cargo bench --bench extract                 # both corpora, 3 s per measurement
 //!     BENCH_SECS=5 cargo bench --bench extract     # longer runs
+//!     BENCH_PASSES=20 valgrind --tool=cachegrind --cache-sim=no <bench binary>  # fixed work: instruction counts
 //!     cargo bench --bench extract -- --tsv         # machine-readable rows (used by benches/run.sh)
 //!     BENCH_ONLY=extract LEADPIPE_MIME_CORPUS=/nonexistent perf record ... # profile extract on the fixtures
 //!
@@ -97,18 +98,24 @@ impl Measured {
 }
 
 fn measure(corpus: &[(String, Vec<u8>)], secs: f64, mut f: impl FnMut(&[u8])) -> Measured {
+    if secs <= 0.0 {
+        // Skipped (BENCH_ONLY): not even warmed up, so that a profile holds only the measured path.
+        return Measured { mails: 0, bytes: 0, elapsed: Duration::from_secs(1) };
+    }
     // Warm-up: one pass, plus up to 0.5 s.
     let w = Instant::now();
     loop {
         for (_, raw) in corpus {
             f(raw);
         }
-        if w.elapsed() > Duration::from_millis(500) {
+        if w.elapsed() > Duration::from_millis(500) || std::env::var_os("BENCH_PASSES").is_some() {
             break;
         }
     }
     let corpus_bytes: u64 = corpus.iter().map(|(_, r)| r.len() as u64).sum();
-    let (mut mails, mut bytes) = (0u64, 0u64);
+    // BENCH_PASSES: exactly this many passes over the corpus instead of BENCH_SECS seconds.
+    let passes: Option<u64> = std::env::var("BENCH_PASSES").ok().and_then(|s| s.parse().ok());
+    let (mut mails, mut bytes, mut done) = (0u64, 0u64, 0u64);
     let start = Instant::now();
     loop {
         for (_, raw) in corpus {
@@ -116,7 +123,8 @@ fn measure(corpus: &[(String, Vec<u8>)], secs: f64, mut f: impl FnMut(&[u8])) ->
         }
         mails += corpus.len() as u64;
         bytes += corpus_bytes;
-        if start.elapsed().as_secs_f64() >= secs {
+        done += 1;
+        if passes.map_or(start.elapsed().as_secs_f64() >= secs, |p| done >= p) {
             break;
         }
     }

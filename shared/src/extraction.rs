@@ -1,7 +1,7 @@
 //! Extraction: one mail in, one outcome out - a lead's typed fields, or a quarantine reason. This is the
 //! decision every terminal state of the pipeline starts from.
 
-use crate::email::{AuthVerdicts, Email, ParseError, ParseLimits};
+use crate::email::{AuthVerdicts, Email, HtmlDocs, ParseError, ParseLimits};
 use crate::extractors::{trim_value, Context};
 use crate::fields::{FieldType, FieldValue, PiiClass};
 use crate::rules::{FieldSpec, Rule, RuleSet, Selection};
@@ -167,11 +167,11 @@ pub fn extract_raw(
     limits: &ParseLimits,
     auth: Option<&AuthVerdicts>,
 ) -> (Option<Email>, Outcome) {
-    match Email::parse(raw, limits) {
-        Ok(email) => {
+    match Email::parse_keeping_html(raw, limits) {
+        Ok((email, parsed)) => {
             let outcome = match auth {
-                Some(a) => extract(&email, rules, a),
-                None => extract(&email, rules, &AuthVerdicts::from_headers(&email)),
+                Some(a) => extract_parsed(&email, &parsed, rules, a),
+                None => extract_parsed(&email, &parsed, rules, &AuthVerdicts::from_headers(&email)),
             };
             (Some(email), outcome)
         }
@@ -187,6 +187,11 @@ pub fn extract_raw(
 
 /// Picks the rule for a parsed mail and extracts its fields.
 pub fn extract(email: &Email, rules: &RuleSet, auth: &AuthVerdicts) -> Outcome {
+    extract_parsed(email, &HtmlDocs::default(), rules, auth)
+}
+
+/// [`extract`], reusing the HTML documents parsed while `email` was built.
+fn extract_parsed(email: &Email, parsed: &HtmlDocs, rules: &RuleSet, auth: &AuthVerdicts) -> Outcome {
     match rules.select(email, auth) {
         Selection::NoRule => {
             quarantine(QuarantineReason::NoRuleMatched, None, Vec::new(), "no rule's match conditions hold".into())
@@ -197,17 +202,22 @@ pub fn extract(email: &Email, rules: &RuleSet, auth: &AuthVerdicts) -> Outcome {
             Vec::new(),
             "the rule requires DKIM or SPF to pass for the sender domain".into(),
         ),
-        Selection::Matched(rule, message) => extract_with(rule, message, !std::ptr::eq(message, email)),
+        Selection::Matched(rule, message) => {
+            apply(rule, &Context::with_parsed(message, parsed), !std::ptr::eq(message, email))
+        }
     }
 }
 
 /// Applies one rule's fields to a message.
 pub fn extract_with(rule: &Rule, message: &Email, forwarded: bool) -> Outcome {
-    let ctx = Context::new(message);
+    apply(rule, &Context::new(message), forwarded)
+}
+
+fn apply(rule: &Rule, ctx: &Context<'_>, forwarded: bool) -> Outcome {
     let mut fields = Vec::new();
     let mut errors = Vec::new();
     for spec in &rule.fields {
-        match extract_field(spec, &ctx) {
+        match extract_field(spec, ctx) {
             Ok((value, raw)) => fields.push(ExtractedField {
                 name: spec.name.clone(),
                 field_type: spec.field_type,

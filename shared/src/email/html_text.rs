@@ -1,6 +1,7 @@
 //! HTML to text for rules: block elements and `<br>` become line breaks, table cells are separated by tabs
 //! (so `<th>Name</th><td>Jane</td>` reads as a `Name<TAB>Jane` line a label rule can use), scripts and
-//! styles are skipped, entities decoded.
+//! styles are skipped, entities decoded. The parsed documents can be kept ([`HtmlDocs`]) for the HTML extractors,
+//! so that a mail's HTML is parsed once.
 
 use scraper::{Html, Node};
 
@@ -41,10 +42,40 @@ const BLOCKS: [&str; 31] = [
 
 /// Converts an HTML document to plain text lines.
 pub fn html_to_text(html: &str) -> String {
-    let doc = Html::parse_document(html);
-    let mut out = String::with_capacity(html.len() / 2);
+    text_of(&Html::parse_document(html), html.len())
+}
+
+/// The text lines of a parsed document; `len` is the HTML's length (to size the buffer).
+fn text_of(doc: &Html, len: usize) -> String {
+    let mut out = String::with_capacity(len / 2);
     walk(doc.tree.root(), &mut out);
     tidy(&out)
+}
+
+/// HTML documents parsed while an [`Email`](super::Email) was built (its text body, or a forwarded message's, made
+/// from HTML), by the address of the HTML body each came from, so that the HTML extractors do not parse them
+/// again. An address only means something for the Email built alongside, while it is not modified.
+#[derive(Default)]
+pub struct HtmlDocs(Vec<((usize, usize), Html)>);
+
+impl HtmlDocs {
+    /// Converts `html` to text lines, keeping its document.
+    pub(crate) fn text_of(&mut self, html: &str) -> String {
+        let doc = Html::parse_document(html);
+        let text = text_of(&doc, html.len());
+        self.0.push((key(html), doc));
+        text
+    }
+
+    /// The document parsed from `html`, when it is one of them.
+    pub fn get(&self, html: &str) -> Option<&Html> {
+        let k = key(html);
+        self.0.iter().find(|(at, _)| *at == k).map(|(_, doc)| doc)
+    }
+}
+
+fn key(html: &str) -> (usize, usize) {
+    (html.as_ptr() as usize, html.len())
 }
 
 fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {

@@ -1,7 +1,6 @@
 //! Raw bytes -> [`Email`] with mail-parser: charsets, transfer encodings, HTML-to-text and nesting.
 
-use super::html_text::html_to_text;
-use super::{Attachment, Email, Mailbox};
+use super::{Attachment, Email, HtmlDocs, Mailbox};
 use chrono::{DateTime, Utc};
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{Address, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
@@ -44,6 +43,11 @@ impl Email {
     /// Parses raw RFC 5322/MIME bytes. Decoding problems are repaired (invalid bytes become U+FFFD),
     /// never a panic; only oversize input and input without any header are errors.
     pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<Email, ParseError> {
+        Self::parse_keeping_html(raw, limits).map(|(email, _)| email)
+    }
+
+    /// [`Email::parse`], also returning the HTML documents parsed to make text bodies, for the extractors.
+    pub fn parse_keeping_html(raw: &[u8], limits: &ParseLimits) -> Result<(Email, HtmlDocs), ParseError> {
         if raw.len() > limits.max_bytes {
             return Err(ParseError::TooLarge { size: raw.len(), limit: limits.max_bytes });
         }
@@ -51,7 +55,9 @@ impl Email {
             .parse(raw)
             .filter(|m| !m.parts.is_empty() && has_real_headers(m))
             .ok_or(ParseError::Unparseable { size: raw.len() })?;
-        Ok(from_message(&message, limits.max_nesting))
+        let mut docs = HtmlDocs::default();
+        let email = from_message(&message, limits.max_nesting, &mut docs);
+        Ok((email, docs))
     }
 }
 
@@ -69,7 +75,7 @@ fn has_real_headers(message: &mail_parser::Message<'_>) -> bool {
     valid > 0 && valid * 2 >= headers.len()
 }
 
-fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email {
+fn from_message(message: &mail_parser::Message<'_>, depth_left: usize, docs: &mut HtmlDocs) -> Email {
     let raw = message.raw_message();
     let headers = message.root_part().headers.iter().map(|h| (h.name().to_string(), header_text(h, raw))).collect();
     let body_of = |ids: &[u32], html: bool| {
@@ -83,6 +89,8 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email 
     };
     let html = body_of(&message.html_body, true);
     let plain = body_of(&message.text_body, false);
+    // The HTML String is moved into the Email below: its text, and so the document's key, stays where it is.
+    let text = plain.or_else(|| html.as_deref().map(|h| docs.text_of(h)));
     let mut email = Email {
         from: message.from().and_then(first_mailbox),
         reply_to: message.reply_to().map(mailboxes).unwrap_or_default(),
@@ -91,26 +99,28 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize) -> Email 
         date: message.date().and_then(|d| DateTime::<Utc>::from_timestamp(d.to_timestamp(), 0)),
         message_id: message.message_id().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         headers,
-        text: plain.or_else(|| html.as_deref().map(html_to_text)),
+        text,
         html,
         had_decoding_problem: message.parts.iter().any(|p| p.is_encoding_problem),
         ..Email::default()
     };
     for part in message.attachments() {
         match &part.body {
-            PartType::Message(inner) if depth_left > 0 => email.forwarded.push(from_message(inner, depth_left - 1)),
+            PartType::Message(inner) if depth_left > 0 => {
+                email.forwarded.push(from_message(inner, depth_left - 1, docs))
+            }
             _ => email.attachments.push(attachment(raw, part)),
         }
     }
     if email.text.is_none() && email.html.is_none() {
-        adopt_unnamed_text_attachment(&mut email);
+        adopt_unnamed_text_attachment(&mut email, docs);
     }
     email
 }
 
 /// Broken MIME (an unclosed boundary, a wrong multipart type) can make a parser file the body as an
 /// attachment. When a mail has no body at all, its first unnamed text attachment is the body.
-fn adopt_unnamed_text_attachment(email: &mut Email) {
+fn adopt_unnamed_text_attachment(email: &mut Email, docs: &mut HtmlDocs) {
     let Some(i) = email
         .attachments
         .iter()
@@ -121,7 +131,7 @@ fn adopt_unnamed_text_attachment(email: &mut Email) {
     let a = email.attachments.remove(i);
     let text = a.text.unwrap_or_default();
     if a.content_type == "text/html" {
-        email.text = Some(html_to_text(&text));
+        email.text = Some(docs.text_of(&text));
         email.html = Some(text);
     } else {
         email.text = Some(text);
@@ -256,6 +266,26 @@ mod tests {
         assert!(e.html.as_deref().is_some_and(|h| h.contains("<th>Name</th>")));
         let text = e.text.expect("text");
         assert!(text.contains("Name") && text.contains("Jane"), "{text}");
+    }
+
+    #[test]
+    fn documents_parsed_for_text_bodies_are_kept() {
+        let raw = "From: a@homes.example\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+             --b\r\nContent-Type: text/html\r\n\r\n<table><tr><th>Name</th><td>Jane</td></tr></table>\r\n\
+             --b\r\nContent-Type: message/rfc822\r\n\r\n\
+             From: p@dealer.example\r\nContent-Type: multipart/alternative; boundary=c\r\n\r\n\
+             --c\r\nContent-Type: text/plain\r\n\r\nName: Joe\r\n--c\r\nContent-Type: text/html\r\n\r\n\
+             <p>Name: <b>Joe</b></p>\r\n--c--\r\n--b--\r\n";
+        let (e, docs) = Email::parse_keeping_html(raw.as_bytes(), &ParseLimits::default()).expect("parses");
+        let th = scraper::Selector::parse("th").expect("selector");
+        let html = e.html.as_deref().expect("html body");
+        let doc = docs.get(html).expect("the document made the text body");
+        assert_eq!(doc.select(&th).next().map(|n| n.inner_html()).as_deref(), Some("Name"));
+        // Equal text elsewhere is not the same body; a forwarded message with a text/plain body keeps no document.
+        assert!(docs.get(&html.to_string()).is_none());
+        let fwd = &e.forwarded[0];
+        assert_eq!(fwd.text.as_deref(), Some("Name: Joe"));
+        assert!(docs.get(fwd.html.as_deref().expect("forwarded html")).is_none());
     }
 
     #[test]

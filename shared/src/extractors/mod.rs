@@ -1,6 +1,6 @@
 //! Field extractors: where in an email a field's raw text is found. Each kind lives in its own file;
 //! [`Extractor::find`] dispatches. Parsed HTML and XML are cached per mail in a [`Context`] so several fields
-//! reading the same table or ADF document parse it once.
+//! reading the same table or ADF document parse it once; an HTML document parsed to make the text body is reused.
 
 mod html_table;
 mod label;
@@ -12,7 +12,7 @@ pub use label::Label;
 pub use source::Source;
 pub use xml_path::{XmlPath, XmlPathError};
 
-use crate::email::Email;
+use crate::email::{Email, HtmlDocs};
 use regex::Regex;
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
@@ -73,6 +73,8 @@ impl Extractor {
 pub struct Context<'a> {
     /// The mail (or the forwarded message) the rule matched.
     pub email: &'a Email,
+    /// Documents parsed while the mail was built (see [`Email::parse_keeping_html`]).
+    parsed: Option<&'a HtmlDocs>,
     html: OnceCell<Option<scraper::Html>>,
     /// The text body's lines, split once for every label field.
     lines: OnceCell<Option<Vec<&'a str>>>,
@@ -83,7 +85,12 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// Starts extraction over `email`.
     pub fn new(email: &'a Email) -> Self {
-        Self { email, html: OnceCell::new(), lines: OnceCell::new(), xml: RefCell::new(Vec::new()) }
+        Self { email, parsed: None, html: OnceCell::new(), lines: OnceCell::new(), xml: RefCell::new(Vec::new()) }
+    }
+
+    /// Starts extraction over `email`, reusing the HTML documents parsed while it was built.
+    pub fn with_parsed(email: &'a Email, parsed: &'a HtmlDocs) -> Self {
+        Self { parsed: Some(parsed), ..Self::new(email) }
     }
 
     fn lines(&self) -> Option<&[&'a str]> {
@@ -91,7 +98,11 @@ impl<'a> Context<'a> {
     }
 
     fn html(&self) -> Option<&scraper::Html> {
-        self.html.get_or_init(|| self.email.html.as_deref().map(scraper::Html::parse_document)).as_ref()
+        let html = self.email.html.as_deref()?;
+        if let Some(doc) = self.parsed.and_then(|p| p.get(html)) {
+            return Some(doc);
+        }
+        self.html.get_or_init(|| Some(scraper::Html::parse_document(html))).as_ref()
     }
 
     /// Runs `f` on the XML document of `source`, parsed once per mail and source text (an ADF rule reads
