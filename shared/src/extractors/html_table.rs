@@ -2,6 +2,8 @@
 //! in a header row, a `<dt>`/`<dd>` pair, or any element picked by a CSS selector.
 
 use scraper::{ElementRef, Html, Selector};
+use std::cell::OnceCell;
+use std::sync::LazyLock;
 
 /// An HTML extractor: by label or by CSS selector.
 #[derive(Debug, Clone)]
@@ -15,45 +17,100 @@ pub enum HtmlTable {
 impl HtmlTable {
     /// Finds the value in a parsed HTML document.
     pub fn find(&self, doc: &Html) -> Option<String> {
+        let cells = OnceCell::new();
+        self.find_indexed(doc, || cells.get_or_init(|| LabelCells::of(doc)))
+    }
+
+    /// [`HtmlTable::find`] with the document's label cells read once for every field (`cells` is called only
+    /// by a label lookup).
+    pub(super) fn find_indexed<'d>(&self, doc: &Html, cells: impl FnOnce() -> &'d LabelCells) -> Option<String> {
         match self {
             Self::Selector(sel) => doc.select(sel).map(element_text).find(|t| !t.is_empty()),
             Self::Label(labels) => {
-                let wanted: Vec<String> = labels.iter().map(|l| normalize_label(l)).collect();
-                wanted.iter().find_map(|w| find_by_label(doc, w))
+                let cells = cells();
+                labels.iter().find_map(|l| cells.find(&normalize_label(l)))
             }
         }
+    }
+}
+
+/// The cells a label can be in, with their text read once: table rows (`th`/`td`) and `dt`/`dd` pairs.
+#[derive(Debug, Default)]
+pub struct LabelCells {
+    rows: Vec<Row>,
+    /// (label of a `dt`, text of the `dd` after it).
+    terms: Vec<(String, Option<String>)>,
+}
+
+#[derive(Debug)]
+struct Row {
+    /// Made only of `th` cells (and more than one): its values are in the rows below.
+    header: bool,
+    cells: Vec<Cell>,
+}
+
+#[derive(Debug)]
+struct Cell {
+    text: String,
+    label: String,
+}
+
+impl LabelCells {
+    /// Reads the label cells of `doc`.
+    pub fn of(doc: &Html) -> Self {
+        static TR: LazyLock<Selector> = LazyLock::new(|| selector("tr"));
+        static DT: LazyLock<Selector> = LazyLock::new(|| selector("dt"));
+        let rows = doc
+            .select(&TR)
+            .map(|tr| {
+                let cells = cells(tr);
+                let header = cells.len() > 1 && cells.iter().all(|c| c.value().name() == "th");
+                let cells = cells.into_iter().map(Cell::new).collect();
+                Row { header, cells }
+            })
+            .collect();
+        let terms = doc
+            .select(&DT)
+            .map(|dt| {
+                let dd = dt.next_siblings().filter_map(ElementRef::wrap).find(|e| e.value().name() == "dd");
+                (normalize_label(&element_text(dt)), dd.map(element_text))
+            })
+            .collect();
+        Self { rows, terms }
+    }
+
+    /// The value for label `wanted` (normalized): the cell beside it, else the cell below it, else the `dd`
+    /// after a `dt` with that label; empty values are skipped.
+    fn find(&self, wanted: &str) -> Option<String> {
+        for (r, row) in self.rows.iter().enumerate() {
+            for (c, cell) in row.cells.iter().enumerate() {
+                if cell.label != wanted {
+                    continue;
+                }
+                let beside = row.cells.get(c + 1).filter(|_| !row.header);
+                let below = || self.rows.get(r + 1).and_then(|next| next.cells.get(c));
+                let value = beside.filter(|n| !n.text.is_empty()).or_else(|| below().filter(|n| !n.text.is_empty()));
+                if let Some(v) = value {
+                    return Some(v.text.clone());
+                }
+            }
+        }
+        self.terms
+            .iter()
+            .find(|(label, dd)| label == wanted && dd.as_ref().is_some_and(|v| !v.is_empty()))
+            .and_then(|(_, dd)| dd.clone())
+    }
+}
+
+impl Cell {
+    fn new(e: ElementRef<'_>) -> Self {
+        let text = element_text(e);
+        Self { label: normalize_label(&text), text }
     }
 }
 
 fn selector(css: &str) -> Selector {
     Selector::parse(css).expect("static selector is valid")
-}
-
-fn find_by_label(doc: &Html, wanted: &str) -> Option<String> {
-    let rows: Vec<Vec<ElementRef<'_>>> = doc.select(&selector("tr")).map(cells).collect();
-    for (r, row) in rows.iter().enumerate() {
-        // A row made only of <th> cells is a header row: its values are in the rows below.
-        let header_row = row.len() > 1 && row.iter().all(|c| c.value().name() == "th");
-        for (c, cell) in row.iter().enumerate() {
-            if normalize_label(&element_text(*cell)) != wanted {
-                continue;
-            }
-            let beside = row.get(c + 1).filter(|_| !header_row).map(|n| element_text(*n));
-            let below = || rows.get(r + 1).and_then(|next| next.get(c)).map(|n| element_text(*n));
-            if let Some(v) = beside.filter(|v| !v.is_empty()).or_else(|| below().filter(|v| !v.is_empty())) {
-                return Some(v);
-            }
-        }
-    }
-    for dt in doc.select(&selector("dt")) {
-        if normalize_label(&element_text(dt)) == wanted {
-            let dd = dt.next_siblings().filter_map(ElementRef::wrap).find(|e| e.value().name() == "dd");
-            if let Some(v) = dd.map(element_text).filter(|v| !v.is_empty()) {
-                return Some(v);
-            }
-        }
-    }
-    None
 }
 
 /// The `th`/`td` cells of a row (not those of nested tables).

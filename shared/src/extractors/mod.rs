@@ -7,7 +7,7 @@ mod label;
 mod source;
 mod xml_path;
 
-pub use html_table::HtmlTable;
+pub use html_table::{HtmlTable, LabelCells};
 pub use label::Label;
 pub use source::Source;
 pub use xml_path::{XmlPath, XmlPathError};
@@ -62,7 +62,10 @@ impl Extractor {
                 regex.captures(text)?.name("value").map(|m| m.as_str().to_string())
             }
             Self::Label(label) => label.find_in_lines(ctx.lines()?),
-            Self::HtmlTable(table) => table.find(ctx.html()?),
+            Self::HtmlTable(table) => {
+                let doc = ctx.html()?;
+                table.find_indexed(doc, || ctx.label_cells.get_or_init(|| LabelCells::of(doc)))
+            }
             Self::XmlPath { path, source } => ctx.with_xml(source.as_ref(), |doc| path.find(doc)),
             Self::Constant(value) => Some(value.clone()),
         }
@@ -76,6 +79,8 @@ pub struct Context<'a> {
     /// Documents parsed while the mail was built (see [`Email::parse_keeping_html`]).
     parsed: Option<&'a HtmlDocs>,
     html: OnceCell<Option<scraper::Html>>,
+    /// The HTML document's label cells, read once for every `html_table` label field.
+    label_cells: OnceCell<LabelCells>,
     /// The text body's lines, split once for every label field.
     lines: OnceCell<Option<Vec<&'a str>>>,
     /// Parsed XML documents by the address of their text.
@@ -85,7 +90,14 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// Starts extraction over `email`.
     pub fn new(email: &'a Email) -> Self {
-        Self { email, parsed: None, html: OnceCell::new(), lines: OnceCell::new(), xml: RefCell::new(Vec::new()) }
+        Self {
+            email,
+            parsed: None,
+            html: OnceCell::new(),
+            label_cells: OnceCell::new(),
+            lines: OnceCell::new(),
+            xml: RefCell::new(Vec::new()),
+        }
     }
 
     /// Starts extraction over `email`, reusing the HTML documents parsed while it was built.
