@@ -282,7 +282,8 @@ mod tests {
         let doc = docs.get(html).expect("the document made the text body");
         assert_eq!(doc.select(&th).next().map(|n| n.inner_html()).as_deref(), Some("Name"));
         // Equal text elsewhere is not the same body; a forwarded message with a text/plain body keeps no document.
-        assert!(docs.get(&html.to_string()).is_none());
+        let same_text_elsewhere = html.to_owned();
+        assert!(docs.get(&same_text_elsewhere).is_none());
         let fwd = &e.forwarded[0];
         assert_eq!(fwd.text.as_deref(), Some("Name: Joe"));
         assert!(docs.get(fwd.html.as_deref().expect("forwarded html")).is_none());
