@@ -10,7 +10,7 @@ use leadpipe_shared::handlers::archive::{handle_batch, ArchiveSummary};
 use leadpipe_shared::handlers::env::{ArchiveEnv, Env};
 use leadpipe_shared::handlers::metrics::{MetricSet, Unit};
 use leadpipe_shared::handlers::sqs::SqsMessage;
-use leadpipe_shared::handlers::{log_line, work_budget};
+use leadpipe_shared::handlers::{init_failure, log_line, work_budget};
 use serde_json::json;
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -28,7 +28,7 @@ struct Archive {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let archive = init().await.inspect_err(|e| {
-        eprintln!("{}", log_line("error", &FUNCTION, "init failed", json!({"error": format!("{e:#}")})))
+        eprintln!("{}", log_line("error", &FUNCTION, "init failed", init_failure(format!("{e:#}"))))
     })?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| archive.invoke(event))).await
 }

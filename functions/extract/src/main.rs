@@ -12,7 +12,7 @@ use leadpipe_shared::anonymize::Anonymizer;
 use leadpipe_shared::handlers::env::{Env, ExtractEnv};
 use leadpipe_shared::handlers::extract::{handle_event, load_rules, ExtractPorts, ExtractSummary};
 use leadpipe_shared::handlers::metrics::{MetricSet, Unit};
-use leadpipe_shared::handlers::{log_line, work_budget};
+use leadpipe_shared::handlers::{init_failure, log_line, work_budget};
 use leadpipe_shared::pipeline::ExtractStep;
 use serde_json::{json, Value};
 use std::sync::LazyLock;
@@ -36,7 +36,7 @@ struct Extract {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let extract = init().await.inspect_err(|e| {
-        eprintln!("{}", log_line("error", &FUNCTION, "init failed", json!({"error": format!("{e:#}")})))
+        eprintln!("{}", log_line("error", &FUNCTION, "init failed", init_failure(format!("{e:#}"))))
     })?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| extract.invoke(event))).await
 }

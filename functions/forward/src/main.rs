@@ -12,7 +12,7 @@ use leadpipe_shared::handlers::env::{Env, ForwardEnv};
 use leadpipe_shared::handlers::forward::{handle_batch, ForwardSummary};
 use leadpipe_shared::handlers::metrics::{MetricSet, Unit};
 use leadpipe_shared::handlers::sqs::SqsMessage;
-use leadpipe_shared::handlers::{log_line, work_budget};
+use leadpipe_shared::handlers::{init_failure, log_line, work_budget};
 use serde_json::json;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
@@ -33,7 +33,7 @@ struct Forward {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let forward = init().await.inspect_err(|e| {
-        eprintln!("{}", log_line("error", &FUNCTION, "init failed", json!({"error": format!("{e:#}")})))
+        eprintln!("{}", log_line("error", &FUNCTION, "init failed", init_failure(format!("{e:#}"))))
     })?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| forward.invoke(event))).await
 }

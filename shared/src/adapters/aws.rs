@@ -12,6 +12,7 @@ use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
 use std::ffi::OsString;
+use std::sync::OnceLock;
 
 /// Where the AWS services are.
 #[derive(Debug, Clone, Default)]
@@ -81,6 +82,18 @@ impl Roots {
         }
     }
 
+    /// What an operator reading a failed init needs to know about these roots, if anything: the embedded ones
+    /// reject an endpoint whose certificate chains elsewhere, and setting `SSL_CERT_FILE` switches to a store.
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            Roots::Amazon => Some(
+                "the HTTPS client trusts only the embedded Amazon Trust Services roots; on a certificate error, set \
+                 SSL_CERT_FILE to a PEM bundle to use that store instead",
+            ),
+            Roots::System => None,
+        }
+    }
+
     fn tls_context(self) -> TlsContext {
         let store = match self {
             Roots::Amazon => TrustStore::empty().with_pem_certificate(AMAZON_ROOTS),
@@ -90,11 +103,22 @@ impl Roots {
     }
 }
 
+/// The roots chosen by this process's first [`sdk_config`].
+static CHOSEN: OnceLock<Roots> = OnceLock::new();
+
+/// [`Roots::note`] for the roots this process's SDK client trusts (`None` before [`sdk_config`] ran): for the
+/// log line of a failed init.
+pub fn trust_note() -> Option<&'static str> {
+    CHOSEN.get().and_then(|r| r.note())
+}
+
 /// Loads the shared SDK configuration.
 pub async fn sdk_config(settings: &AwsSettings) -> SdkConfig {
     // The SDK's default HTTPS client (connector settings, sleep, proxy from HTTPS_PROXY / NO_PROXY), built the
     // way aws-smithy-runtime builds it, with rustls on ring instead of aws-lc.
     let roots = Roots::choose(settings, |name| std::env::var_os(name), std::env::vars_os());
+    // A process builds one configuration from one environment: the first choice is the one in use.
+    let _ = CHOSEN.set(roots);
     let https = Builder::new().build_with_connector_fn(move |settings, components| {
         let mut connector = ConnectorBuilder::default()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
@@ -164,6 +188,12 @@ mod tests {
         for name in ["HTTPS_PROXY", "http_proxy", "ALL_PROXY"] {
             assert_eq!(choose(None, &[(name, "http://proxy:3128")]), Roots::System, "{name}");
         }
+    }
+
+    #[test]
+    fn only_the_embedded_roots_need_a_note() {
+        assert!(Roots::Amazon.note().is_some_and(|n| n.contains("SSL_CERT_FILE")));
+        assert_eq!(Roots::System.note(), None);
     }
 
     #[test]

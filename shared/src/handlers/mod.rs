@@ -26,6 +26,17 @@ pub fn work_budget(
     std::time::Duration::from_millis(left).saturating_sub(margin)
 }
 
+/// The extra fields of a function's "init failed" log line: the error (its whole chain), and when the AWS client
+/// trusts only the embedded Amazon roots, a note on how to use another certificate store.
+#[cfg(feature = "aws")]
+pub fn init_failure(error: String) -> serde_json::Value {
+    let mut fields = serde_json::json!({ "error": error });
+    if let Some(note) = crate::adapters::aws::trust_note() {
+        fields["tls_roots"] = note.into();
+    }
+    fields
+}
+
 /// One structured log line (JSON) for CloudWatch Logs: level, function, message and extra fields, never PII
 /// (callers pass ids, counts and classified errors only).
 pub fn log_line(level: &str, function: &str, message: &str, extra: serde_json::Value) -> String {
