@@ -9,6 +9,7 @@ use super::detect::{Detection, Detector, EntityKind};
 use super::pseudonym::{canonical, Pseudonymizer};
 use crate::extraction::ExtractedField;
 use crate::fields::{FieldValue, PiiClass};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Separator tolerance between the words of a known value: up to three non-alphanumeric characters.
@@ -69,7 +70,7 @@ impl KnownValues {
                 let words: Vec<String> = if digits {
                     vec![v.chars().filter(char::is_ascii_digit).collect()]
                 } else {
-                    tokens(&v).into_iter().map(|t| t.lower).collect()
+                    tokens(&v).into_iter().map(|t| t.lower.into_owned()).collect()
                 };
                 if words.iter().all(|w| w.is_empty()) || out.values.iter().any(|k| k.words == words && k.class == f.pii)
                 {
@@ -101,21 +102,28 @@ impl KnownValues {
     }
 }
 
-/// An alphanumeric run of a text, lowercased, with its byte range.
-struct Token {
+/// An alphanumeric run of a text, lowercased (borrowed from the text when it has no upper case), with its byte
+/// range.
+struct Token<'a> {
     start: usize,
     end: usize,
-    lower: String,
+    lower: Cow<'a, str>,
 }
 
-fn tokens(text: &str) -> Vec<Token> {
+fn tokens(text: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     let mut start = None;
     for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
         match (c.is_alphanumeric(), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                out.push(Token { start: s, end: i, lower: text[s..i].to_lowercase() });
+                let run = &text[s..i];
+                let lower = if run.chars().all(lowercases_to_itself) {
+                    Cow::Borrowed(run)
+                } else {
+                    Cow::Owned(run.to_lowercase())
+                };
+                out.push(Token { start: s, end: i, lower });
                 start = None;
             }
             _ => {}
@@ -124,20 +132,29 @@ fn tokens(text: &str) -> Vec<Token> {
     out
 }
 
+/// `c.to_lowercase()` is `c` itself (title-case letters such as `ǅ` are not upper case, but do change).
+fn lowercases_to_itself(c: char) -> bool {
+    if c.is_ascii() {
+        return !c.is_ascii_uppercase();
+    }
+    let mut lower = c.to_lowercase();
+    lower.next() == Some(c) && lower.next().is_none()
+}
+
 /// The gap between two tokens is short enough (counted in characters).
 fn gap_ok(text: &str, from: usize, to: usize, max: usize) -> bool {
     text[from..to].chars().count() <= max
 }
 
-fn match_words(text: &str, toks: &[Token], i: usize, words: &[String]) -> Option<usize> {
+fn match_words(text: &str, toks: &[Token<'_>], i: usize, words: &[String]) -> Option<usize> {
     let run = toks.get(i..i + words.len())?;
-    let same = run.iter().zip(words).all(|(t, w)| &t.lower == w);
+    let same = run.iter().zip(words).all(|(t, w)| t.lower == w.as_str());
     let close = run.windows(2).all(|p| gap_ok(text, p[0].end, p[1].start, WORD_GAP));
     (same && close).then(|| run.last().map_or(0, |t| t.end))
 }
 
 /// Digit groups starting at token `i` that spell exactly `digits` (separators of up to two characters allowed).
-fn match_digits(text: &str, toks: &[Token], i: usize, digits: &str) -> Option<usize> {
+fn match_digits(text: &str, toks: &[Token<'_>], i: usize, digits: &str) -> Option<usize> {
     let mut acc = String::new();
     let mut j = i;
     while let Some(t) = toks.get(j) {
@@ -352,6 +369,16 @@ mod tests {
         let out = s.scrub(&"call 212-555-0142 ".repeat(4000), &KnownValues::default(), &p);
         assert_eq!(out.text, "[OVERSIZE]");
         assert_eq!(out.counts.get("oversize"), Some(&1));
+    }
+
+    #[test]
+    fn tokens_are_lowercased_like_the_whole_run() {
+        for run in ["jane", "Jane", "DOE", "0612", "ǅemal", "ÀÉÎ", "straße", "İstanbul", "ΣΟΦΙΑ"] {
+            let toks = tokens(run);
+            assert_eq!(toks.len(), 1, "{run}");
+            assert_eq!(toks[0].lower, run.to_lowercase(), "{run}");
+            assert_eq!(matches!(toks[0].lower, Cow::Borrowed(_)), run == run.to_lowercase(), "{run}");
+        }
     }
 
     #[test]

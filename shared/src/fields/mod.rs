@@ -105,7 +105,14 @@ impl FieldType {
 
 /// Collapses runs of whitespace (including newlines) into single spaces.
 pub fn collapse_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 fn normalize_email(raw: &str) -> Result<String, TypeError> {
