@@ -127,10 +127,16 @@ fn push_text(out: &mut String, text: &str) {
 fn tidy(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut empty_run = 0;
+    let mut cells = String::new();
     for line in s.lines() {
-        let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
-        let line = cells.join("\t");
-        let line = line.trim_matches(|c: char| c == '\t' || c == ' ');
+        cells.clear();
+        for (i, cell) in line.split('\t').enumerate() {
+            if i > 0 {
+                cells.push('\t');
+            }
+            cells.push_str(cell.trim());
+        }
+        let line = cells.trim_matches(|c: char| c == '\t' || c == ' ');
         if line.is_empty() {
             empty_run += 1;
             if empty_run > 1 || out.is_empty() {
