@@ -28,7 +28,7 @@ VENV="${LEADPIPE_VENV:-$HOME/.cache/leadpipe/venv}"
 # in the foreground after pytest, so that a starved background cannot distort it.
 step "background (nice 19): sam build of the three functions, and the fuzz targets' build; logs in target/"
 sam_build() {
-  echo "== sam build: the three functions for provided.al2023 x86_64 with cargo-lambda (one shared target directory)"
+  echo "== sam build: the three functions for provided.al2023 x86_64 with cargo-lambda (one target directory, target/sam)"
   # Its own target directory: cargo locks a target directory's host layout for a whole build, so sharing
   # target/ would hold the foreground's release build until this one ends. SAM copies the binaries from
   # target/lambda, hence the link.
@@ -47,7 +47,12 @@ background() { # NAME COMMAND...: runs COMMAND at nice 19, output in target/NAME
   (set +e; renice -n 19 -p "$BASHPID" >/dev/null; "$@" > "target/$name.log" 2>&1; echo $? > "target/$name.rc") &
   bg_pids+=($!)
 }
-kill_tree() { local child; for child in $(pgrep -P "$1"); do kill_tree "$child"; done; kill "$1" 2>/dev/null || true; }
+kill_tree() { # stopped first, so that it cannot start a new child while its children are killed
+  local child
+  kill -STOP "$1" 2>/dev/null || return 0
+  for child in $(pgrep -P "$1"); do kill_tree "$child"; done
+  kill -TERM "$1" 2>/dev/null; kill -CONT "$1" 2>/dev/null || true
+}
 bg_pids=()
 trap 'for pid in "${bg_pids[@]}"; do kill_tree "$pid"; done' EXIT
 background sam-build sam_build
@@ -84,12 +89,14 @@ cat target/fault-report.txt
 
 step "fuzz: a short coverage-guided run of both targets (cargo-fuzz on stable, no sanitizer; longer: fuzz/README.md)"
 wait "${bg_pids[1]}" || true
+unset 'bg_pids[1]' # reaped: its pid may be reused, so the exit trap must not kill it
 cat target/fuzz-build.log | grep -vE '^ +(Compiling|Downloaded|Downloading) ' || true
 [ "$(cat target/fuzz-build.rc)" = 0 ] || { echo "the fuzz targets failed to build (see above)"; exit 1; }
 fuzz/run.sh "${LEADPIPE_FUZZ_SECONDS:-20}"
 
 step "waiting for the background sam build"
 wait "${bg_pids[0]}" || true
+unset 'bg_pids[0]'
 cat target/sam-build.log
 [ "$(cat target/sam-build.rc)" = 0 ] || { echo "sam build failed (see above)"; exit 1; }
 step "done"

@@ -41,7 +41,8 @@ fn embedded_roots_are_named_in_the_init_failure() {
 
 #[test]
 fn a_chosen_certificate_store_needs_no_note() {
-    let line = init_failure(&[("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")]);
+    let bundle = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/tls/amazon-trust-services.pem");
+    let line = init_failure(&[("SSL_CERT_FILE", bundle)]);
     assert_eq!(line["message"], "init failed");
     assert_eq!(line.get("tls_roots"), None);
 }

@@ -102,8 +102,8 @@ impl KnownValues {
     }
 }
 
-/// An alphanumeric run of a text, lowercased (borrowed from the text when it has no upper case), with its byte
-/// range.
+/// An alphanumeric run of a text, lowercased (borrowed from the text when every char lowercases to itself), with
+/// its byte range.
 struct Token<'a> {
     start: usize,
     end: usize,

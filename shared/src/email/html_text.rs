@@ -68,7 +68,7 @@ impl HtmlDocs {
     }
 
     /// The document parsed from `html`, when it is one of them.
-    pub fn get(&self, html: &str) -> Option<&Html> {
+    pub(crate) fn get(&self, html: &str) -> Option<&Html> {
         let k = key(html);
         self.0.iter().find(|(at, _)| *at == k).map(|(_, doc)| doc)
     }

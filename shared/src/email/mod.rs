@@ -6,7 +6,8 @@ mod html_text;
 mod parse;
 
 pub use auth::{AuthVerdicts, Verdict};
-pub use html_text::{html_to_text, HtmlDocs};
+pub use html_text::html_to_text;
+pub(crate) use html_text::HtmlDocs;
 pub use parse::{ParseError, ParseLimits};
 
 use chrono::{DateTime, Utc};

@@ -47,7 +47,7 @@ impl Email {
     }
 
     /// [`Email::parse`], also returning the HTML documents parsed to make text bodies, for the extractors.
-    pub fn parse_keeping_html(raw: &[u8], limits: &ParseLimits) -> Result<(Email, HtmlDocs), ParseError> {
+    pub(crate) fn parse_keeping_html(raw: &[u8], limits: &ParseLimits) -> Result<(Email, HtmlDocs), ParseError> {
         if raw.len() > limits.max_bytes {
             return Err(ParseError::TooLarge { size: raw.len(), limit: limits.max_bytes });
         }
@@ -287,6 +287,22 @@ mod tests {
         let fwd = &e.forwarded[0];
         assert_eq!(fwd.text.as_deref(), Some("Name: Joe"));
         assert!(docs.get(fwd.html.as_deref().expect("forwarded html")).is_none());
+    }
+
+    #[test]
+    fn a_body_filed_as_an_unnamed_html_attachment_keeps_its_document() {
+        let raw = "From: a@rentals.example\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+             --b\r\nContent-Type: text/html\r\nContent-Disposition: attachment\r\n\r\n<p>Name: <b>Jane</b></p>\r\n--b--\r\n";
+        let (e, docs) = Email::parse_keeping_html(raw.as_bytes(), &ParseLimits::default()).expect("parses");
+        assert!(e.had_decoding_problem && e.attachments.is_empty(), "{e:?}");
+        assert_eq!(e.text.as_deref(), Some("Name: Jane\n"));
+        assert!(docs.get(e.html.as_deref().expect("adopted html")).is_some());
+    }
+
+    #[test]
+    fn an_email_can_cross_threads() {
+        fn send_and_sync<T: Send + Sync>() {}
+        send_and_sync::<Email>();
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! HTML lead tables: the cell next to a label cell (`<th>Name</th><td>Jane</td>`), the cell below a label
 //! in a header row, a `<dt>`/`<dd>` pair, or any element picked by a CSS selector.
 
+use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
 use std::cell::OnceCell;
 use std::sync::LazyLock;
@@ -28,18 +29,23 @@ impl HtmlTable {
             Self::Selector(sel) => doc.select(sel).map(element_text).find(|t| !t.is_empty()),
             Self::Label(labels) => {
                 let cells = cells();
-                labels.iter().find_map(|l| cells.find(&normalize_label(l)))
+                labels.iter().find_map(|l| cells.find(doc, &normalize_label(l)))
             }
         }
     }
 }
 
-/// The cells a label can be in, with their text read once: table rows (`th`/`td`) and `dt`/`dd` pairs.
+/// The longest cell text (in bytes, whitespace collapsed) that can be a label: longer cells are values only. It
+/// bounds what [`LabelCells`] keeps, since an outer layout cell's text holds every nested table's text.
+const MAX_LABEL_BYTES: usize = 256;
+
+/// The cells a label can be in, with their labels read once: table rows (`th`/`td`) and `dt`/`dd` pairs. Values
+/// are read from the document only for the cell a lookup picks.
 #[derive(Debug, Default)]
 pub struct LabelCells {
     rows: Vec<Row>,
-    /// (label of a `dt`, text of the `dd` after it).
-    terms: Vec<(String, Option<String>)>,
+    /// (label of a `dt`, the `dd` after it).
+    terms: Vec<(Option<String>, Option<NodeId>)>,
 }
 
 #[derive(Debug)]
@@ -51,8 +57,9 @@ struct Row {
 
 #[derive(Debug)]
 struct Cell {
-    text: String,
-    label: String,
+    id: NodeId,
+    /// The normalized label, `None` when the cell's text is too long to be one.
+    label: Option<String>,
 }
 
 impl LabelCells {
@@ -65,7 +72,7 @@ impl LabelCells {
             .map(|tr| {
                 let cells = cells(tr);
                 let header = cells.len() > 1 && cells.iter().all(|c| c.value().name() == "th");
-                let cells = cells.into_iter().map(Cell::new).collect();
+                let cells = cells.into_iter().map(|c| Cell { id: c.id(), label: label_of(c) }).collect();
                 Row { header, cells }
             })
             .collect();
@@ -73,40 +80,38 @@ impl LabelCells {
             .select(&DT)
             .map(|dt| {
                 let dd = dt.next_siblings().filter_map(ElementRef::wrap).find(|e| e.value().name() == "dd");
-                (normalize_label(&element_text(dt)), dd.map(element_text))
+                (label_of(dt), dd.map(|e| e.id()))
             })
             .collect();
         Self { rows, terms }
     }
 
-    /// The value for label `wanted` (normalized): the cell beside it, else the cell below it, else the `dd`
-    /// after a `dt` with that label; empty values are skipped.
-    fn find(&self, wanted: &str) -> Option<String> {
+    /// The value for label `wanted` (normalized) in `doc` (the document these cells were read from): the cell
+    /// beside it, else the cell below it, else the `dd` after a `dt` with that label; empty values are skipped.
+    fn find(&self, doc: &Html, wanted: &str) -> Option<String> {
+        let text = |id: NodeId| doc.tree.get(id).and_then(ElementRef::wrap).map(element_text).filter(|t| !t.is_empty());
+        let is_wanted = |label: &Option<String>| label.as_deref() == Some(wanted);
         for (r, row) in self.rows.iter().enumerate() {
             for (c, cell) in row.cells.iter().enumerate() {
-                if cell.label != wanted {
+                if !is_wanted(&cell.label) {
                     continue;
                 }
-                let beside = row.cells.get(c + 1).filter(|_| !row.header);
-                let below = || self.rows.get(r + 1).and_then(|next| next.cells.get(c));
-                let value = beside.filter(|n| !n.text.is_empty()).or_else(|| below().filter(|n| !n.text.is_empty()));
-                if let Some(v) = value {
-                    return Some(v.text.clone());
+                let beside = row.cells.get(c + 1).filter(|_| !row.header).and_then(|n| text(n.id));
+                let value =
+                    beside.or_else(|| self.rows.get(r + 1).and_then(|next| next.cells.get(c)).and_then(|n| text(n.id)));
+                if value.is_some() {
+                    return value;
                 }
             }
         }
-        self.terms
-            .iter()
-            .find(|(label, dd)| label == wanted && dd.as_ref().is_some_and(|v| !v.is_empty()))
-            .and_then(|(_, dd)| dd.clone())
+        self.terms.iter().filter(|(label, _)| is_wanted(label)).find_map(|(_, dd)| dd.and_then(text))
     }
 }
 
-impl Cell {
-    fn new(e: ElementRef<'_>) -> Self {
-        let text = element_text(e);
-        Self { label: normalize_label(&text), text }
-    }
+/// The normalized label of a cell, unless its text is too long to be one.
+fn label_of(e: ElementRef<'_>) -> Option<String> {
+    let text = element_text(e);
+    (text.len() <= MAX_LABEL_BYTES).then(|| normalize_label(&text))
 }
 
 fn selector(css: &str) -> Selector {
@@ -155,6 +160,20 @@ mod tests {
         assert_eq!(by_label("Beds").as_deref(), Some("3"));
         assert_eq!(by_label("Move-in").as_deref(), Some("2027-01-01"));
         assert_eq!(by_label("Email"), None);
+    }
+
+    #[test]
+    fn a_long_cell_is_a_value_but_never_a_label() {
+        let long = "x ".repeat(200);
+        let page = format!(
+            "<table><tr><td>{long}</td><td>a</td></tr><tr><td>Name</td><td>{long}</td></tr></table>\
+             <dl><dt>Ref</dt><dd></dd><dt>Ref</dt><dd>R-2</dd></dl>"
+        );
+        let doc = Html::parse_document(&page);
+        let find = |l: &str| HtmlTable::Label(vec![l.to_string()]).find(&doc);
+        assert_eq!(find(&long), None);
+        assert_eq!(find("name").map(|v| v.len()), Some(long.trim().len()));
+        assert_eq!(find("ref").as_deref(), Some("R-2"), "the first dt with a non-empty dd");
     }
 
     #[test]

@@ -7,7 +7,8 @@ mod label;
 mod source;
 mod xml_path;
 
-pub use html_table::{HtmlTable, LabelCells};
+pub use html_table::HtmlTable;
+use html_table::LabelCells;
 pub use label::Label;
 pub use source::Source;
 pub use xml_path::{XmlPath, XmlPathError};
@@ -101,7 +102,7 @@ impl<'a> Context<'a> {
     }
 
     /// Starts extraction over `email`, reusing the HTML documents parsed while it was built.
-    pub fn with_parsed(email: &'a Email, parsed: &'a HtmlDocs) -> Self {
+    pub(crate) fn with_parsed(email: &'a Email, parsed: &'a HtmlDocs) -> Self {
         Self { parsed: Some(parsed), ..Self::new(email) }
     }
 
