@@ -3,7 +3,6 @@
 # installed), then runs formatting and lint checks, unit/integration tests, and the golden fixture check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 
 started=$SECONDS
 step() { printf '\n==> [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*"; }
@@ -21,21 +20,17 @@ VENV="${LEADPIPE_VENV:-$HOME/.cache/leadpipe/venv}"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements-infra.txt
 
-# Two CPU-bound jobs that no test waits for run from here on at the lowest priority (nice 19: they take only
-# the CPU the builds and tests leave idle - link steps, single-crate tails, pytest's waits - so the foreground
-# is not slowed): `sam build` of the three functions (cargo-lambda, its own target triple and profile settings,
-# so it shares no artifacts with the release build), and the fuzz targets' build. The short fuzz run itself is
-# in the foreground after pytest, so that a starved background cannot distort it.
-step "background (nice 19): sam build of the three functions, and the fuzz targets' build; logs in target/"
+# Two CPU-bound jobs that no test waits for run beside the rest at the lowest priority (nice 19: they take only
+# the CPU the builds and tests leave idle, so the foreground is not slowed): the fuzz targets' build (its own
+# workspace and target directory, started now), and `sam build` of the three functions (cargo-lambda, its own
+# target triple and profile settings; started after the release build, since cargo locks target/ for a whole
+# build). The short fuzz run itself is in the foreground after pytest, so that a starved build cannot distort it.
+step "background (nice 19): the fuzz targets' build now, sam build of the three functions after the release build; logs in target/"
 sam_build() {
-  echo "== sam build: the three functions for provided.al2023 x86_64 with cargo-lambda (one target directory, target/sam)"
-  # Its own target directory: cargo locks a target directory's host layout for a whole build, so sharing
-  # target/ would hold the foreground's release build until this one ends. SAM copies the binaries from
-  # target/lambda, hence the link.
-  rm -rf target/lambda && mkdir -p target/sam/lambda && ln -s sam/lambda target/lambda
+  echo "== sam build: the three functions for provided.al2023 x86_64 with cargo-lambda (one shared target directory)"
   # arm64 needs the aarch64 standard library, which this machine's toolchain lacks: build x86_64 here.
-  (cd infra && PATH="$VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 CARGO_TARGET_DIR="$root/target/sam" "$VENV/bin/sam" \
-    build --beta-features --parameter-overrides Architecture=x86_64) || return 1
+  (cd infra && PATH="$VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" build --beta-features \
+    --parameter-overrides Architecture=x86_64) || return 1
   for fn in Extract Forward Archive; do
     file "infra/.aws-sam/build/${fn}Function/bootstrap" | grep 'ELF 64-bit LSB.*x86-64' || return 1
   done
@@ -55,7 +50,6 @@ kill_tree() { # stopped first, so that it cannot start a new child while its chi
 }
 bg_pids=()
 trap 'for pid in "${bg_pids[@]}"; do kill_tree "$pid"; done' EXIT
-background sam-build sam_build
 background fuzz-build fuzz/run.sh --build
 
 step "cargo clippy (warnings are errors)"
@@ -69,6 +63,7 @@ cargo test --workspace --locked --release
 step "release binaries: leadpipe and the three Lambda functions (extract, forward, archive)"
 cargo build --workspace --locked --release
 ls -l target/release/leadpipe target/release/extract target/release/forward target/release/archive
+background sam-build sam_build
 
 step "golden fixtures: leadpipe rules test --strict"
 target/release/leadpipe rules test --strict --quiet --rules fixtures/rules/default.toml fixtures/emails
@@ -88,15 +83,15 @@ step "fault-injection accounting (tests/python/test_faults.py)"
 cat target/fault-report.txt
 
 step "fuzz: a short coverage-guided run of both targets (cargo-fuzz on stable, no sanitizer; longer: fuzz/README.md)"
-wait "${bg_pids[1]}" || true
-unset 'bg_pids[1]' # reaped: its pid may be reused, so the exit trap must not kill it
+wait "${bg_pids[0]}" || true
+unset 'bg_pids[0]' # reaped: its pid may be reused, so the exit trap must not kill it
 cat target/fuzz-build.log | grep -vE '^ +(Compiling|Downloaded|Downloading) ' || true
 [ "$(cat target/fuzz-build.rc)" = 0 ] || { echo "the fuzz targets failed to build (see above)"; exit 1; }
 fuzz/run.sh "${LEADPIPE_FUZZ_SECONDS:-20}"
 
 step "waiting for the background sam build"
-wait "${bg_pids[0]}" || true
-unset 'bg_pids[0]'
+wait "${bg_pids[1]}" || true
+unset 'bg_pids[1]'
 cat target/sam-build.log
 [ "$(cat target/sam-build.rc)" = 0 ] || { echo "sam build failed (see above)"; exit 1; }
 step "done"
