@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets on the stable toolchain (cargo-fuzz, no sanitizer) for SECONDS each (default 60).
-#   fuzz/run.sh [SECONDS] [TARGET...]      targets default to all of them (extract_mail rules_load)
+#   fuzz/run.sh [SECONDS] [TARGET...]      targets default to all of them (extract_mail rules_load html_text)
 #   fuzz/run.sh --build                    only builds the targets (the same build a later run reuses)
 # The checked-in seeds (fuzz/corpus/TARGET) are read; new inputs go to fuzz/corpus-work/TARGET (not checked in).
 # Prints each run's final libFuzzer lines (`#N DONE ...`, `Done N runs in T second(s)`); exits non-zero if a
@@ -12,7 +12,7 @@ if [ "${1:-}" = "--build" ]; then build_only=true; shift; fi
 seconds="${1:-60}"
 shift $(( $# > 0 ? 1 : 0 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(extract_mail rules_load)
+[ ${#targets[@]} -gt 0 ] || targets=(extract_mail rules_load html_text)
 case "$seconds" in '' | *[!0-9]*) echo "usage: fuzz/run.sh [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 
 fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

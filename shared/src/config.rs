@@ -1,6 +1,7 @@
 //! Pipeline settings shared by the extract function and the local replay: one typed struct, loaded with the
 //! `config` crate from an optional file plus `LEADPIPE_*` environment overrides, validated at start.
 
+use crate::email::html_text::HtmlLimits;
 use crate::email::ParseLimits;
 use crate::pipeline::{ExtractSettings, Mailboxes, SpamPolicy};
 use serde::Deserialize;
@@ -8,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The pipeline's settings (file keys shown; environment: `LEADPIPE_KAFKA_TOPIC`, `LEADPIPE_MAX_MAIL_BYTES`,
-/// `LEADPIPE_SPAM`).
+/// `LEADPIPE_MAX_HTML_ELEMENTS`, `LEADPIPE_SPAM`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineConfig {
@@ -18,6 +19,10 @@ pub struct PipelineConfig {
     /// Mails over this size are quarantined as `too_large` (default 10 MiB).
     #[serde(default = "default_max_bytes")]
     pub max_mail_bytes: usize,
+    /// An HTML body over 256 KiB is parsed into a document tree (for `html_table` fields) only when it has at most
+    /// this many elements (default 100,000, a tree of about 30 MB).
+    #[serde(default = "default_max_html_elements")]
+    pub max_html_elements: usize,
     /// `quarantine` (default) or `process` mail that SES judged spam.
     #[serde(default = "default_spam")]
     pub spam: String,
@@ -31,6 +36,10 @@ fn default_topic() -> String {
 }
 fn default_max_bytes() -> usize {
     ParseLimits::default().max_bytes
+}
+/// The default of [`PipelineConfig::max_html_elements`].
+pub fn default_max_html_elements() -> usize {
+    HtmlLimits::default().tree_max_elements
 }
 fn default_spam() -> String {
     "quarantine".into()
@@ -80,6 +89,9 @@ impl PipelineConfig {
         if self.max_mail_bytes < 1024 {
             return Err(format!("max_mail_bytes {} is below 1024", self.max_mail_bytes));
         }
+        if self.max_html_elements < 1000 {
+            return Err(format!("max_html_elements {} is below 1000", self.max_html_elements));
+        }
         self.spam_policy()?;
         Ok(())
     }
@@ -95,7 +107,11 @@ impl PipelineConfig {
     /// The extract step's settings.
     pub fn extract_settings(&self) -> ExtractSettings {
         ExtractSettings {
-            limits: ParseLimits { max_bytes: self.max_mail_bytes, ..ParseLimits::default() },
+            limits: ParseLimits {
+                max_bytes: self.max_mail_bytes,
+                html: HtmlLimits { tree_max_elements: self.max_html_elements, ..HtmlLimits::default() },
+                ..ParseLimits::default()
+            },
             mailboxes: Mailboxes::new(self.mailboxes.clone()),
             spam: self.spam_policy().unwrap_or_default(),
         }
@@ -105,7 +121,7 @@ impl PipelineConfig {
 /// Only the keys this struct knows come from the environment (`LEADPIPE_KEY` and friends are secrets handled
 /// elsewhere and must not be mistaken for settings).
 fn filtered_env() -> config::Map<String, String> {
-    ["KAFKA_TOPIC", "MAX_MAIL_BYTES", "SPAM"]
+    ["KAFKA_TOPIC", "MAX_MAIL_BYTES", "MAX_HTML_ELEMENTS", "SPAM"]
         .iter()
         .filter_map(|k| std::env::var(format!("LEADPIPE_{k}")).ok().map(|v| (format!("LEADPIPE_{k}"), v)))
         .collect()
@@ -124,7 +140,14 @@ mod tests {
             .expect("write");
         let c = PipelineConfig::load(Some(&f)).expect("valid");
         assert_eq!(c.kafka_topic, "lead-events");
+        assert_eq!(c.extract_settings().limits.html.tree_max_elements, 100_000);
         assert_eq!(c.mailboxes.get("@dealer.example.com").map(String::as_str), Some("dealer"));
+        std::fs::write(&f, "max_html_elements = 5000\n").expect("write");
+        let c = PipelineConfig::load(Some(&f)).expect("valid");
+        assert_eq!(c.extract_settings().limits.html.tree_max_elements, 5000);
+        std::fs::write(&f, "max_html_elements = 999\n").expect("write");
+        let e = PipelineConfig::load(Some(&f)).expect_err("invalid");
+        assert!(e.to_string().ends_with("p.toml: max_html_elements 999 is below 1000"), "{e}");
         std::fs::write(&f, "spam = \"maybe\"\n").expect("write");
         let e = PipelineConfig::load(Some(&f)).expect_err("invalid");
         assert!(e.to_string().ends_with("p.toml: spam \"maybe\" must be \"quarantine\" or \"process\""), "{e}");

@@ -2,7 +2,7 @@
 //! decision every terminal state of the pipeline starts from.
 
 use crate::email::{AuthVerdicts, Email, HtmlDocs, ParseError, ParseLimits};
-use crate::extractors::{trim_value, Context};
+use crate::extractors::{trim_value, Context, Extractor};
 use crate::fields::{FieldType, FieldValue, PiiClass};
 use crate::rules::{FieldSpec, Rule, RuleSet, Selection};
 use serde::Serialize;
@@ -58,7 +58,8 @@ pub struct FieldError {
     pub field: String,
     /// `missing` or `invalid`.
     pub problem: FieldProblem,
-    /// For invalid values: why (without the value).
+    /// For invalid values: why (without the value); for a missing `html_table` value, when the HTML body was
+    /// too large to read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
@@ -231,7 +232,7 @@ fn apply(rule: &Rule, ctx: &Context<'_>, forwarded: bool) -> Outcome {
     let required_errors: Vec<FieldError> =
         errors.iter().filter(|e| rule.fields.iter().any(|f| f.required && f.name == e.field)).cloned().collect();
     if let Some(first) = required_errors.first() {
-        let detail = format!(
+        let mut detail = format!(
             "required field {:?} is {}",
             first.field,
             match first.problem {
@@ -239,6 +240,9 @@ fn apply(rule: &Rule, ctx: &Context<'_>, forwarded: bool) -> Outcome {
                 FieldProblem::Invalid => "invalid",
             }
         );
+        if let (FieldProblem::Missing, Some(why)) = (first.problem, &first.detail) {
+            detail = format!("{detail}: {why}");
+        }
         let reason = QuarantineReason::MissingRequired(first.field.clone());
         let mut outcome = quarantine(reason, Some(rule), required_errors, detail);
         if let Outcome::Quarantined(q) = &mut outcome {
@@ -251,7 +255,11 @@ fn apply(rule: &Rule, ctx: &Context<'_>, forwarded: bool) -> Outcome {
 
 fn extract_field(spec: &FieldSpec, ctx: &Context<'_>) -> Result<(FieldValue, String), FieldError> {
     let error = |problem, detail| FieldError { field: spec.name.clone(), problem, detail };
-    let raw = spec.extractor.find(ctx).ok_or_else(|| error(FieldProblem::Missing, None))?;
+    let missing = || {
+        let why = matches!(spec.extractor, Extractor::HtmlTable(_)).then(|| ctx.html_refused()).flatten();
+        error(FieldProblem::Missing, why)
+    };
+    let raw = spec.extractor.find(ctx).ok_or_else(missing)?;
     let raw = if spec.trim { trim_value(&raw) } else { raw.as_str() };
     if raw.trim().is_empty() {
         return Err(error(FieldProblem::Missing, None));
@@ -332,6 +340,42 @@ label = "Year"
             assert_eq!(q.reason.to_string(), "missing_required:email");
             assert_eq!(q.rule_id.as_deref(), Some("t"));
         }
+    }
+
+    #[test]
+    fn an_html_table_field_reads_a_large_body_only_within_the_element_limit() {
+        const TABLE_RULES: &str = r#"
+[[rules]]
+id = "h"
+version = 1
+[rules.match]
+subject = "Lead"
+[[rules.fields]]
+name = "name"
+required = true
+html_table = { label = ["Name"] }
+"#;
+        let rules = RuleSet::parse(TABLE_RULES, RulesFormat::Toml, "h.toml").expect("rules");
+        let mail = |rows: usize| {
+            let listing = "<tr><td>Listing</td><td>48 Willow Lane</td></tr>\r\n".repeat(rows);
+            format!(
+                "From: a@b.example\r\nSubject: Lead\r\nContent-Type: text/html\r\n\r\n\
+                 <table><tr><th>Name</th><td>Jane</td></tr>{listing}</table>\r\n"
+            )
+        };
+        // 300 KiB and 33,000 elements: streamed to text, then a tree for the table.
+        let (_, outcome) = extract_raw(mail(6_000).as_bytes(), &rules, &ParseLimits::default(), None);
+        let Outcome::Lead(x) = outcome else { panic!("lead expected, got {outcome:?}") };
+        assert_eq!(x.fields[0].value, FieldValue::Text("Jane".into()));
+        // 2.6 MB and 150,004 elements: no tree, and the quarantine says why.
+        let (_, outcome) = extract_raw(mail(50_000).as_bytes(), &rules, &ParseLimits::default(), None);
+        let Outcome::Quarantined(q) = outcome else { panic!("quarantine expected, got {outcome:?}") };
+        assert_eq!(q.reason, QuarantineReason::MissingRequired("name".into()));
+        assert_eq!(
+            q.detail,
+            "required field \"name\" is missing: the HTML body has 150004 elements, over the 100000 an html_table \
+             field reads"
+        );
     }
 
     #[test]

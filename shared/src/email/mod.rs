@@ -2,7 +2,7 @@
 //! forwarded (nested `message/rfc822`) messages, built from raw RFC 5322/MIME bytes by [`Email::parse`].
 
 mod auth;
-mod html_text;
+pub mod html_text;
 mod parse;
 
 pub use auth::{AuthVerdicts, Verdict};

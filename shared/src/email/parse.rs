@@ -1,5 +1,6 @@
 //! Raw bytes -> [`Email`] with mail-parser: charsets, transfer encodings, HTML-to-text and nesting.
 
+use super::html_text::HtmlLimits;
 use super::{Attachment, Email, HtmlDocs, Mailbox};
 use chrono::{DateTime, Utc};
 use mail_parser::decoders::charsets::map::charset_decoder;
@@ -12,11 +13,13 @@ pub struct ParseLimits {
     pub max_bytes: usize,
     /// Nested messages deeper than this are kept as attachments instead of being parsed.
     pub max_nesting: usize,
+    /// When an HTML body's document tree is built (memory).
+    pub html: HtmlLimits,
 }
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        Self { max_bytes: 10 * 1024 * 1024, max_nesting: 4 }
+        Self { max_bytes: 10 * 1024 * 1024, max_nesting: 4, html: HtmlLimits::default() }
     }
 }
 
@@ -55,7 +58,7 @@ impl Email {
             .parse(raw)
             .filter(|m| !m.parts.is_empty() && has_real_headers(m))
             .ok_or(ParseError::Unparseable { size: raw.len() })?;
-        let mut docs = HtmlDocs::default();
+        let mut docs = HtmlDocs::with_limits(limits.html);
         let email = from_message(&message, limits.max_nesting, &mut docs);
         Ok((email, docs))
     }

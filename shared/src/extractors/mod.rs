@@ -15,7 +15,7 @@ pub use xml_path::{XmlPath, XmlPathError};
 
 use crate::email::{Email, HtmlDocs};
 use regex::Regex;
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 /// How one field's raw text is found in a mail.
@@ -80,6 +80,8 @@ pub struct Context<'a> {
     /// Documents parsed while the mail was built (see [`Email::parse_keeping_html`]).
     parsed: Option<&'a HtmlDocs>,
     html: OnceCell<Option<scraper::Html>>,
+    /// (element count, limit) of an HTML body too large for a document tree, once an `html_table` field asked.
+    html_refused: Cell<Option<(usize, usize)>>,
     /// The HTML document's label cells, read once for every `html_table` label field.
     label_cells: OnceCell<LabelCells>,
     /// The text body's lines, split once for every label field.
@@ -95,6 +97,7 @@ impl<'a> Context<'a> {
             email,
             parsed: None,
             html: OnceCell::new(),
+            html_refused: Cell::new(None),
             label_cells: OnceCell::new(),
             lines: OnceCell::new(),
             xml: RefCell::new(Vec::new()),
@@ -115,7 +118,23 @@ impl<'a> Context<'a> {
         if let Some(doc) = self.parsed.and_then(|p| p.get(html)) {
             return Some(doc);
         }
-        self.html.get_or_init(|| Some(scraper::Html::parse_document(html))).as_ref()
+        self.html
+            .get_or_init(|| {
+                let tree = match self.parsed {
+                    Some(parsed) => parsed.tree_for_tables(html),
+                    None => HtmlDocs::default().tree_for_tables(html),
+                };
+                tree.map_err(|too_many| self.html_refused.set(Some(too_many))).ok()
+            })
+            .as_ref()
+    }
+
+    /// Why an `html_table` field found nothing, when it is the HTML body's size: too many elements for a
+    /// document tree (see [`crate::email::html_text::HtmlLimits`]).
+    pub fn html_refused(&self) -> Option<String> {
+        self.html_refused.get().map(|(elements, limit)| {
+            format!("the HTML body has {elements} elements, over the {limit} an html_table field reads")
+        })
     }
 
     /// Runs `f` on the XML document of `source`, parsed once per mail and source text (an ADF rule reads

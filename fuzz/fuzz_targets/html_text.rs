@@ -1,0 +1,15 @@
+//! Fuzz target: any bytes (UTF-8-lossy) as an HTML body. Whenever the text made from html5ever's tokens is given
+//! (`html_text::streamed`), it must equal the text made from the document tree (`html_text::by_tree`): the token
+//! model of the tree builder must never put a line break, a tab or a piece of text elsewhere than the tree does.
+
+#![no_main]
+
+use leadpipe_shared::email::html_text::{by_tree, streamed};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let html = String::from_utf8_lossy(data);
+    if let Some(text) = streamed(&html) {
+        assert_eq!(text, by_tree(&html), "token and tree text differ for {html:?}");
+    }
+});
