@@ -58,6 +58,11 @@ pub struct ConfigError {
 impl PipelineConfig {
     /// Loads `file` (TOML/YAML by extension, optional) with `LEADPIPE_*` environment overrides.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(file, filtered_env())
+    }
+
+    /// [`PipelineConfig::load`] with `env` (`LEADPIPE_*` variable -> value) as the environment.
+    fn load_with_env(file: Option<&Path>, env: config::Map<String, String>) -> Result<Self, ConfigError> {
         let name = file.map_or_else(|| "environment".to_string(), |f| f.display().to_string());
         let err = |message: String| ConfigError { source_name: name.clone(), message };
         let mut builder = config::Config::builder();
@@ -67,9 +72,14 @@ impl PipelineConfig {
             }
             builder = builder.add_source(config::File::from(f));
         }
-        let env = config::Environment::with_prefix("LEADPIPE").try_parsing(true).keep_prefix(false).separator("__");
+        // The prefix separator defaults to the key separator (`__`), which would skip `LEADPIPE_MAX_MAIL_BYTES`.
+        let overrides = config::Environment::with_prefix("LEADPIPE")
+            .prefix_separator("_")
+            .try_parsing(true)
+            .keep_prefix(false)
+            .separator("__");
         let value: serde_json::Value = builder
-            .add_source(env.source(Some(filtered_env())))
+            .add_source(overrides.source(Some(env)))
             .build()
             .and_then(|c| c.try_deserialize())
             .map_err(|e| err(e.to_string()))?;
@@ -148,6 +158,13 @@ mod tests {
         std::fs::write(&f, "max_html_elements = 999\n").expect("write");
         let e = PipelineConfig::load(Some(&f)).expect_err("invalid");
         assert!(e.to_string().ends_with("p.toml: max_html_elements 999 is below 1000"), "{e}");
+        let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let c = PipelineConfig::load_with_env(
+            Some(&f),
+            env(&[("LEADPIPE_MAX_HTML_ELEMENTS", "250000"), ("LEADPIPE_MAX_MAIL_BYTES", "2048")]),
+        )
+        .expect("valid");
+        assert_eq!((c.max_html_elements, c.max_mail_bytes), (250_000, 2048), "the environment overrides the file");
         std::fs::write(&f, "spam = \"maybe\"\n").expect("write");
         let e = PipelineConfig::load(Some(&f)).expect_err("invalid");
         assert!(e.to_string().ends_with("p.toml: spam \"maybe\" must be \"quarantine\" or \"process\""), "{e}");

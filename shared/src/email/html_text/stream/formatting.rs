@@ -2,7 +2,8 @@
 //! closed them, and the adoption agency algorithm for their end tags. They never put line breaks into the text,
 //! but they are on the stack of open elements, so they decide what "the current node" is for later tags.
 
-use super::{is_special, Builder, Open};
+use super::names::is_special;
+use super::{Builder, Open};
 use html5ever::tokenizer::Tag;
 use html5ever::{Attribute, LocalName};
 
