@@ -14,7 +14,7 @@ rustup component list --installed 2>/dev/null | grep -qE '^(rustfmt|clippy)' || 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "outside readers (pyarrow, duckdb, jsonschema, kafka-python, boto3) on replay output, local and on real services"
+step "python packages for the tests (pytest, pyarrow, duckdb, jsonschema, moto, kafka-python, cfn-lint, checkov, sam, cargo-lambda)"
 VENV="${LEADPIPE_VENV:-$HOME/.cache/leadpipe/venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
