@@ -2,7 +2,8 @@
 # Runs the fuzz targets on the stable toolchain (cargo-fuzz, no sanitizer) for SECONDS each (default 60).
 #   fuzz/run.sh [SECONDS] [TARGET...]      targets default to all of them (extract_mail rules_load html_text)
 #   fuzz/run.sh --build                    only builds the targets (the same build a later run reuses)
-# The checked-in seeds (fuzz/corpus/TARGET) are read; new inputs go to fuzz/corpus-work/TARGET (not checked in).
+# The checked-in seeds (fuzz/corpus/TARGET) are read, and the dictionary fuzz/TARGET.dict when there is one;
+# new inputs go to fuzz/corpus-work/TARGET (not checked in).
 # Prints each run's final libFuzzer lines (`#N DONE ...`, `Done N runs in T second(s)`); exits non-zero if a
 # target crashes, hangs (-timeout) or fails to build, and prints where the failing input was written.
 set -uo pipefail
@@ -37,8 +38,10 @@ for target in "${targets[@]}"; do
     log="$fuzz_dir/corpus-work/logs/$target.log"
     mkdir -p "$work" "$(dirname "$log")"
     echo "== $target: ${seconds}s (log: $log)"
+    dict=()
+    [ -f "$fuzz_dir/$target.dict" ] && dict=(-dict="$fuzz_dir/$target.dict")
     cargo fuzz run --fuzz-dir "$fuzz_dir" -s none -O "$target" "$work" "$fuzz_dir/corpus/$target" -- \
-        -max_total_time="$seconds" -timeout=20 -print_final_stats=1 >"$log" 2>&1
+        -max_total_time="$seconds" -timeout=20 -print_final_stats=1 "${dict[@]}" >"$log" 2>&1
     rc=$?
     grep -E '^#[0-9]+[[:space:]]+DONE|^Done [0-9]+ runs in' "$log"
     if [ $rc -ne 0 ]; then

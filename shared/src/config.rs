@@ -17,11 +17,11 @@ pub struct PipelineConfig {
     #[serde(default = "default_topic")]
     pub kafka_topic: String,
     /// Mails over this size are quarantined as `too_large` (default 10 MiB).
-    #[serde(default = "default_max_bytes")]
+    #[serde(default = "default_max_bytes", deserialize_with = "count")]
     pub max_mail_bytes: usize,
-    /// An HTML body over 256 KiB is parsed into a document tree (for `html_table` fields) only when it has at most
-    /// this many elements (default 100,000, a tree of about 30 MB).
-    #[serde(default = "default_max_html_elements")]
+    /// An HTML body gets a document tree (for `html_table` fields, or text the token model cannot make exactly)
+    /// only when it has at most this many elements (default 50,000, a tree of about 16 MB).
+    #[serde(default = "default_max_html_elements", deserialize_with = "count")]
     pub max_html_elements: usize,
     /// `quarantine` (default) or `process` mail that SES judged spam.
     #[serde(default = "default_spam")]
@@ -39,10 +39,25 @@ fn default_max_bytes() -> usize {
 }
 /// The default of [`PipelineConfig::max_html_elements`].
 pub fn default_max_html_elements() -> usize {
-    HtmlLimits::default().tree_max_elements
+    HtmlLimits::default().max_elements
 }
 fn default_spam() -> String {
     "quarantine".into()
+}
+
+/// A number from the file, or a numeric string from the environment (read as text, so that a topic named `2024`
+/// stays a string).
+fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Count {
+        Number(usize),
+        Text(String),
+    }
+    match Count::deserialize(d)? {
+        Count::Number(n) => Ok(n),
+        Count::Text(t) => t.trim().parse().map_err(|_| serde::de::Error::custom(format!("{t:?} is not a number"))),
+    }
 }
 
 /// A configuration problem, naming the file and key.
@@ -73,11 +88,8 @@ impl PipelineConfig {
             builder = builder.add_source(config::File::from(f));
         }
         // The prefix separator defaults to the key separator (`__`), which would skip `LEADPIPE_MAX_MAIL_BYTES`.
-        let overrides = config::Environment::with_prefix("LEADPIPE")
-            .prefix_separator("_")
-            .try_parsing(true)
-            .keep_prefix(false)
-            .separator("__");
+        let overrides =
+            config::Environment::with_prefix("LEADPIPE").prefix_separator("_").keep_prefix(false).separator("__");
         let value: serde_json::Value = builder
             .add_source(overrides.source(Some(env)))
             .build()
@@ -119,7 +131,7 @@ impl PipelineConfig {
         ExtractSettings {
             limits: ParseLimits {
                 max_bytes: self.max_mail_bytes,
-                html: HtmlLimits { tree_max_elements: self.max_html_elements, ..HtmlLimits::default() },
+                html: HtmlLimits { max_elements: self.max_html_elements },
                 ..ParseLimits::default()
             },
             mailboxes: Mailboxes::new(self.mailboxes.clone()),
@@ -148,28 +160,35 @@ mod tests {
         let f = dir.join("p.toml");
         std::fs::write(&f, "kafka_topic = \"lead-events\"\n[mailboxes]\n\"@dealer.example.com\" = \"dealer\"\n")
             .expect("write");
-        let c = PipelineConfig::load(Some(&f)).expect("valid");
+        let c = PipelineConfig::load_with_env(Some(&f), config::Map::new()).expect("valid");
         assert_eq!(c.kafka_topic, "lead-events");
-        assert_eq!(c.extract_settings().limits.html.tree_max_elements, 100_000);
+        assert_eq!(c.extract_settings().limits.html.max_elements, 50_000);
         assert_eq!(c.mailboxes.get("@dealer.example.com").map(String::as_str), Some("dealer"));
         std::fs::write(&f, "max_html_elements = 5000\n").expect("write");
-        let c = PipelineConfig::load(Some(&f)).expect("valid");
-        assert_eq!(c.extract_settings().limits.html.tree_max_elements, 5000);
+        let c = PipelineConfig::load_with_env(Some(&f), config::Map::new()).expect("valid");
+        assert_eq!(c.extract_settings().limits.html.max_elements, 5000);
         std::fs::write(&f, "max_html_elements = 999\n").expect("write");
-        let e = PipelineConfig::load(Some(&f)).expect_err("invalid");
+        let e = PipelineConfig::load_with_env(Some(&f), config::Map::new()).expect_err("invalid");
         assert!(e.to_string().ends_with("p.toml: max_html_elements 999 is below 1000"), "{e}");
         let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let c = PipelineConfig::load_with_env(
             Some(&f),
-            env(&[("LEADPIPE_MAX_HTML_ELEMENTS", "250000"), ("LEADPIPE_MAX_MAIL_BYTES", "2048")]),
+            env(&[
+                ("LEADPIPE_MAX_HTML_ELEMENTS", "250000"),
+                ("LEADPIPE_MAX_MAIL_BYTES", "2048"),
+                ("LEADPIPE_KAFKA_TOPIC", "2024"),
+            ]),
         )
         .expect("valid");
         assert_eq!((c.max_html_elements, c.max_mail_bytes), (250_000, 2048), "the environment overrides the file");
+        assert_eq!(c.kafka_topic, "2024", "a numeric topic name stays text");
+        let e = PipelineConfig::load_with_env(Some(&f), env(&[("LEADPIPE_MAX_MAIL_BYTES", "ten")])).expect_err("bad");
+        assert!(e.to_string().contains("max_mail_bytes: \"ten\" is not a number"), "{e}");
         std::fs::write(&f, "spam = \"maybe\"\n").expect("write");
-        let e = PipelineConfig::load(Some(&f)).expect_err("invalid");
+        let e = PipelineConfig::load_with_env(Some(&f), config::Map::new()).expect_err("invalid");
         assert!(e.to_string().ends_with("p.toml: spam \"maybe\" must be \"quarantine\" or \"process\""), "{e}");
         std::fs::write(&f, "topic = \"x\"\n").expect("write");
-        let e = PipelineConfig::load(Some(&f)).expect_err("unknown key");
+        let e = PipelineConfig::load_with_env(Some(&f), config::Map::new()).expect_err("unknown key");
         assert!(e.to_string().contains("unknown field `topic`"), "{e}");
         assert!(PipelineConfig::load(Some(&dir.join("missing.toml"))).is_err());
         std::fs::remove_dir_all(&dir).ok();

@@ -4,6 +4,7 @@ use super::inputs::{self, MailFile};
 use super::rules::TestArgs;
 use anyhow::{Context, Result};
 use leadpipe_shared::anonymize::Anonymizer;
+use leadpipe_shared::email::html_text::HtmlLimits;
 use leadpipe_shared::extraction::{extract_raw, FieldError, Outcome};
 use leadpipe_shared::{ParseLimits, RuleSet};
 use serde_json::{json, Map, Value};
@@ -27,7 +28,11 @@ pub fn run(args: &TestArgs) -> Result<ExitCode> {
         false => None,
     };
     let mails = inputs::collect(&args.paths)?;
-    let limits = ParseLimits { max_bytes: args.max_bytes, ..ParseLimits::default() };
+    let limits = ParseLimits {
+        max_bytes: args.max_bytes,
+        html: HtmlLimits { max_elements: args.max_html_elements },
+        ..ParseLimits::default()
+    };
     let mut tally = Tally::default();
     for mail in &mails {
         let raw = std::fs::read(&mail.path).with_context(|| format!("cannot read {}", mail.path.display()))?;

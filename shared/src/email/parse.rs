@@ -272,9 +272,9 @@ mod tests {
     }
 
     #[test]
-    fn documents_parsed_for_text_bodies_are_kept() {
+    fn trees_parsed_for_text_bodies_are_kept() {
         let raw = "From: a@homes.example\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
-             --b\r\nContent-Type: text/html\r\n\r\n<table><tr><th>Name</th><td>Jane</td></tr></table>\r\n\
+             --b\r\nContent-Type: text/html\r\n\r\n<table>fostered<tr><th>Name</th><td>Jane</td></tr></table>\r\n\
              --b\r\nContent-Type: message/rfc822\r\n\r\n\
              From: p@dealer.example\r\nContent-Type: multipart/alternative; boundary=c\r\n\r\n\
              --c\r\nContent-Type: text/plain\r\n\r\nName: Joe\r\n--c\r\nContent-Type: text/html\r\n\r\n\
@@ -282,7 +282,7 @@ mod tests {
         let (e, docs) = Email::parse_keeping_html(raw.as_bytes(), &ParseLimits::default()).expect("parses");
         let th = scraper::Selector::parse("th").expect("selector");
         let html = e.html.as_deref().expect("html body");
-        let doc = docs.get(html).expect("the document made the text body");
+        let doc = docs.get(html).expect("the tree built with the text body");
         assert_eq!(doc.select(&th).next().map(|n| n.inner_html()).as_deref(), Some("Name"));
         // Equal text elsewhere is not the same body; a forwarded message with a text/plain body keeps no document.
         let same_text_elsewhere = html.to_owned();
@@ -293,7 +293,7 @@ mod tests {
     }
 
     #[test]
-    fn a_body_filed_as_an_unnamed_html_attachment_keeps_its_document() {
+    fn a_body_filed_as_an_unnamed_html_attachment_is_the_body() {
         let raw = "From: a@rentals.example\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
              --b\r\nContent-Type: text/html\r\nContent-Disposition: attachment\r\n\r\n<p>Name: <b>Jane</b></p>\r\n--b--\r\n";
         let (e, docs) = Email::parse_keeping_html(raw.as_bytes(), &ParseLimits::default()).expect("parses");

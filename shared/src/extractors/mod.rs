@@ -13,6 +13,7 @@ pub use label::Label;
 pub use source::Source;
 pub use xml_path::{XmlPath, XmlPathError};
 
+use crate::email::html_text::TooManyElements;
 use crate::email::{Email, HtmlDocs};
 use regex::Regex;
 use std::cell::{Cell, OnceCell, RefCell};
@@ -80,8 +81,8 @@ pub struct Context<'a> {
     /// Documents parsed while the mail was built (see [`Email::parse_keeping_html`]).
     parsed: Option<&'a HtmlDocs>,
     html: OnceCell<Option<scraper::Html>>,
-    /// (element count, limit) of an HTML body too large for a document tree, once an `html_table` field asked.
-    html_refused: Cell<Option<(usize, usize)>>,
+    /// Why the HTML body got no document tree, once an `html_table` field asked.
+    html_refused: Cell<Option<TooManyElements>>,
     /// The HTML document's label cells, read once for every `html_table` label field.
     label_cells: OnceCell<LabelCells>,
     /// The text body's lines, split once for every label field.
@@ -131,10 +132,8 @@ impl<'a> Context<'a> {
 
     /// Why an `html_table` field found nothing, when it is the HTML body's size: too many elements for a
     /// document tree (see [`crate::email::html_text::HtmlLimits`]).
-    pub fn html_refused(&self) -> Option<String> {
-        self.html_refused.get().map(|(elements, limit)| {
-            format!("the HTML body has {elements} elements, over the {limit} an html_table field reads")
-        })
+    pub fn html_refused(&self) -> Option<TooManyElements> {
+        self.html_refused.get()
     }
 
     /// Runs `f` on the XML document of `source`, parsed once per mail and source text (an ADF rule reads

@@ -286,9 +286,9 @@ mod tests {
             p.push((k, v));
             ExtractEnv::read(&env(&p))
         };
-        assert_eq!(e.settings.limits.html.tree_max_elements, 100_000);
+        assert_eq!(e.settings.limits.html.max_elements, 50_000);
         let e = with("LEADPIPE_MAX_HTML_ELEMENTS", "250000").expect("valid");
-        assert_eq!(e.settings.limits.html.tree_max_elements, 250_000);
+        assert_eq!(e.settings.limits.html.max_elements, 250_000);
         let e = with("LEADPIPE_MAILBOXES", "{\"@dealer.example\":\"dealer\"}").expect("valid");
         assert_eq!(e.settings.mailboxes.id_for(["sales@dealer.example"]).as_deref(), Some("dealer"));
         for (k, v, expected) in [

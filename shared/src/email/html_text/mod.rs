@@ -2,40 +2,49 @@
 //! (so `<th>Name</th><td>Jane</td>` reads as a `Name<TAB>Jane` line a label rule can use), scripts and
 //! styles are skipped, entities decoded.
 //!
-//! There are two ways to the same text. [`by_tree`] walks the document tree html5ever builds; the tree takes
-//! about 300 bytes per element, 15 to 30 times the HTML's size. [`streamed`] reads html5ever's tokens with a
-//! model of the tree builder's decisions and no tree, in memory about the size of the HTML; where the tree
-//! builder would move content (see `stream`), it leaves the text to the tree. Tests compare the two on the
-//! fixtures and the MIME corpus, and a fuzz target on any input.
-//!
-//! A mail's HTML body goes through the tree when it is small ([`HtmlLimits::tree_max_bytes`]), and the tree is
-//! kept ([`HtmlDocs`]) for the `html_table` extractors, so it is parsed once. A larger body is streamed, and
-//! parsed into a tree only for an `html_table` field, and only when it has at most
-//! [`HtmlLimits::tree_max_elements`] elements: so no HTML body makes a tree larger than about 30 MB.
+//! The text is made from html5ever's tokens (`stream`): a model of what the tree builder does to its stack of
+//! open elements decides where each element starts and ends, so the text is the one a walk of the document tree
+//! gives ([`by_tree`]). The same tokenizer pass builds the tree too, for the `html_table` extractors ([`HtmlDocs`])
+//! and for the text where the model is inexact (content the tree builder moves, `svg`, ...), but only up to
+//! [`HtmlLimits::max_elements`] elements (~320 bytes each): over it the tree is dropped, the text is the model's,
+//! exact or not, and `html_table` fields find nothing. Tests compare the texts on the fixtures and the MIME corpus,
+//! and a fuzz target on any input ([`streamed`] is the model's text alone).
 
-mod docs;
+mod kept;
 mod stream;
+mod text;
 mod tree;
 
-pub use docs::HtmlDocs;
+pub use kept::HtmlDocs;
 pub use tree::by_tree;
 
-/// How large an HTML body may be for its document tree to be built.
+use scraper::Html;
+use text::{is_skipped, push_text, tidy, Emit};
+
+/// Limits on the document trees built for HTML bodies (memory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HtmlLimits {
-    /// Bodies up to this many bytes are converted through their tree (kept for the `html_table` fields).
-    pub tree_max_bytes: usize,
-    /// Larger bodies get a tree only when they have at most this many elements: for an `html_table` field, or
-    /// for text the token model cannot make exactly. Over it, their text is the token model's (close to the
-    /// tree's) and `html_table` fields find nothing.
-    pub tree_max_elements: usize,
+    /// A body with more elements gets no tree: its text is the token model's, exact or not (close to the tree's),
+    /// and its `html_table` fields find nothing. Elements are counted as the tree builder would create them
+    /// (start tags, and formatting elements it reopens or clones).
+    pub max_elements: usize,
 }
 
 impl Default for HtmlLimits {
-    /// 256 KiB (a tree of at most ~87,000 elements, ~30 MB), and 100,000 elements (~30 MB).
+    /// 50,000 elements: a tree of about 16 MB (~320 bytes per element, measured).
     fn default() -> Self {
-        Self { tree_max_bytes: 256 << 10, tree_max_elements: 100_000 }
+        Self { max_elements: 50_000 }
     }
+}
+
+/// An HTML body with more elements than [`HtmlLimits::max_elements`]: it gets no document tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the HTML body has {elements} elements, over the {limit} an html_table field reads")]
+pub struct TooManyElements {
+    /// The body's elements.
+    pub elements: usize,
+    /// The limit.
+    pub limit: usize,
 }
 
 /// Converts an HTML document to plain text lines, within the default [`HtmlLimits`].
@@ -45,140 +54,39 @@ pub fn html_to_text(html: &str) -> String {
 
 /// Converts an HTML document to plain text lines, building a document tree only within `limits`.
 pub fn html_to_text_within(html: &str, limits: &HtmlLimits) -> String {
-    if html.len() <= limits.tree_max_bytes {
-        return by_tree(html);
-    }
-    streamed_within(html, limits).0
+    convert(html, limits).text
 }
 
 /// The text lines of `html` made from its tokens, or `None` where the tree builder would move content or the
 /// token model does not cover it (table text fostered out of a table, `svg`, `select`, ...).
 pub fn streamed(html: &str) -> Option<String> {
-    let s = stream::run(html);
+    let s = stream::run(html, None);
     s.exact.then(|| tidy(&s.text))
 }
 
-/// A large body's text (from its tree when the token model is inexact and the tree is within `limits`), and its
-/// number of elements.
-fn streamed_within(html: &str, limits: &HtmlLimits) -> (String, usize) {
-    let s = stream::run(html);
-    if s.exact || s.elements > limits.tree_max_elements {
-        (tidy(&s.text), s.elements)
-    } else {
-        (by_tree(html), s.elements)
-    }
-}
-
-/// How many elements `html` has, counted from its tokens (no tree).
+/// How many elements the document tree of `html` would have, counted from its tokens (no tree).
 pub fn element_count(html: &str) -> usize {
-    stream::run(html).elements
+    stream::run(html, None).elements
 }
 
-const SKIPPED: [&str; 7] = ["script", "style", "head", "title", "template", "noscript", "svg"];
-const BLOCKS: [&str; 31] = [
-    "p",
-    "div",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "ul",
-    "ol",
-    "tr",
-    "table",
-    "tbody",
-    "thead",
-    "tfoot",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "blockquote",
-    "pre",
-    "hr",
-    "dl",
-    "dt",
-    "dd",
-    "address",
-    "form",
-    "fieldset",
-    "center",
-    "caption",
-];
-
-/// Where elements put line breaks and tabs into the text.
-trait Emit {
-    /// The element `name` starts.
-    fn open(&mut self, name: &str);
-    /// The element `name` ends.
-    fn close(&mut self, name: &str);
+/// An HTML body converted to text.
+struct Converted {
+    text: String,
+    /// Its elements.
+    elements: usize,
+    /// Its document tree, built from the same tokens, when it has at most the limit's elements.
+    tree: Option<Html>,
 }
 
-impl Emit for String {
-    fn open(&mut self, name: &str) {
-        match name {
-            "br" => self.push('\n'),
-            "td" | "th" if !self.ends_with('\n') && !self.is_empty() => self.push('\t'),
-            _ if BLOCKS.contains(&name) => self.push('\n'),
-            _ => {}
-        }
-    }
-
-    fn close(&mut self, name: &str) {
-        if BLOCKS.contains(&name) {
-            self.push('\n');
-        }
-    }
-}
-
-/// Appends text with HTML whitespace rules: runs of whitespace become one space.
-fn push_text(out: &mut String, text: &str) {
-    let mut last_space = out.ends_with([' ', '\n', '\t']) || out.is_empty();
-    for c in text.chars() {
-        if c.is_whitespace() && c != '\u{a0}' {
-            if !last_space {
-                out.push(' ');
-                last_space = true;
-            }
-        } else {
-            out.push(c);
-            last_space = false;
-        }
-    }
-}
-
-/// Trims lines, drops spaces around tabs, and keeps at most one empty line in a row.
-fn tidy(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut empty_run = 0;
-    let mut cells = String::new();
-    for line in s.lines() {
-        cells.clear();
-        for (i, cell) in line.split('\t').enumerate() {
-            if i > 0 {
-                cells.push('\t');
-            }
-            cells.push_str(cell.trim());
-        }
-        let line = cells.trim_matches(|c: char| c == '\t' || c == ' ');
-        if line.is_empty() {
-            empty_run += 1;
-            if empty_run > 1 || out.is_empty() {
-                continue;
-            }
-        } else {
-            empty_run = 0;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    while out.ends_with("\n\n") {
-        out.pop();
-    }
-    out
+/// The text of `html` (from its tokens, or from its tree when the token text is inexact and there is a tree),
+/// and its tree within `limits`.
+fn convert(html: &str, limits: &HtmlLimits) -> Converted {
+    let s = stream::run(html, Some(limits.max_elements));
+    let text = match &s.tree {
+        Some(tree) if !s.exact => tree::text_of_tree(tree, html.len()),
+        _ => tidy(&s.text),
+    };
+    Converted { text, elements: s.elements, tree: s.tree }
 }
 
 #[cfg(test)]
@@ -196,8 +104,9 @@ mod tests {
         );
     }
 
-    /// The token text for `html`, which must equal the tree's.
+    /// The token text for `html`, which must equal the tree's, as must the text of the one pass that builds both.
     fn same(html: &str) -> Option<String> {
+        assert_eq!(html_to_text(html), by_tree(html), "{html}");
         let text = streamed(html);
         if let Some(t) = &text {
             assert_eq!(t, &by_tree(html), "{html}");
@@ -232,6 +141,15 @@ mod tests {
             "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"http://www.w3.org/TR/xhtml1/DTD/\
              xhtml1-transitional.dtd\"><p>x<table><tr><td>a</table>y",
             "<script/>x</script>y<style/>z</style>w",
+            // Cases a review of this model found (html5ever's special elements, ruby, the form pointer, the
+            // states before the body, the IBM doctype).
+            "<form><table><tr><td></form>a</td></tr></table>b</form>c",
+            "<ul><li>a<search><li>b</ul><ul><li>a<isindex><li>b</ul>",
+            "<ruby><p>a<rt>b</ruby><ruby>c<rb>d<rtc>e<rp>f</ruby>",
+            "\0<noframes>x</noframes>y",
+            "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \
+             \"http://www.ibm.com/data/dtd/v11/ibmxhtml1-transitional.dtd\"><p>x<table><tr><td>a</table>z</p>q",
+            "<textarea><b>x</b></textarea>y<pre>\n</pre>z",
         ] {
             assert!(same(html).is_some(), "{html} is covered by the token model");
         }
@@ -247,35 +165,51 @@ mod tests {
             "<select><option>a<div>b</select>",
             "<table><tr><b>x</b><td>a</table>",
             "<p>a<svg><p>hidden?</p>b",
+            "<html></head><noframes>x</noframes>y",
             "<table></p><tr><td>a</table>",
         ] {
             assert_eq!(same(html), None, "{html}");
+            let _ = html_to_text_within(html, &HtmlLimits { max_elements: 0 });
         }
     }
 
     #[test]
-    fn large_bodies_are_streamed_and_get_a_tree_only_within_the_limits() {
-        let limits = HtmlLimits { tree_max_bytes: 200, tree_max_elements: 50 };
+    fn a_tree_is_built_only_within_the_limit() {
+        let limits = HtmlLimits { max_elements: 50 };
         let rows = |n: usize| "<tr><th>Name</th><td>Jane &amp; Joe</td></tr>\n".repeat(n);
-        let small = format!("<table>{}</table>", rows(2));
-        let large = format!("<p>New lead<table>{}</table>", rows(10));
+        let exact = format!("<p>New lead<table>{}</table>", rows(10));
         let fostered = format!("<table>fostered{}</table>", rows(10));
         let huge = format!("<p>New lead<table>{}</table>", rows(30));
         let huge_fostered = format!("<table>fostered{}</table>", rows(30));
-        assert!(small.len() <= 200 && large.len() > 200 && element_count(&large) <= 50);
         assert_eq!(element_count(&huge), 1 + 1 + 30 * 3);
         let mut docs = HtmlDocs::with_limits(limits);
-        for html in [&small, &large, &fostered, &huge] {
+        for html in [&exact, &fostered, &huge] {
             assert_eq!(docs.text_of(html), by_tree(html), "{html}");
         }
-        assert!(docs.get(&small).is_some(), "a small body's tree is kept");
-        assert!(docs.get(&large).is_none() && docs.get(&huge).is_none());
-        assert!(docs.tree_for_tables(&large).is_ok() && docs.tree_for_tables(&fostered).is_ok());
-        assert_eq!(docs.tree_for_tables(&huge).err(), Some((92, 50)), "over the element limit");
-        // Over the element limit, text the tree builder would move stays in place instead of building a tree.
+        assert!(docs.get(&exact).is_some() && docs.get(&fostered).is_some(), "trees within the limit are kept");
+        assert!(docs.get(&huge).is_none(), "no tree over the limit");
+        assert_eq!(docs.tree_for_tables(&huge).err(), Some(TooManyElements { elements: 92, limit: 50 }));
+        // Over the limit, text the tree builder would move stays in place instead of building a tree.
         assert!(streamed(&huge_fostered).is_none());
         let text = html_to_text_within(&huge_fostered, &limits);
         assert!(text.contains("fostered") && text.matches("Name\tJane & Joe").count() == 30, "{text}");
+    }
+
+    #[test]
+    fn reopened_and_cloned_formatting_elements_count() {
+        // Each `<p>` closes the `font`, and the text after it reopens it: 4 start tags, 2 elements reopened.
+        assert_eq!(element_count("<p><font>a<p>b<p>c"), 6);
+        // The adoption agency clones the `b` into the `p`.
+        assert_eq!(element_count("<b>x<p>y</b>z"), 3);
+        // A `<p>` closes the fonts open inside the previous one; its text reopens all three.
+        let bomb = format!("<p><font id=1><font id=2><font id=3>{}", "<p>x".repeat(100));
+        assert_eq!(element_count(&bomb), 4 + 100 * 4);
+    }
+
+    #[test]
+    fn over_the_limit_inexact_text_keeps_what_follows_a_self_closed_svg() {
+        let text = html_to_text_within("<div><svg/>Name: Jane</div>", &HtmlLimits { max_elements: 0 });
+        assert_eq!(text, "Name: Jane\n");
     }
 
     #[test]

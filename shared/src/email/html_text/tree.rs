@@ -1,16 +1,16 @@
 //! Text from html5ever's document tree: the reference the token model is compared with, and the way for small
 //! bodies (whose tree the `html_table` extractors reuse).
 
-use super::{push_text, tidy, Emit, SKIPPED};
+use super::{is_skipped, push_text, tidy, Emit};
 use scraper::{Html, Node};
 
 /// The text lines of `html` made by walking its document tree.
 pub fn by_tree(html: &str) -> String {
-    text_of(&Html::parse_document(html), html.len())
+    text_of_tree(&Html::parse_document(html), html.len())
 }
 
 /// The text lines of a parsed document; `len` is the HTML's length (to size the buffer).
-pub(super) fn text_of(doc: &Html, len: usize) -> String {
+pub(super) fn text_of_tree(doc: &Html, len: usize) -> String {
     let mut out = String::with_capacity(len / 2);
     walk(doc.tree.root(), &mut out);
     tidy(&out)
@@ -21,7 +21,7 @@ fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
         Node::Text(t) => push_text(out, t),
         Node::Element(e) => {
             let name = e.name();
-            if SKIPPED.contains(&name) {
+            if is_skipped(name) {
                 return;
             }
             out.open(name);

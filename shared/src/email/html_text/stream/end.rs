@@ -1,12 +1,13 @@
 //! End tags: which open elements each one closes, by insertion mode (before the body, in the body, in a table
 //! and its parts).
 
-use super::super::Emit;
 use super::names::is_special;
 use super::{Builder, Mode, Phase};
+use crate::email::html_text::Emit;
 use html5ever::LocalName;
 
 impl Builder {
+    /// An end tag.
     pub(super) fn end(&mut self, name: &LocalName) {
         if self.top_is_raw() {
             self.pop();
@@ -14,8 +15,10 @@ impl Builder {
         }
         let n = &**name;
         match self.phase {
+            // The head is implied and closed at once (no content).
+            Phase::Initial | Phase::BeforeHead if n == "head" => self.phase = Phase::AfterHead,
             Phase::Initial | Phase::BeforeHead | Phase::AfterHead => {
-                if matches!(n, "head" | "body" | "html" | "br") {
+                if matches!(n, "body" | "html" | "br") {
                     self.enter_body();
                     self.end(name);
                 }
@@ -136,7 +139,7 @@ impl Builder {
             "body" | "caption" | "col" | "colgroup" | "html" | "tbody" | "td" | "tfoot" | "th" | "thead" | "tr" => {}
             // These insert an element, which would be fostered out of the table; kept in place here.
             "p" | "br" => {
-                self.inexact();
+                self.mark_inexact();
                 self.in_body_end(name);
             }
             _ => self.in_body_end(name),
@@ -167,18 +170,20 @@ impl Builder {
                 }
             }
             "form" => {
-                self.form = false;
-                if self.in_scope(&["form"], &[]) {
-                    self.generate_implied_end_tags(None);
-                    if self.top() == "form" {
-                        self.pop();
-                    } else if let Some(at) = self.stack.iter().rposition(|o| &*o.name == "form") {
-                        // The tree builder takes the form off the stack, leaving what is open inside it.
-                        self.inexact();
-                        self.stack.remove(at);
-                        if self.skipped == 0 {
-                            self.out.close("form");
-                        }
+                // Only the form the pointer was set to, and only when it is in scope.
+                let Some(form) = self.form.take() else { return };
+                if !self.position(form).is_some_and(|at| self.element_in_scope(at)) {
+                    return;
+                }
+                self.generate_implied_end_tags(None);
+                if self.stack.last().is_some_and(|o| o.id == form) {
+                    self.pop();
+                } else if let Some(at) = self.position(form) {
+                    // The tree builder takes the form off the stack, leaving what is open inside it.
+                    self.mark_inexact();
+                    self.stack.remove(at);
+                    if self.skipped == 0 {
+                        self.out.close("form");
                     }
                 }
             }

@@ -3,7 +3,7 @@
 //! but they are on the stack of open elements, so they decide what "the current node" is for later tags.
 
 use super::names::is_special;
-use super::{Builder, Open};
+use super::Builder;
 use html5ever::tokenizer::Tag;
 use html5ever::{Attribute, LocalName};
 
@@ -17,6 +17,7 @@ pub(super) enum Entry {
 }
 
 impl Entry {
+    /// The element's id (`None` for a marker).
     fn id(&self) -> Option<u32> {
         match self {
             Self::Marker => None,
@@ -68,10 +69,6 @@ impl Builder {
         }
     }
 
-    fn position(&self, id: u32) -> Option<usize> {
-        self.stack.iter().rposition(|o| o.id == id)
-    }
-
     /// Reopens the formatting elements a block closed, before content is inserted.
     pub(super) fn reconstruct(&mut self) {
         let open = |b: &Self, i: usize| b.formatting[i].id().is_none_or(|id| b.position(id).is_some());
@@ -85,6 +82,7 @@ impl Builder {
         }
         for i in first..=last {
             if let Entry::Element { name, .. } = &self.formatting[i] {
+                self.elements += 1;
                 let id = self.push(name.clone());
                 if let Entry::Element { id: entry, .. } = &mut self.formatting[i] {
                     *entry = id;
@@ -132,7 +130,7 @@ impl Builder {
             let common_ancestor = fe_at.checked_sub(1).map_or("html", |i| &*self.stack[i].name);
             if matches!(common_ancestor, "table" | "tbody" | "tfoot" | "thead" | "tr") {
                 // The block would be fostered out of the table.
-                return self.inexact();
+                return self.mark_inexact();
             }
             let fb_id = self.stack[fb_at].id;
             // Where the formatting element's clone goes in the list: its own place, or after a node's clone.
@@ -156,6 +154,7 @@ impl Builder {
                     continue;
                 };
                 // The node is replaced by a clone (a new id), which becomes the parent of the last node.
+                self.elements += 1;
                 self.next_id += 1;
                 self.stack[node_at].id = self.next_id;
                 if let Entry::Element { id, .. } = &mut self.formatting[e] {
@@ -173,23 +172,19 @@ impl Builder {
                 Some(id) => self.formatting.iter().position(|e| e.id() == Some(id)).map_or(fe, |i| i + 1),
                 None => fe,
             };
+            self.elements += 1;
             self.next_id += 1;
-            let clone = Open { name: name.clone(), id: self.next_id };
-            self.formatting.insert(at.min(self.formatting.len()), Entry::Element { name, attrs, id: clone.id });
+            let entry = Entry::Element { name: name.clone(), attrs, id: self.next_id };
+            self.formatting.insert(at.min(self.formatting.len()), entry);
             self.stack.remove(fe_at);
             let fb_at = self.position(fb_id).unwrap_or(self.stack.len() - 1);
+            let clone = self.open_at(name, self.next_id, Some(fb_at));
             self.stack.insert(fb_at + 1, clone);
         }
     }
 
+    /// Whether the element `id` is in the list of active formatting elements.
     fn in_list(&self, id: u32) -> bool {
         self.formatting.iter().any(|e| e.id() == Some(id))
-    }
-
-    /// Whether the open element at `at` is in (default) scope: no scope boundary above it.
-    fn element_in_scope(&self, at: usize) -> bool {
-        !self.stack[at + 1..].iter().any(|o| {
-            matches!(&*o.name, "applet" | "caption" | "table" | "td" | "th" | "marquee" | "object" | "template")
-        })
     }
 }

@@ -1,18 +1,23 @@
-//! HTML to text from html5ever's tokens, without building a tree. A small model of the HTML tree builder's
-//! stack of open elements (implied end tags of `p`, `li`, `dd`/`dt`, headings, table parts; implied
-//! `tbody`/`tr`; raw text elements; the head) decides where each element starts and ends, so the output is the
-//! same as the tree walk's. Where the tree builder would move content (table content fostered out of a table,
-//! a form closed out of order, formatting elements split across blocks) or where the model is not built
-//! (`svg`, `math`, `select`, `template`, framesets, an unclassified doctype in front of `<p><table>`), the
-//! text is marked inexact, and goes on close to the tree's; the caller decides whether to use the tree.
+//! HTML to text from html5ever's tokens. A model of the HTML tree builder's stack of open elements (the states
+//! before the body, implied end tags, tables and their implied parts, raw text elements, quirks, the active
+//! formatting elements and the adoption agency algorithm) decides where each element starts and ends, so the text
+//! is the tree walk's. Where the tree builder would move content (table content fostered out of a table, a form
+//! closed out of order) or the model does not go (`svg`, `math`, `select`, `template`, framesets, an
+//! unclassified doctype in front of `<p><table>`), the text is marked inexact and goes on close to the tree's.
+//!
+//! The same tokens can also build html5ever's document tree (one tokenizer pass for both), until the elements
+//! pass a limit: then the tree is dropped, and the model alone goes on.
 
 use super::{push_text, Emit};
+use ego_tree::NodeId;
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{
     BufferQueue, Doctype, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
-use html5ever::LocalName;
+use html5ever::tree_builder::{TreeBuilder, TreeBuilderOpts, TreeSink};
+use html5ever::{LocalName, TokenizerResult};
+use scraper::{Html, HtmlTreeSink};
 use std::cell::RefCell;
 
 mod end;
@@ -30,46 +35,72 @@ pub(super) struct Streamed {
     /// Whether it is the tree's text; when not, it is close to it (content the tree builder would move is
     /// where it was in the HTML, and elements the model leaves out are treated as ordinary ones).
     pub(super) exact: bool,
-    /// How many elements the HTML has (start tags), which is what its document tree's size goes with.
+    /// The elements the document tree has (start tags, and formatting elements reopened or cloned).
     pub(super) elements: usize,
+    /// The document tree, when one was asked for and the elements stayed within its limit.
+    pub(super) tree: Option<Html>,
 }
 
-/// Reads `html`'s tokens into text.
-pub(super) fn run(html: &str) -> Streamed {
-    let tokenizer = Tokenizer::new(Sink(RefCell::new(Builder::new(html.len()))), TokenizerOpts::default());
+/// Reads `html`'s tokens into text and, with `tree_limit`, into a document tree while it has at most that many
+/// elements.
+pub(super) fn run(html: &str, tree_limit: Option<usize>) -> Streamed {
+    let tree =
+        tree_limit.map(|_| TreeBuilder::new(HtmlTreeSink::new(Html::new_document()), TreeBuilderOpts::default()));
+    let sink = Sink {
+        model: RefCell::new(Builder::new(html.len())),
+        tree: RefCell::new(tree),
+        tree_limit: tree_limit.unwrap_or(0),
+    };
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
-    let _ = tokenizer.feed(&input);
+    // A `</script>` makes the tree builder hand back its element (for a browser to run it): go on.
+    while let TokenizerResult::Script(_) = tokenizer.feed(&input) {}
     tokenizer.end();
-    let b = tokenizer.sink.0.into_inner();
-    Streamed { text: b.out, exact: !b.unsure, elements: b.elements }
+    let Sink { model, tree, .. } = tokenizer.sink;
+    let b = model.into_inner();
+    let tree = tree.into_inner().map(|t| t.sink.finish());
+    Streamed { text: b.out, exact: !b.inexact, elements: b.elements, tree }
 }
 
-struct Sink(RefCell<Builder>);
+/// The tokenizer's sink: every token goes to the model, and to the tree builder while there is one. The tree
+/// builder, when there is one, decides the tokenizer's state (raw text after `<script>`, ...).
+struct Sink {
+    model: RefCell<Builder>,
+    tree: RefCell<Option<TreeBuilder<NodeId, HtmlTreeSink>>>,
+    tree_limit: usize,
+}
 
 impl TokenSink for Sink {
-    type Handle = ();
+    type Handle = NodeId;
 
-    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let mut b = self.0.borrow_mut();
-        let drop_lf = std::mem::take(&mut b.drop_lf);
-        match token {
-            Token::TagToken(tag) => match tag.kind {
-                TagKind::StartTag => {
-                    b.elements += 1;
-                    return b.start(&tag);
-                }
-                TagKind::EndTag => b.end(&tag.name),
-            },
-            Token::CharacterTokens(text) => {
-                let text = if drop_lf { text.strip_prefix('\n').unwrap_or(&text) } else { &text };
-                b.text(text)
-            }
-            Token::DoctypeToken(d) => b.doctype(&d),
-            Token::EOFToken => b.finish(),
-            Token::CommentToken(_) | Token::NullCharacterToken | Token::ParseError(_) => {}
+    fn process_token(&self, token: Token, line: u64) -> TokenSinkResult<NodeId> {
+        let (own, elements) = {
+            let mut model = self.model.borrow_mut();
+            (model.process(&token), model.elements)
+        };
+        let mut tree = self.tree.borrow_mut();
+        if elements > self.tree_limit {
+            *tree = None;
         }
-        TokenSinkResult::Continue
+        match tree.as_ref() {
+            Some(tree) => tree.process_token(token, line),
+            None => match own {
+                TokenSinkResult::Continue | TokenSinkResult::Script(()) => TokenSinkResult::Continue,
+                TokenSinkResult::Plaintext => TokenSinkResult::Plaintext,
+                TokenSinkResult::RawData(kind) => TokenSinkResult::RawData(kind),
+            },
+        }
+    }
+
+    fn end(&self) {
+        if let Some(tree) = self.tree.borrow().as_ref() {
+            tree.end();
+        }
+    }
+
+    fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
+        self.tree.borrow().as_ref().is_some_and(|t| t.adjusted_current_node_present_but_not_in_html_namespace())
     }
 }
 
@@ -103,13 +134,16 @@ enum Mode {
     ColumnGroup,
 }
 
-/// An open element; `id` tells apart elements of the same name (the list of active formatting elements refers
-/// to them).
+/// An open element; `id` tells apart elements of the same name (the list of active formatting elements and the
+/// form element pointer refer to them).
 struct Open {
     name: LocalName,
     id: u32,
+    /// The insertion mode while this element is the current node.
+    mode: Mode,
 }
 
+/// The model of the tree builder, and the text it has made so far.
 struct Builder {
     out: String,
     /// Open elements below `html`.
@@ -121,13 +155,13 @@ struct Builder {
     skipped: usize,
     phase: Phase,
     quirks: Quirks,
-    /// The tree builder's form element pointer is set.
-    form: bool,
+    /// The tree builder's form element pointer: the id of the form it was set to.
+    form: Option<u32>,
     /// A line feed right after `<pre>`, `<listing>` or `<textarea>` is not content.
     drop_lf: bool,
     /// The tree builder would do something this model does not.
-    unsure: bool,
-    /// Start tags read.
+    inexact: bool,
+    /// Elements the tree would have: start tags, plus the formatting elements reopened or cloned.
     elements: usize,
 }
 
@@ -141,13 +175,37 @@ impl Builder {
             skipped: 0,
             phase: Phase::Initial,
             quirks: Quirks::Yes,
-            form: false,
+            form: None,
             drop_lf: false,
-            unsure: false,
+            inexact: false,
             elements: 0,
         }
     }
 
+    /// A token; the result tells the tokenizer which state to go on in.
+    fn process(&mut self, token: &Token) -> TokenSinkResult<()> {
+        let drop_lf = std::mem::take(&mut self.drop_lf);
+        match token {
+            Token::TagToken(tag) => match tag.kind {
+                TagKind::StartTag => {
+                    self.elements += 1;
+                    return self.start(tag);
+                }
+                TagKind::EndTag => self.end(&tag.name),
+            },
+            Token::CharacterTokens(text) => {
+                let text: &str = text;
+                self.text(if drop_lf { text.strip_prefix('\n').unwrap_or(text) } else { text })
+            }
+            Token::DoctypeToken(d) => self.doctype(d),
+            Token::EOFToken => self.finish(),
+            Token::NullCharacterToken => self.null_character(),
+            Token::CommentToken(_) | Token::ParseError(_) => {}
+        }
+        TokenSinkResult::Continue
+    }
+
+    /// A doctype: the quirks mode, when it comes first.
     fn doctype(&mut self, d: &Doctype) {
         if self.phase == Phase::Initial {
             self.quirks = quirks_of(d);
@@ -155,7 +213,11 @@ impl Builder {
         }
     }
 
+    /// Character tokens.
     fn text(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
         match self.phase {
             Phase::Initial | Phase::BeforeHead | Phase::InHead | Phase::AfterHead => {
                 // A raw text element here (`title`, `style`, ...) is in the head, which is skipped.
@@ -173,11 +235,14 @@ impl Builder {
                 if self.skipped > 0 {
                     return;
                 }
+                if self.top_is_raw() {
+                    return push_text(&mut self.out, text);
+                }
                 match self.top() {
                     // Only whitespace stays in a table: other text is fostered out of it.
                     "table" | "tbody" | "thead" | "tfoot" | "tr" | "colgroup" => {
                         if !text.chars().all(is_html_space) {
-                            self.inexact();
+                            self.mark_inexact();
                         }
                         push_text(&mut self.out, text);
                     }
@@ -187,6 +252,13 @@ impl Builder {
                     }
                 }
             }
+        }
+    }
+
+    /// A NUL character: ignored in the body; before it, content that opens the body.
+    fn null_character(&mut self) {
+        if self.phase != Phase::Body && !self.top_is_raw() {
+            self.enter_body();
         }
     }
 
@@ -201,16 +273,19 @@ impl Builder {
         }
     }
 
+    /// The end of the document: everything still open ends.
     fn finish(&mut self) {
         while !self.stack.is_empty() {
             self.pop();
         }
     }
 
+    /// The current node's name (`html` when nothing else is open).
     fn top(&self) -> &str {
         self.stack.last().map_or("html", |n| &n.name)
     }
 
+    /// The current node holds raw text (the tokenizer reads everything up to its end tag as text).
     fn top_is_raw(&self) -> bool {
         matches!(
             self.top(),
@@ -218,23 +293,29 @@ impl Builder {
         )
     }
 
+    /// The insertion mode in the body: that of the nearest table part open.
     fn mode(&self) -> Mode {
-        let mode = |n: &str| match n {
-            "td" | "th" => Some(Mode::Cell),
-            "tr" => Some(Mode::Row),
-            "tbody" | "thead" | "tfoot" => Some(Mode::TableBody),
-            "caption" => Some(Mode::Caption),
-            "colgroup" => Some(Mode::ColumnGroup),
-            "table" => Some(Mode::Table),
-            _ => None,
+        self.stack.last().map_or(Mode::Body, |o| o.mode)
+    }
+
+    /// An element named `name` with id `id`, to be put on the stack above the element at `below` (if any).
+    fn open_at(&self, name: LocalName, id: u32, below: Option<usize>) -> Open {
+        let mode = match &*name {
+            "td" | "th" => Mode::Cell,
+            "tr" => Mode::Row,
+            "tbody" | "thead" | "tfoot" => Mode::TableBody,
+            "caption" => Mode::Caption,
+            "colgroup" => Mode::ColumnGroup,
+            "table" => Mode::Table,
+            _ => below.map_or(Mode::Body, |i| self.stack[i].mode),
         };
-        self.stack.iter().rev().find_map(|n| mode(&n.name)).unwrap_or(Mode::Body)
+        Open { name, id, mode }
     }
 
     /// Notes that the tree builder would do something this model does not; the text goes on, close to the
     /// tree's.
-    fn inexact(&mut self) {
-        self.unsure = true;
+    fn mark_inexact(&mut self) {
+        self.inexact = true;
     }
 
     /// Opens a raw text element and switches the tokenizer to its kind of content.
@@ -254,17 +335,19 @@ impl Builder {
         if self.skipped == 0 {
             self.out.open(&name);
         }
-        if super::SKIPPED.contains(&&*name) {
+        if super::is_skipped(&name) {
             self.skipped += 1;
         }
         self.next_id += 1;
-        self.stack.push(Open { name, id: self.next_id });
+        let open = self.open_at(name, self.next_id, self.stack.len().checked_sub(1));
+        self.stack.push(open);
         self.next_id
     }
 
+    /// Closes the current node.
     fn pop(&mut self) {
         let Some(Open { name, .. }) = self.stack.pop() else { return };
-        if super::SKIPPED.contains(&&*name) {
+        if super::is_skipped(&name) {
             self.skipped -= 1;
         }
         if self.skipped == 0 {
@@ -303,18 +386,21 @@ impl Builder {
         self.clear_to_marker();
     }
 
+    /// Closes an open `p` in button scope.
     fn close_p(&mut self) {
         if self.in_scope(&["p"], &["button"]) {
             self.close("p");
         }
     }
 
+    /// Closes the open table cell.
     fn close_cell(&mut self) {
         self.generate_implied_end_tags(None);
         self.pop_until(&["td", "th"]);
         self.clear_to_marker();
     }
 
+    /// Closes the elements whose end tag may be left out (`p`, `li`, `option`, ...), except `except`.
     fn generate_implied_end_tags(&mut self, except: Option<&str>) {
         while matches!(self.top(), "dd" | "dt" | "li" | "optgroup" | "option" | "p" | "rb" | "rp" | "rt" | "rtc")
             && Some(self.top()) != except
@@ -347,6 +433,7 @@ impl Builder {
         false
     }
 
+    /// Whether an element named in `names` is open in table scope.
     fn in_table_scope(&self, names: &[&str]) -> bool {
         for n in self.stack.iter().rev() {
             if names.contains(&&*n.name) {
@@ -357,5 +444,17 @@ impl Builder {
             }
         }
         false
+    }
+
+    /// Whether the open element at `at` is in (default) scope: no scope boundary above it.
+    fn element_in_scope(&self, at: usize) -> bool {
+        !self.stack[at + 1..].iter().any(|o| {
+            matches!(&*o.name, "applet" | "caption" | "table" | "td" | "th" | "marquee" | "object" | "template")
+        })
+    }
+
+    /// Where the element `id` is on the stack.
+    fn position(&self, id: u32) -> Option<usize> {
+        self.stack.iter().rposition(|o| o.id == id)
     }
 }

@@ -7,6 +7,7 @@ use html5ever::tokenizer::{Tag, TokenSinkResult};
 use html5ever::LocalName;
 
 impl Builder {
+    /// A start tag.
     pub(super) fn start(&mut self, tag: &Tag) -> TokenSinkResult<()> {
         let name = &*tag.name;
         match self.phase {
@@ -28,7 +29,7 @@ impl Builder {
                 "html" | "head" | "base" | "basefont" | "bgsound" | "link" | "meta" => TokenSinkResult::Continue,
                 "title" | "noscript" | "noframes" | "style" | "script" => self.push_raw(tag),
                 "template" => {
-                    self.inexact();
+                    self.mark_inexact();
                     self.enter_body();
                     self.start(tag)
                 }
@@ -43,7 +44,7 @@ impl Builder {
                 // These go back into the head, where `title`, `style` and `script` are skipped anyway.
                 "title" | "style" | "script" => self.push_raw(tag),
                 "noframes" | "template" | "frameset" => {
-                    self.inexact();
+                    self.mark_inexact();
                     self.enter_body();
                     self.start(tag)
                 }
@@ -145,15 +146,14 @@ impl Builder {
             "style" | "script" => return self.push_raw(tag),
             "input" if is_hidden_input(tag) => {}
             "form" => {
-                if !self.form {
-                    self.form = true;
-                    self.push(tag.name.clone());
+                if self.form.is_none() {
+                    self.form = Some(self.push(tag.name.clone()));
                     self.pop();
                 }
             }
             _ => {
                 // Fostered out of the table by the tree builder; kept in place here.
-                self.inexact();
+                self.mark_inexact();
                 return self.in_body_start(tag);
             }
         }
@@ -188,9 +188,12 @@ impl Builder {
                 return self.push_raw(tag);
             }
             "template" | "frameset" | "select" | "svg" | "math" => {
-                self.inexact();
+                self.mark_inexact();
                 self.reconstruct();
-                self.push(tag.name.clone());
+                // `<svg/>` and `<math/>` close at once; other self-closing elements stay open.
+                if !(tag.self_closing && matches!(name, "svg" | "math")) {
+                    self.push(tag.name.clone());
+                }
             }
             "address" | "article" | "aside" | "blockquote" | "center" | "details" | "dialog" | "dir" | "div" | "dl"
             | "fieldset" | "figcaption" | "figure" | "footer" | "header" | "hgroup" | "main" | "menu" | "nav"
@@ -211,10 +214,9 @@ impl Builder {
                 self.drop_lf = true;
             }
             "form" => {
-                if !self.form {
+                if self.form.is_none() {
                     self.close_p();
-                    self.form = true;
-                    self.push(tag.name.clone());
+                    self.form = Some(self.push(tag.name.clone()));
                 }
             }
             "li" | "dd" | "dt" => {
@@ -277,7 +279,7 @@ impl Builder {
                         Quirks::No => self.close_p(),
                         Quirks::Yes => {}
                         Quirks::Unknown => {
-                            self.inexact();
+                            self.mark_inexact();
                             self.close_p();
                         }
                     }
@@ -289,6 +291,12 @@ impl Builder {
                     self.pop();
                 }
                 self.reconstruct();
+                self.push(tag.name.clone());
+            }
+            "rb" | "rtc" | "rp" | "rt" => {
+                if self.in_scope(&["ruby"], &[]) {
+                    self.generate_implied_end_tags(matches!(name, "rp" | "rt").then_some("rtc"));
+                }
                 self.push(tag.name.clone());
             }
             _ => {
