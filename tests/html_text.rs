@@ -3,7 +3,7 @@
 //! is exact (needs no tree) on the fixtures' HTML and nearly all of the corpus's. The pass that makes the text
 //! and the tree together gives the tree's text too.
 
-use leadpipe_shared::email::html_text::{by_tree, streamed};
+use leadpipe_shared::email::html_text::{by_tree_checked, streamed};
 use leadpipe_shared::email::html_to_text;
 use leadpipe_shared::email::{Email, ParseLimits};
 use std::path::{Path, PathBuf};
@@ -41,14 +41,15 @@ fn compare(dir: &Path) -> (usize, Vec<String>) {
         htmls(&email, &mut bodies);
         for (i, html) in bodies.iter().enumerate() {
             compared += 1;
-            assert_eq!(
-                html_to_text(html),
-                by_tree(html),
-                "{} (HTML #{i}), tokens and tree in one pass",
-                path.display()
-            );
+            let Some(tree_text) = by_tree_checked(html) else {
+                // ego-tree left the tree inconsistent (see `by_tree_checked`): no reference to compare with.
+                eprintln!("{} #{i}: the tree is inconsistent", path.display());
+                compared -= 1;
+                continue;
+            };
+            assert_eq!(html_to_text(html), tree_text, "{} (HTML #{i}), tokens and tree in one pass", path.display());
             match streamed(html) {
-                Some(text) => assert_eq!(text, by_tree(html), "{} (HTML #{i})", path.display()),
+                Some(text) => assert_eq!(text, tree_text, "{} (HTML #{i})", path.display()),
                 None => by_tree_only.push(format!("{} #{i}", path.display())),
             }
         }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The pipeline's settings (file keys shown; environment: `LEADPIPE_KAFKA_TOPIC`, `LEADPIPE_MAX_MAIL_BYTES`,
-/// `LEADPIPE_MAX_HTML_ELEMENTS`, `LEADPIPE_SPAM`).
+/// `LEADPIPE_MAX_HTML_NODES`, `LEADPIPE_SPAM`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineConfig {
@@ -19,10 +19,10 @@ pub struct PipelineConfig {
     /// Mails over this size are quarantined as `too_large` (default 10 MiB).
     #[serde(default = "default_max_bytes", deserialize_with = "count")]
     pub max_mail_bytes: usize,
-    /// An HTML body gets a document tree (for `html_table` fields, or text the token model cannot make exactly)
-    /// only when it has at most this many elements (default 50,000, a tree of about 16 MB).
-    #[serde(default = "default_max_html_elements", deserialize_with = "count")]
-    pub max_html_elements: usize,
+    /// The most nodes the document trees of one mail's HTML bodies may have together (for `html_table` fields;
+    /// default 100,000, about 15 MB); a body whose tree would pass it gets none.
+    #[serde(default = "default_max_html_nodes", deserialize_with = "count")]
+    pub max_html_nodes: usize,
     /// `quarantine` (default) or `process` mail that SES judged spam.
     #[serde(default = "default_spam")]
     pub spam: String,
@@ -37,9 +37,9 @@ fn default_topic() -> String {
 fn default_max_bytes() -> usize {
     ParseLimits::default().max_bytes
 }
-/// The default of [`PipelineConfig::max_html_elements`].
-pub fn default_max_html_elements() -> usize {
-    HtmlLimits::default().max_elements
+/// The default of [`PipelineConfig::max_html_nodes`].
+pub fn default_max_html_nodes() -> usize {
+    HtmlLimits::default().max_nodes
 }
 fn default_spam() -> String {
     "quarantine".into()
@@ -111,8 +111,8 @@ impl PipelineConfig {
         if self.max_mail_bytes < 1024 {
             return Err(format!("max_mail_bytes {} is below 1024", self.max_mail_bytes));
         }
-        if self.max_html_elements < 1000 {
-            return Err(format!("max_html_elements {} is below 1000", self.max_html_elements));
+        if self.max_html_nodes < 1000 {
+            return Err(format!("max_html_nodes {} is below 1000", self.max_html_nodes));
         }
         self.spam_policy()?;
         Ok(())
@@ -131,7 +131,7 @@ impl PipelineConfig {
         ExtractSettings {
             limits: ParseLimits {
                 max_bytes: self.max_mail_bytes,
-                html: HtmlLimits { max_elements: self.max_html_elements },
+                html: HtmlLimits { max_nodes: self.max_html_nodes },
                 ..ParseLimits::default()
             },
             mailboxes: Mailboxes::new(self.mailboxes.clone()),
@@ -143,7 +143,7 @@ impl PipelineConfig {
 /// Only the keys this struct knows come from the environment (`LEADPIPE_KEY` and friends are secrets handled
 /// elsewhere and must not be mistaken for settings).
 fn filtered_env() -> config::Map<String, String> {
-    ["KAFKA_TOPIC", "MAX_MAIL_BYTES", "MAX_HTML_ELEMENTS", "SPAM"]
+    ["KAFKA_TOPIC", "MAX_MAIL_BYTES", "MAX_HTML_NODES", "SPAM"]
         .iter()
         .filter_map(|k| std::env::var(format!("LEADPIPE_{k}")).ok().map(|v| (format!("LEADPIPE_{k}"), v)))
         .collect()
@@ -162,25 +162,25 @@ mod tests {
             .expect("write");
         let c = PipelineConfig::load_with_env(Some(&f), config::Map::new()).expect("valid");
         assert_eq!(c.kafka_topic, "lead-events");
-        assert_eq!(c.extract_settings().limits.html.max_elements, 50_000);
+        assert_eq!(c.extract_settings().limits.html.max_nodes, 100_000);
         assert_eq!(c.mailboxes.get("@dealer.example.com").map(String::as_str), Some("dealer"));
-        std::fs::write(&f, "max_html_elements = 5000\n").expect("write");
+        std::fs::write(&f, "max_html_nodes = 5000\n").expect("write");
         let c = PipelineConfig::load_with_env(Some(&f), config::Map::new()).expect("valid");
-        assert_eq!(c.extract_settings().limits.html.max_elements, 5000);
-        std::fs::write(&f, "max_html_elements = 999\n").expect("write");
+        assert_eq!(c.extract_settings().limits.html.max_nodes, 5000);
+        std::fs::write(&f, "max_html_nodes = 999\n").expect("write");
         let e = PipelineConfig::load_with_env(Some(&f), config::Map::new()).expect_err("invalid");
-        assert!(e.to_string().ends_with("p.toml: max_html_elements 999 is below 1000"), "{e}");
+        assert!(e.to_string().ends_with("p.toml: max_html_nodes 999 is below 1000"), "{e}");
         let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let c = PipelineConfig::load_with_env(
             Some(&f),
             env(&[
-                ("LEADPIPE_MAX_HTML_ELEMENTS", "250000"),
+                ("LEADPIPE_MAX_HTML_NODES", "250000"),
                 ("LEADPIPE_MAX_MAIL_BYTES", "2048"),
                 ("LEADPIPE_KAFKA_TOPIC", "2024"),
             ]),
         )
         .expect("valid");
-        assert_eq!((c.max_html_elements, c.max_mail_bytes), (250_000, 2048), "the environment overrides the file");
+        assert_eq!((c.max_html_nodes, c.max_mail_bytes), (250_000, 2048), "the environment overrides the file");
         assert_eq!(c.kafka_topic, "2024", "a numeric topic name stays text");
         let e = PipelineConfig::load_with_env(Some(&f), env(&[("LEADPIPE_MAX_MAIL_BYTES", "ten")])).expect_err("bad");
         assert!(e.to_string().contains("max_mail_bytes: \"ten\" is not a number"), "{e}");

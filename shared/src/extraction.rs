@@ -344,7 +344,7 @@ label = "Year"
     }
 
     #[test]
-    fn an_html_table_field_reads_a_large_body_only_within_the_element_limit() {
+    fn an_html_table_field_reads_a_body_only_within_the_node_budget() {
         const TABLE_RULES: &str = r#"
 [[rules]]
 id = "h"
@@ -364,18 +364,18 @@ html_table = { label = ["Name"] }
                  <table><tr><th>Name</th><td>Jane</td></tr>{listing}</table>\r\n"
             )
         };
-        // 300 KiB and 18,000 elements: text from tokens, then a tree for the table.
-        let (_, outcome) = extract_raw(mail(6_000).as_bytes(), &rules, &ParseLimits::default(), None);
+        // A row is 6 nodes (tr, two cells, their texts, the newline): 10,000 rows fit in 100,000 nodes.
+        let (_, outcome) = extract_raw(mail(10_000).as_bytes(), &rules, &ParseLimits::default(), None);
         let Outcome::Lead(x) = outcome else { panic!("lead expected, got {outcome:?}") };
         assert_eq!(x.fields[0].value, FieldValue::Text("Jane".into()));
-        // 2.6 MB and 150,004 elements: no tree, and the quarantine says why.
-        let (_, outcome) = extract_raw(mail(50_000).as_bytes(), &rules, &ParseLimits::default(), None);
+        // 20,000 rows do not: no tree, and the quarantine says why.
+        let (_, outcome) = extract_raw(mail(20_000).as_bytes(), &rules, &ParseLimits::default(), None);
         let Outcome::Quarantined(q) = outcome else { panic!("quarantine expected, got {outcome:?}") };
         assert_eq!(q.reason, QuarantineReason::MissingRequired("name".into()));
         assert_eq!(
             q.detail,
-            "required field \"name\" is missing: the HTML body has 150004 elements, over the 50000 an html_table \
-             field reads"
+            "required field \"name\" is missing: the HTML body's document tree would pass 100000 nodes, the most an \
+             html_table field reads"
         );
     }
 

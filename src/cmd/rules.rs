@@ -55,10 +55,10 @@ pub struct TestArgs {
     /// Maximum mail size in bytes (larger mails are quarantined as too_large).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_bytes: usize,
-    /// HTML bodies with more elements get no document tree (`html_table` fields find nothing), as with the
-    /// pipeline setting `max_html_elements`.
-    #[arg(long, default_value_t = leadpipe_shared::config::default_max_html_elements())]
-    pub max_html_elements: usize,
+    /// The most nodes a mail's HTML document trees may have (`html_table` fields find nothing past it), as with
+    /// the pipeline setting `max_html_nodes`.
+    #[arg(long, default_value_t = leadpipe_shared::config::default_max_html_nodes())]
+    pub max_html_nodes: usize,
 }
 
 /// Runs a `rules` subcommand.

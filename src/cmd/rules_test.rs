@@ -30,7 +30,7 @@ pub fn run(args: &TestArgs) -> Result<ExitCode> {
     let mails = inputs::collect(&args.paths)?;
     let limits = ParseLimits {
         max_bytes: args.max_bytes,
-        html: HtmlLimits { max_elements: args.max_html_elements },
+        html: HtmlLimits { max_nodes: args.max_html_nodes },
         ..ParseLimits::default()
     };
     let mut tally = Tally::default();

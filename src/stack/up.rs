@@ -149,7 +149,7 @@ fn function_env(name: &str, s: &UpSettings, t: &Topology) -> Vec<(String, String
             var("LEADPIPE_QUARANTINE_PREFIX", &t.quarantine_prefix),
             var("LEADPIPE_ALERT_TOPIC_ARN", &t.topic_arn(&t.alerts_topic)),
             var("LEADPIPE_MAX_MAIL_BYTES", &s.pipeline.max_mail_bytes.to_string()),
-            var("LEADPIPE_MAX_HTML_ELEMENTS", &s.pipeline.max_html_elements.to_string()),
+            var("LEADPIPE_MAX_HTML_NODES", &s.pipeline.max_html_nodes.to_string()),
             var("LEADPIPE_SPAM", &s.pipeline.spam),
             var("LEADPIPE_MAILBOXES", &serde_json::to_string(&s.pipeline.mailboxes).unwrap_or_else(|_| "{}".into())),
         ]),

@@ -13,7 +13,7 @@ pub use label::Label;
 pub use source::Source;
 pub use xml_path::{XmlPath, XmlPathError};
 
-use crate::email::html_text::TooManyElements;
+use crate::email::html_text::TooManyNodes;
 use crate::email::{Email, HtmlDocs};
 use regex::Regex;
 use std::cell::{Cell, OnceCell, RefCell};
@@ -82,7 +82,7 @@ pub struct Context<'a> {
     parsed: Option<&'a HtmlDocs>,
     html: OnceCell<Option<scraper::Html>>,
     /// Why the HTML body got no document tree, once an `html_table` field asked.
-    html_refused: Cell<Option<TooManyElements>>,
+    html_refused: Cell<Option<TooManyNodes>>,
     /// The HTML document's label cells, read once for every `html_table` label field.
     label_cells: OnceCell<LabelCells>,
     /// The text body's lines, split once for every label field.
@@ -130,9 +130,9 @@ impl<'a> Context<'a> {
             .as_ref()
     }
 
-    /// Why an `html_table` field found nothing, when it is the HTML body's size: too many elements for a
+    /// Why an `html_table` field found nothing, when it is the HTML body's size: too many nodes for a
     /// document tree (see [`crate::email::html_text::HtmlLimits`]).
-    pub fn html_refused(&self) -> Option<TooManyElements> {
+    pub fn html_refused(&self) -> Option<TooManyNodes> {
         self.html_refused.get()
     }
 

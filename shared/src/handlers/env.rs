@@ -132,10 +132,10 @@ impl ExtractEnv {
                 crate::email::ParseLimits::default().max_bytes,
                 "a number of bytes",
             )?,
-            max_html_elements: env.parsed(
-                "LEADPIPE_MAX_HTML_ELEMENTS",
-                crate::config::default_max_html_elements(),
-                "a number of elements",
+            max_html_nodes: env.parsed(
+                "LEADPIPE_MAX_HTML_NODES",
+                crate::config::default_max_html_nodes(),
+                "a number of nodes",
             )?,
             spam: env.optional("LEADPIPE_SPAM").unwrap_or_else(|| "quarantine".into()),
             mailboxes,
@@ -143,7 +143,7 @@ impl ExtractEnv {
         pipeline.validate().map_err(|m| {
             let var = match m.split_whitespace().next() {
                 Some("spam") => "LEADPIPE_SPAM",
-                Some("max_html_elements") => "LEADPIPE_MAX_HTML_ELEMENTS",
+                Some("max_html_nodes") => "LEADPIPE_MAX_HTML_NODES",
                 _ => "LEADPIPE_MAX_MAIL_BYTES",
             };
             err(var, m)
@@ -286,9 +286,9 @@ mod tests {
             p.push((k, v));
             ExtractEnv::read(&env(&p))
         };
-        assert_eq!(e.settings.limits.html.max_elements, 50_000);
-        let e = with("LEADPIPE_MAX_HTML_ELEMENTS", "250000").expect("valid");
-        assert_eq!(e.settings.limits.html.max_elements, 250_000);
+        assert_eq!(e.settings.limits.html.max_nodes, 100_000);
+        let e = with("LEADPIPE_MAX_HTML_NODES", "250000").expect("valid");
+        assert_eq!(e.settings.limits.html.max_nodes, 250_000);
         let e = with("LEADPIPE_MAILBOXES", "{\"@dealer.example\":\"dealer\"}").expect("valid");
         assert_eq!(e.settings.mailboxes.id_for(["sales@dealer.example"]).as_deref(), Some("dealer"));
         for (k, v, expected) in [
@@ -301,7 +301,7 @@ mod tests {
             ("LEADPIPE_SPAM", "maybe", "LEADPIPE_SPAM: spam \"maybe\" must be"),
             ("LEADPIPE_MAX_MAIL_BYTES", "ten", "LEADPIPE_MAX_MAIL_BYTES: \"ten\" is not a number of bytes"),
             ("LEADPIPE_MAX_MAIL_BYTES", "10", "LEADPIPE_MAX_MAIL_BYTES: max_mail_bytes 10 is below 1024"),
-            ("LEADPIPE_MAX_HTML_ELEMENTS", "10", "LEADPIPE_MAX_HTML_ELEMENTS: max_html_elements 10 is below 1000"),
+            ("LEADPIPE_MAX_HTML_NODES", "10", "LEADPIPE_MAX_HTML_NODES: max_html_nodes 10 is below 1000"),
             (
                 "LEADPIPE_LEADS_TOPIC_ARN",
                 "",

@@ -1,7 +1,7 @@
-//! What converting a mail's HTML bodies leaves for its `html_table` extractors: the document tree built from the
-//! same tokens as the text, or, for a body over the element limit, its element count.
+//! What converting a mail's HTML bodies leaves for its `html_table` extractors: the document trees built from the
+//! same tokens as the texts, within one node budget for the mail.
 
-use super::{convert, stream, HtmlLimits, TooManyElements};
+use super::{convert, stream, HtmlLimits, TooManyNodes};
 use scraper::Html;
 
 /// HTML bodies converted to text while an [`Email`](crate::email::Email) was built (its text body, or a forwarded
@@ -10,55 +10,49 @@ use scraper::Html;
 #[derive(Default)]
 pub struct HtmlDocs {
     limits: HtmlLimits,
-    made: Vec<((usize, usize), Made)>,
-}
-
-/// What converting one body left.
-enum Made {
-    /// Its document tree.
-    Tree(Html),
-    /// Its element count, over the limit (no tree).
-    Counted(usize),
+    /// Nodes in the trees kept so far.
+    kept_nodes: usize,
+    /// Each body's tree, `None` when it would have passed the budget.
+    made: Vec<((usize, usize), Option<Html>)>,
 }
 
 impl HtmlDocs {
     /// Conversions within `limits`.
     pub fn with_limits(limits: HtmlLimits) -> Self {
-        Self { limits, made: Vec::new() }
+        Self { limits, ..Self::default() }
     }
 
-    /// Converts `html` to text lines, keeping what the `html_table` extractors can use.
+    /// Nodes the next tree may have.
+    fn budget(&self) -> usize {
+        self.limits.max_nodes.saturating_sub(self.kept_nodes)
+    }
+
+    /// Converts `html` to text lines, keeping its tree when it fits in what is left of the budget.
     pub(crate) fn text_of(&mut self, html: &str) -> String {
-        let converted = convert(html, &self.limits);
-        let made = match converted.tree {
-            Some(tree) => Made::Tree(tree),
-            None => Made::Counted(converted.elements),
-        };
-        self.made.push((key(html), made));
+        let converted = convert(html, self.budget());
+        if let Some(tree) = &converted.tree {
+            self.kept_nodes += tree.tree.nodes().len();
+        }
+        self.made.push((key(html), converted.tree));
         converted.text
     }
 
-    /// The tree kept for `html`, when it is one of the bodies and within the limit.
+    /// The tree kept for `html`, when it is one of the bodies and fit in the budget.
     pub(crate) fn get(&self, html: &str) -> Option<&Html> {
-        match self.find(html)? {
-            Made::Tree(tree) => Some(tree),
-            Made::Counted(_) => None,
-        }
+        self.find(html)?.as_ref()
     }
 
-    /// A new document tree of `html` (one that is not among the bodies, or over the limit), unless it has more
-    /// elements than the limits allow.
-    pub(crate) fn tree_for_tables(&self, html: &str) -> Result<Html, TooManyElements> {
-        let limit = self.limits.max_elements;
-        if let Some(Made::Counted(elements)) = self.find(html) {
-            return Err(TooManyElements { elements: *elements, limit });
+    /// A document tree for `html` when it is not one of the bodies (or had none), unless it would pass the budget.
+    pub(crate) fn tree_for_tables(&self, html: &str) -> Result<Html, TooManyNodes> {
+        let limit = self.budget();
+        if let Some(None) = self.find(html) {
+            return Err(TooManyNodes { limit });
         }
-        let s = stream::run(html, Some(limit));
-        s.tree.ok_or(TooManyElements { elements: s.elements, limit })
+        stream::run(html, Some(limit)).tree.ok_or(TooManyNodes { limit })
     }
 
-    /// What converting `html` left, when it is one of the bodies.
-    fn find(&self, html: &str) -> Option<&Made> {
+    /// The tree made for `html`, when it is one of the bodies.
+    fn find(&self, html: &str) -> Option<&Option<Html>> {
         let k = key(html);
         self.made.iter().find(|(at, _)| *at == k).map(|(_, made)| made)
     }

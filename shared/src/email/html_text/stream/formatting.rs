@@ -82,7 +82,6 @@ impl Builder {
         }
         for i in first..=last {
             if let Entry::Element { name, .. } = &self.formatting[i] {
-                self.elements += 1;
                 let id = self.push(name.clone());
                 if let Entry::Element { id: entry, .. } = &mut self.formatting[i] {
                     *entry = id;
@@ -154,7 +153,6 @@ impl Builder {
                     continue;
                 };
                 // The node is replaced by a clone (a new id), which becomes the parent of the last node.
-                self.elements += 1;
                 self.next_id += 1;
                 self.stack[node_at].id = self.next_id;
                 if let Entry::Element { id, .. } = &mut self.formatting[e] {
@@ -172,7 +170,6 @@ impl Builder {
                 Some(id) => self.formatting.iter().position(|e| e.id() == Some(id)).map_or(fe, |i| i + 1),
                 None => fe,
             };
-            self.elements += 1;
             self.next_id += 1;
             let entry = Entry::Element { name: name.clone(), attrs, id: self.next_id };
             self.formatting.insert(at.min(self.formatting.len()), entry);

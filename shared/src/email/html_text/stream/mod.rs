@@ -5,8 +5,8 @@
 //! closed out of order) or the model does not go (`svg`, `math`, `select`, `template`, framesets, an
 //! unclassified doctype in front of `<p><table>`), the text is marked inexact and goes on close to the tree's.
 //!
-//! The same tokens can also build html5ever's document tree (one tokenizer pass for both), until the elements
-//! pass a limit: then the tree is dropped, and the model alone goes on.
+//! The same tokens can also build html5ever's document tree (one tokenizer pass for both), until its nodes pass
+//! a limit: then the tree is dropped, and the model alone goes on.
 
 use super::{push_text, Emit};
 use ego_tree::NodeId;
@@ -35,14 +35,12 @@ pub(super) struct Streamed {
     /// Whether it is the tree's text; when not, it is close to it (content the tree builder would move is
     /// where it was in the HTML, and elements the model leaves out are treated as ordinary ones).
     pub(super) exact: bool,
-    /// The elements the document tree has (start tags, and formatting elements reopened or cloned).
-    pub(super) elements: usize,
-    /// The document tree, when one was asked for and the elements stayed within its limit.
+    /// The document tree, when one was asked for and stayed within its limit.
     pub(super) tree: Option<Html>,
 }
 
 /// Reads `html`'s tokens into text and, with `tree_limit`, into a document tree while it has at most that many
-/// elements.
+/// nodes (elements, text and comments).
 pub(super) fn run(html: &str, tree_limit: Option<usize>) -> Streamed {
     let tree =
         tree_limit.map(|_| TreeBuilder::new(HtmlTreeSink::new(Html::new_document()), TreeBuilderOpts::default()));
@@ -54,17 +52,18 @@ pub(super) fn run(html: &str, tree_limit: Option<usize>) -> Streamed {
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
-    // A `</script>` makes the tree builder hand back its element (for a browser to run it): go on.
+    // A `</script>` hands back its element (for a browser to run it): go on, as html5ever's own driver does.
     while let TokenizerResult::Script(_) = tokenizer.feed(&input) {}
     tokenizer.end();
     let Sink { model, tree, .. } = tokenizer.sink;
     let b = model.into_inner();
     let tree = tree.into_inner().map(|t| t.sink.finish());
-    Streamed { text: b.out, exact: !b.inexact, elements: b.elements, tree }
+    Streamed { text: b.out, exact: !b.inexact, tree }
 }
 
 /// The tokenizer's sink: every token goes to the model, and to the tree builder while there is one. The tree
-/// builder, when there is one, decides the tokenizer's state (raw text after `<script>`, ...).
+/// builder, when there is one, decides the tokenizer's state (raw text after `<script>`, ...); it is dropped as
+/// soon as its tree has more nodes than the limit, so that no tree grows past it.
 struct Sink {
     model: RefCell<Builder>,
     tree: RefCell<Option<TreeBuilder<NodeId, HtmlTreeSink>>>,
@@ -72,25 +71,30 @@ struct Sink {
 }
 
 impl TokenSink for Sink {
-    type Handle = NodeId;
+    /// The tree's script element (`None` for the model's).
+    type Handle = Option<NodeId>;
 
-    fn process_token(&self, token: Token, line: u64) -> TokenSinkResult<NodeId> {
-        let (own, elements) = {
-            let mut model = self.model.borrow_mut();
-            (model.process(&token), model.elements)
-        };
+    fn process_token(&self, token: Token, line: u64) -> TokenSinkResult<Option<NodeId>> {
+        let own = self.model.borrow_mut().process(&token);
         let mut tree = self.tree.borrow_mut();
-        if elements > self.tree_limit {
-            *tree = None;
-        }
-        match tree.as_ref() {
-            Some(tree) => tree.process_token(token, line),
-            None => match own {
-                TokenSinkResult::Continue | TokenSinkResult::Script(()) => TokenSinkResult::Continue,
+        let Some(builder) = tree.as_ref() else {
+            return match own {
+                TokenSinkResult::Continue => TokenSinkResult::Continue,
+                TokenSinkResult::Script(()) => TokenSinkResult::Script(None),
                 TokenSinkResult::Plaintext => TokenSinkResult::Plaintext,
                 TokenSinkResult::RawData(kind) => TokenSinkResult::RawData(kind),
-            },
+            };
+        };
+        let result = match builder.process_token(token, line) {
+            TokenSinkResult::Continue => TokenSinkResult::Continue,
+            TokenSinkResult::Script(node) => TokenSinkResult::Script(Some(node)),
+            TokenSinkResult::Plaintext => TokenSinkResult::Plaintext,
+            TokenSinkResult::RawData(kind) => TokenSinkResult::RawData(kind),
+        };
+        if builder.sink.0.borrow().tree.nodes().len() > self.tree_limit {
+            *tree = None;
         }
+        result
     }
 
     fn end(&self) {
@@ -161,8 +165,6 @@ struct Builder {
     drop_lf: bool,
     /// The tree builder would do something this model does not.
     inexact: bool,
-    /// Elements the tree would have: start tags, plus the formatting elements reopened or cloned.
-    elements: usize,
 }
 
 impl Builder {
@@ -178,7 +180,6 @@ impl Builder {
             form: None,
             drop_lf: false,
             inexact: false,
-            elements: 0,
         }
     }
 
@@ -187,11 +188,15 @@ impl Builder {
         let drop_lf = std::mem::take(&mut self.drop_lf);
         match token {
             Token::TagToken(tag) => match tag.kind {
-                TagKind::StartTag => {
-                    self.elements += 1;
-                    return self.start(tag);
+                TagKind::StartTag => return self.start(tag),
+                TagKind::EndTag => {
+                    // The tree builder hands back a script element when its end tag closes it.
+                    let script = self.top() == "script";
+                    self.end(&tag.name);
+                    if script {
+                        return TokenSinkResult::Script(());
+                    }
                 }
-                TagKind::EndTag => self.end(&tag.name),
             },
             Token::CharacterTokens(text) => {
                 let text: &str = text;
