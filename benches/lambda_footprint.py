@@ -6,7 +6,8 @@
     (boto3 clients at module level, the same secret / rules object fetched) under a minimal Python runtime loop.
     extract is also run with LEADPIPE_RULES (a local file) and through a timing proxy that splits its init.
 (3) peak RSS (VmHWM read when the response is posted): extract on a 10 MiB lead mail (inline BASE64 in an SES
-    notification in an SNS event, and via the S3 action), forward and archive on a 1,000-record SQS batch.
+    notification in an SNS event, and via the S3 action) and on a 10 MiB HTML lead mail (via the S3 action),
+    forward and archive on a 1,000-record SQS batch.
 Every invocation is checked (a lead on the leads topic, records in Kafka, Parquet rows in S3); failures abort.
 
     ~/.cache/leadpipe/venv/bin/python benches/lambda_footprint.py [--runs 10] [--out FILE]
@@ -369,6 +370,27 @@ def build_mail(size):
     return raw
 
 
+def build_html_mail(size):
+    """homefinder-01.eml (an HTML-only lead) with a table of listings appended to its HTML, up to `size` bytes: ~6 KB
+    of text per row, so that the body's document tree, its HTML counted (one node per 128 bytes), stays within the
+    default node budget (`max_html_nodes`): the largest HTML body extract still builds a tree for."""
+    with open(os.path.join(ROOT, "fixtures/emails/homefinder-01.eml"), "rb") as f:
+        data = f.read()
+    head, tail = data.rsplit(b"</body>", 1)
+    start, end = head + b"<table>\n", b"</table></body>" + tail
+    blurb = b"A quiet street near the park, with new windows and a renovated kitchen. " * 80
+    rows, room, n = [start], size - len(start) - len(end), 0
+    while room > 0:
+        row = b"<tr><td>Listing %d</td><td>%d Willow Lane, Springfield. %s</td><td>$%d</td></tr>\n" % (
+            n, n, blurb, 40_000_000 + n)
+        row = row if len(row) < room else b" " * room  # the last one fills up
+        rows.append(row)
+        room, n = room - len(row), n + 1
+    raw = b"".join(rows) + end
+    assert len(raw) == size, len(raw)
+    return raw
+
+
 def sns_event(topic_arn, action, content=None):
     """A Lambda SNS event carrying an SES receipt notification (all verdicts PASS)."""
     ses = {"notificationType": "Received",
@@ -480,13 +502,9 @@ def init_rows(svc, args, home, pydir):
 
 
 def extract_peak_rows(svc, args, home, pydir):
-    """Item 3 for extract: the big mail inline (BASE64) and via the S3 action; each must publish one lead."""
-    raw = build_mail(args.mail_bytes)
-    svc.s3.put_object(Bucket="bench-raw", Key="inbound/bench-big", Body=raw)
-    inline = sns_event(svc.leads_topic, {"type": "SNS", "topicArn": svc.leads_topic, "encoding": "BASE64"},
-                       base64.b64encode(raw).decode())
-    via_s3 = sns_event(svc.leads_topic, {"type": "S3", "topicArn": svc.leads_topic, "bucketName": "bench-raw",
-                                         "objectKey": "inbound/bench-big"})
+    """Item 3 for extract: the big lead mail inline (BASE64) and via the S3 action, and the big HTML lead mail via
+    the S3 action; each must publish one lead."""
+    rows, cmd, env = [], command("extract", "rust", args.bin_dir, pydir)[0], function_env(svc, "extract", home)
 
     def check(run, outcome=None):
         if outcome is None:
@@ -494,10 +512,18 @@ def extract_peak_rows(svc, args, home, pydir):
         (response, before), published = outcome, svc.leads_published()
         if response.get("leads") != 1 or published - before != 1:
             raise RuntimeError(f"extract: response {response}, {published - before} leads published (expected 1)")
-    rows, cmd, env = [], command("extract", "rust", args.bin_dir, pydir)[0], function_env(svc, "extract", home)
-    for how, event in (("inline (BASE64)", inline), ("via S3 action", via_s3)):
+
+    def via_s3(key, raw):
+        svc.s3.put_object(Bucket="bench-raw", Key=key, Body=raw)
+        return sns_event(svc.leads_topic, {"type": "S3", "topicArn": svc.leads_topic, "bucketName": "bench-raw",
+                                           "objectKey": key})
+    raw, html = build_mail(args.mail_bytes), build_html_mail(args.mail_bytes)
+    inline = sns_event(svc.leads_topic, {"type": "SNS", "topicArn": svc.leads_topic, "encoding": "BASE64"},
+                       base64.b64encode(raw).decode())
+    for how, event in (("mail inline (BASE64)", inline), ("mail via S3 action", via_s3("inbound/bench-big", raw)),
+                       ("HTML mail via S3 action", via_s3("inbound/bench-big-html", html))):
         s = measure_peak("extract", cmd, lambda run: env, lambda run: event, check, args.peak_runs)
-        rows.append(row("extract", f"peak VmHWM, {len(raw) / 2**20:.1f} MiB mail {how}", [x["hwm"] for x in s], "MiB",
+        rows.append(row("extract", f"peak VmHWM, {len(raw) / 2**20:.1f} MiB {how}", [x["hwm"] for x in s], "MiB",
                         PEAK_MIB))
         rows.append(row("extract", "  invocation (event sent -> response)", [x["ms"] for x in s], "ms"))
     return rows
@@ -564,6 +590,7 @@ def main():
     ap.add_argument("--mail-bytes", type=int, default=10 * 1024 * 1024,
                     help="size of the big lead mail (default 10485760: LEADPIPE_MAX_MAIL_BYTES' default, the limit)")
     ap.add_argument("--batch", type=int, default=1000, help="SQS records per forward/archive batch (default 1000)")
+    ap.add_argument("--skip-init", action="store_true", help="measure peak RSS only (item 3)")
     args = ap.parse_args()
     args.peak_runs = args.peak_runs or args.runs
     load_at_start = load_average()
@@ -576,7 +603,7 @@ def main():
     svc = Services(work)
     try:
         print("init ...", file=sys.stderr)
-        rows = init_rows(svc, args, home, pydir)
+        rows = [] if args.skip_init else init_rows(svc, args, home, pydir)
         print("peak RSS ...", file=sys.stderr)
         rows += extract_peak_rows(svc, args, home, pydir) + batch_peak_rows(svc, args, home, pydir, work)
     finally:
@@ -584,7 +611,8 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     header = ["function", "what", "median", "min", "target", "met?"]
     table = ["| " + " | ".join(r) + " |" for r in [header, ["---"] * len(header)] + rows]
-    text = (f"init: {args.runs} runs per row after one discarded warm-up; peak: {args.peak_runs} invocations per row; "
+    text = (("" if args.skip_init else f"init: {args.runs} runs per row after one discarded warm-up; ")
+            + f"peak: {args.peak_runs} invocations per row; "
             "MiB = 1024 KiB\n\n" + "\n".join(table) + "\n\n"
             + "\n".join(f"- {f}" for f in machine_facts(args, load_at_start)) + "\n")
     print(text)

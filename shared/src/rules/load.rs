@@ -306,10 +306,22 @@ fn compile_match(raw: RawMatch, ctx: &mut RuleCtx<'_>) -> Option<Matcher> {
             headers.push((name.clone(), re));
         }
     }
-    let body_contains: Vec<String> = raw.body_contains.into_vec().iter().map(|s| s.to_lowercase()).collect();
-    if body_contains.iter().any(|s| s.trim().is_empty()) {
+    let needles = raw.body_contains.into_vec();
+    if needles.iter().any(|s| s.trim().is_empty()) {
         ctx.problem(None, "match.body_contains: empty string".into());
     }
+    let body_contains = needles
+        .iter()
+        .filter_map(|s| {
+            match RegexBuilder::new(&regex::escape(s)).case_insensitive(true).size_limit(REGEX_SIZE_LIMIT).build() {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    ctx.problem(None, format!("match.body_contains: {s:?}: {}", one_line(&e.to_string())));
+                    None
+                }
+            }
+        })
+        .collect();
     (ctx.problems.len() == before).then_some(Matcher {
         sender,
         sender_domain,

@@ -15,25 +15,22 @@ pub struct Matcher {
     pub subject: Option<Regex>,
     /// (header name, regex over any of its values).
     pub headers: Vec<(String, Regex)>,
-    /// Lowercased strings that must all occur in the text body.
-    pub body_contains: Vec<String>,
+    /// Strings that must all occur in the text body, ignoring case (literal, case-insensitive searches, so that a
+    /// 10 MB body is not copied to lowercase it).
+    pub body_contains: Vec<Regex>,
     /// Which message of the mail the conditions apply to.
     pub scope: MessageScope,
 }
 
 impl Matcher {
-    /// True when every given condition holds for `email`. The cheap conditions are checked first; the body is
-    /// lowercased only for a rule whose other conditions hold.
+    /// True when every given condition holds for `email`. The cheap conditions are checked first, the body last.
     pub fn matches(&self, email: &Email) -> bool {
         let from = email.from.as_ref().map(|m| m.address.as_str());
         self.sender.as_ref().is_none_or(|re| from.is_some_and(|a| re.is_match(a)))
             && self.sender_domain.as_ref().is_none_or(|re| email.sender_domain().is_some_and(|d| re.is_match(d)))
             && self.subject.as_ref().is_none_or(|re| email.subject.as_deref().is_some_and(|s| re.is_match(s)))
             && self.headers.iter().all(|(name, re)| email.header_values(name).any(|v| re.is_match(v)))
-            && (self.body_contains.is_empty() || {
-                let body = email.text.as_deref().unwrap_or("").to_lowercase();
-                self.body_contains.iter().all(|needle| body.contains(needle.as_str()))
-            })
+            && self.body_contains.iter().all(|needle| needle.is_match(email.text.as_deref().unwrap_or("")))
     }
 
     /// The message of `email` this matcher applies to, if its conditions hold there: the mail itself, or the

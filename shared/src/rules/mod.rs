@@ -186,6 +186,31 @@ constant = "fwd"
     }
 
     #[test]
+    fn body_contains_ignores_case_and_takes_its_text_literally() {
+        let text = r#"
+[[rules]]
+id = "fr"
+version = 1
+[rules.match]
+body_contains = ["Coordonnées de l", "(réf. 1.5)"]
+[[rules.fields]]
+name = "x"
+constant = "fr"
+"#;
+        let rules = RuleSet::parse(text, RulesFormat::Toml, "t.toml").expect("valid rules");
+        let pick = |body: &str| {
+            let e = mail(&format!(
+                "From: a@b.example\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}"
+            ));
+            matches!(rules.select(&e, &AuthVerdicts::from_headers(&e)), Selection::Matched(..))
+        };
+        assert!(pick("COORDONNÉES DE LA PERSONNE (RÉF. 1.5)"));
+        assert!(pick("x coordonnées de l'acheteur\n(réf. 1.5) y"));
+        assert!(!pick("Coordonnées de l'acheteur (réf. 105)"), "the dot is not a wildcard");
+        assert!(!pick("Coordonnees de l'acheteur (réf. 1.5)"));
+    }
+
+    #[test]
     fn require_auth_quarantines_instead_of_falling_through() {
         let forged = "Authentication-Results: mx; dkim=fail header.d=cars.example; spf=fail\r\n\
                       From: a@cars.example\r\nSubject: New lead\r\n\r\nlead";

@@ -4,6 +4,15 @@
 use super::{convert, stream, HtmlLimits, TooManyNodes};
 use scraper::Html;
 
+/// Bytes of a body's HTML that count as one node of the budget: a kept tree holds its HTML too (its text nodes
+/// share the one buffer the HTML is read into), and a node takes ~130-150 bytes.
+pub const BYTES_PER_NODE: usize = 128;
+
+/// The nodes left for `html`'s tree out of `budget`, once its HTML is counted; `None` when nothing is left.
+pub(super) fn nodes_left(budget: usize, html: &str) -> Option<usize> {
+    budget.checked_sub(html.len().div_ceil(BYTES_PER_NODE)).filter(|&n| n > 0)
+}
+
 /// HTML bodies converted to text while an [`Email`](crate::email::Email) was built (its text body, or a forwarded
 /// message's, made from HTML), by the address of the HTML each came from. An address only means something for
 /// the Email built alongside, while it is not modified.
@@ -27,11 +36,11 @@ impl HtmlDocs {
         self.limits.max_nodes.saturating_sub(self.kept_nodes)
     }
 
-    /// Converts `html` to text lines, keeping its tree when it fits in what is left of the budget.
+    /// Converts `html` to text lines, keeping its tree when it fits, with its HTML, in what is left of the budget.
     pub(crate) fn text_of(&mut self, html: &str) -> String {
-        let converted = convert(html, self.budget());
+        let converted = convert(html, nodes_left(self.budget(), html));
         if let Some(tree) = &converted.tree {
-            self.kept_nodes += tree.tree.nodes().len();
+            self.kept_nodes += tree.tree.nodes().len() + html.len().div_ceil(BYTES_PER_NODE);
         }
         self.made.push((key(html), converted.tree));
         converted.text
@@ -48,7 +57,8 @@ impl HtmlDocs {
         if let Some(None) = self.find(html) {
             return Err(TooManyNodes { limit });
         }
-        stream::run(html, Some(limit)).tree.ok_or(TooManyNodes { limit })
+        let tree = nodes_left(limit, html).and_then(|nodes| stream::run(html, Some(nodes)).tree);
+        tree.ok_or(TooManyNodes { limit })
     }
 
     /// The tree made for `html`, when it is one of the bodies.

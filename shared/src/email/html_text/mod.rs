@@ -5,7 +5,7 @@
 //! The text is made from html5ever's tokens (`stream`): a model of what the tree builder does to its stack of
 //! open elements decides where each element starts and ends, so the text is the one a walk of the document tree
 //! gives ([`by_tree`]). The same tokenizer pass builds the tree too, for the `html_table` extractors
-//! ([`HtmlDocs`]), but only up to [`HtmlLimits::max_nodes`] nodes (~150 bytes each). The text is the model's where
+//! ([`HtmlDocs`]), but only up to [`HtmlLimits::max_nodes`] nodes (~150 bytes each; the HTML counts too). The text is the model's where
 //! it is exact, else the tree's; past the limit the tree is dropped, the text is the model's, exact or not (close
 //! to the tree's), and `html_table` fields find nothing. Tests compare the texts on the fixtures and the MIME
 //! corpus, and a fuzz target on any input ([`streamed`] is the model's text alone).
@@ -15,7 +15,7 @@ mod stream;
 mod text;
 mod tree;
 
-pub use kept::HtmlDocs;
+pub use kept::{HtmlDocs, BYTES_PER_NODE};
 pub use tree::{by_tree, by_tree_checked};
 
 use scraper::Html;
@@ -24,22 +24,29 @@ use text::{is_skipped, push_text, tidy, Emit};
 /// Limits on the document trees built for HTML bodies (memory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HtmlLimits {
-    /// The most nodes (elements, text, comments) the document trees of one mail's HTML bodies may have together.
-    /// A body whose tree would pass it gets none: the tree is dropped while it is built, the body's text is the
-    /// token model's, exact or not (close to the tree's), and its `html_table` fields find nothing.
+    /// The most nodes (elements, text, comments) the document trees of one mail's HTML bodies may have together,
+    /// each body's HTML counted too ([`BYTES_PER_NODE`] bytes to a node: a tree holds its HTML's text). A body
+    /// whose tree would pass it gets none: the tree is dropped while it is built (or not started, when the HTML
+    /// alone passes it), the body's text is the token model's, exact or not (close to the tree's), and its
+    /// `html_table` fields find nothing.
     pub max_nodes: usize,
 }
 
 impl Default for HtmlLimits {
-    /// 100,000 nodes: trees of about 15 MB (~150 bytes per node, measured).
+    /// 100,000 nodes: trees of at most about 13-15 MB, their HTML included (~130-150 bytes per node, measured).
     fn default() -> Self {
         Self { max_nodes: 100_000 }
     }
 }
 
-/// An HTML body whose document tree would have more nodes than [`HtmlLimits::max_nodes`] allows: it gets none.
+/// An HTML body whose document tree would have more nodes than [`HtmlLimits::max_nodes`] allows (its HTML
+/// counted, [`BYTES_PER_NODE`] bytes to a node): it gets none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the HTML body's document tree would pass {limit} nodes, the most an html_table field reads")]
+#[error(
+    "the HTML body's document tree would pass {limit} nodes (its HTML counted, {} bytes to a node), the most an \
+     html_table field reads",
+    BYTES_PER_NODE
+)]
 pub struct TooManyNodes {
     /// The nodes the tree could still have had.
     pub limit: usize,
@@ -52,14 +59,14 @@ pub fn html_to_text(html: &str) -> String {
 
 /// Converts an HTML document to plain text lines, building a document tree only within `limits`.
 pub fn html_to_text_within(html: &str, limits: &HtmlLimits) -> String {
-    convert(html, limits.max_nodes).text
+    convert(html, kept::nodes_left(limits.max_nodes, html)).text
 }
 
 /// The text lines of `html` made from its tokens, or `None` where the tree builder would move content or the
 /// token model does not cover it (table text fostered out of a table, `svg`, `select`, ...).
 pub fn streamed(html: &str) -> Option<String> {
     let s = stream::run(html, None);
-    s.exact.then(|| tidy(&s.text))
+    s.exact.then(|| tidy(s.text))
 }
 
 /// An HTML body converted to text.
@@ -69,15 +76,15 @@ struct Converted {
     tree: Option<Html>,
 }
 
-/// The text of `html`, and its tree when it has at most `max_nodes` nodes. The text is the token model's when it
-/// is exact, or when there is no tree or an inconsistent one, else the tree's. (Where they differ, the model's is
-/// the better one: ego-tree 0.10 loses children when html5ever's adoption agency moves three or more of them, see
-/// [`by_tree_checked`].)
-fn convert(html: &str, max_nodes: usize) -> Converted {
-    let s = stream::run(html, Some(max_nodes));
+/// The text of `html`, and its tree when it has at most `max_nodes` nodes (none without). The text is the token
+/// model's when it is exact, or when there is no tree or an inconsistent one, else the tree's. (Where they differ,
+/// the model's is the better one: ego-tree 0.10 loses children when html5ever's adoption agency moves three or
+/// more of them, see [`by_tree_checked`].)
+fn convert(html: &str, max_nodes: Option<usize>) -> Converted {
+    let s = stream::run(html, max_nodes);
     let text = match &s.tree {
         Some(tree) if !s.exact && tree::is_consistent(tree) => tree::text_of_tree(tree, html.len()),
-        _ => tidy(&s.text),
+        _ => tidy(s.text),
     };
     Converted { text, tree: s.tree }
 }
@@ -177,13 +184,34 @@ mod tests {
         for html in [&ten_rows, &fostered] {
             assert_eq!(docs.text_of(html), by_tree(html), "{html}");
         }
-        assert!(docs.get(&ten_rows).is_some(), "66 nodes fit in 120");
-        assert!(docs.get(&fostered).is_none(), "67 more do not fit in the 54 left: no tree");
-        assert_eq!(docs.tree_for_tables(&fostered).err(), Some(TooManyNodes { limit: 54 }));
+        // The 475 bytes of HTML count as 4 nodes: 70 fit in 120.
+        assert_eq!(ten_rows.len().div_ceil(BYTES_PER_NODE), 4);
+        assert!(docs.get(&ten_rows).is_some(), "66 + 4 nodes fit in 120");
+        assert!(docs.get(&fostered).is_none(), "67 + 4 more do not fit in the 50 left: no tree");
+        assert_eq!(docs.tree_for_tables(&fostered).err(), Some(TooManyNodes { limit: 50 }));
         // Without a tree, text the tree builder would move stays in place.
         assert!(streamed(&fostered).is_none());
         let text = html_to_text_within(&fostered, &HtmlLimits { max_nodes: 10 });
         assert!(text.contains("fostered") && text.matches("Name\tJane & Joe").count() == 10, "{text}");
+    }
+
+    #[test]
+    fn a_bodys_html_counts_against_the_budget() {
+        // Few nodes, many bytes: 6 nodes of tree (html, head, body, p, text, and nothing else) and 128,000 bytes.
+        let long = format!("<p>{}", "x".repeat(128_000 - 3));
+        assert_eq!(Html::parse_document(&long).tree.nodes().len(), 6);
+        let within = HtmlLimits { max_nodes: 1000 + 6 };
+        let mut docs = HtmlDocs::with_limits(within);
+        assert_eq!(docs.text_of(&long).len(), 128_000 - 3 + 1);
+        assert!(docs.get(&long).is_some(), "1000 nodes for the HTML and 6 for the tree fit in 1006");
+        let mut docs = HtmlDocs::with_limits(HtmlLimits { max_nodes: 1000 + 5 });
+        assert_eq!(docs.text_of(&long).len(), 128_000 - 3 + 1, "the same text without a tree");
+        assert!(docs.get(&long).is_none(), "1006 nodes do not fit in 1005");
+        let mut docs = HtmlDocs::with_limits(HtmlLimits { max_nodes: 1000 });
+        docs.text_of(&long);
+        assert!(docs.get(&long).is_none(), "the HTML alone takes the whole budget: no tree is started");
+        assert_eq!(docs.tree_for_tables(&long).err(), Some(TooManyNodes { limit: 1000 }));
+        assert_eq!(HtmlDocs::with_limits(within).tree_for_tables(&long).map(|t| t.tree.nodes().len()), Ok(6));
     }
 
     #[test]

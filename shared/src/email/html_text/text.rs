@@ -83,33 +83,95 @@ pub(super) fn push_text(out: &mut String, text: &str) {
     }
 }
 
-/// Trims lines, drops spaces around tabs, and keeps at most one empty line in a row.
-pub(super) fn tidy(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Trims lines, drops spaces around tabs, and keeps at most one empty line in a row. Works in `text`'s own buffer
+/// (a tidied line is never longer than the line it comes from), so a 10 MB body is not held twice.
+pub(super) fn tidy(text: String) -> String {
+    let mut buf = text.into_bytes();
+    let mut line = String::new();
+    let (mut read, mut write) = (0, 0);
     let mut empty_run = 0;
-    let mut cells = String::new();
-    for line in s.lines() {
-        cells.clear();
-        for (i, cell) in line.split('\t').enumerate() {
+    while read < buf.len() {
+        let end = buf[read..].iter().position(|&b| b == b'\n').map_or(buf.len(), |at| read + at);
+        line.clear();
+        for (i, cell) in String::from_utf8_lossy(&buf[read..end]).split('\t').enumerate() {
             if i > 0 {
-                cells.push('\t');
+                line.push('\t');
             }
-            cells.push_str(cell.trim());
+            line.push_str(cell.trim());
         }
-        let line = cells.trim_matches(|c: char| c == '\t' || c == ' ');
-        if line.is_empty() {
+        read = end + 1;
+        let tidied = line.trim_matches(|c: char| c == '\t' || c == ' ');
+        if tidied.is_empty() {
             empty_run += 1;
-            if empty_run > 1 || out.is_empty() {
+            if empty_run > 1 || write == 0 {
                 continue;
             }
         } else {
             empty_run = 0;
         }
-        out.push_str(line);
-        out.push('\n');
+        // `write + tidied.len() + 1 <= read` except on a last line without its line break.
+        let to = write + tidied.len();
+        if to < buf.len() {
+            buf[write..to].copy_from_slice(tidied.as_bytes());
+            buf[to] = b'\n';
+        } else {
+            buf.truncate(write);
+            buf.extend_from_slice(tidied.as_bytes());
+            buf.push(b'\n');
+        }
+        write = to + 1;
     }
-    while out.ends_with("\n\n") {
-        out.pop();
+    buf.truncate(write);
+    while buf.ends_with(b"\n\n") {
+        buf.pop();
     }
-    out
+    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tidy;
+
+    /// `tidy` as it was written before it worked in place: a second buffer, line by line.
+    fn reference(s: &str) -> String {
+        let mut out = String::new();
+        let mut empty_run = 0;
+        for line in s.lines() {
+            let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
+            let joined = cells.join("\t");
+            let line = joined.trim_matches(|c: char| c == '\t' || c == ' ');
+            if line.is_empty() {
+                empty_run += 1;
+                if empty_run > 1 || out.is_empty() {
+                    continue;
+                }
+            } else {
+                empty_run = 0;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        while out.ends_with("\n\n") {
+            out.pop();
+        }
+        out
+    }
+
+    #[test]
+    fn tidies_in_place_like_a_second_buffer() {
+        let pieces = [" ", "\t", "\n", "\r", "\r\n", "a", "bc", "é", "\u{a0}", "\u{3000}", "€uro", "\n\n\n"];
+        // A small linear congruential generator: the same inputs on every run.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            for _ in 0..(state >> 59) {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                s.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            }
+            assert_eq!(tidy(s.clone()), reference(&s), "{s:?}");
+        }
+        assert_eq!(tidy(" a \t b \nc".to_owned()), "a\tb\nc\n");
+        assert_eq!(tidy("\n\n x\n\n\n\ny\t\n\n".to_owned()), "x\n\ny\n");
+    }
 }

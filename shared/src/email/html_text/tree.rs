@@ -27,7 +27,7 @@ pub(super) fn is_consistent(doc: &Html) -> bool {
 pub(super) fn text_of_tree(doc: &Html, len: usize) -> String {
     let mut out = String::with_capacity(len / 2);
     walk(doc.tree.root(), &mut out);
-    tidy(&out)
+    tidy(out)
 }
 
 /// Walks the tree in document order without recursion (a tree can be as deep as it has elements).
