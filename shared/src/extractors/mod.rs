@@ -13,7 +13,7 @@ pub use label::Label;
 pub use source::Source;
 pub use xml_path::{XmlPath, XmlPathError};
 
-use crate::email::html_text::TooManyNodes;
+use crate::email::html_text::NoTree;
 use crate::email::{Email, HtmlDocs};
 use regex::Regex;
 use std::cell::{Cell, OnceCell, RefCell};
@@ -82,7 +82,7 @@ pub struct Context<'a> {
     parsed: Option<&'a HtmlDocs>,
     html: OnceCell<Option<scraper::Html>>,
     /// Why the HTML body got no document tree, once an `html_table` field asked.
-    html_refused: Cell<Option<TooManyNodes>>,
+    html_refused: Cell<Option<NoTree>>,
     /// The HTML document's label cells, read once for every `html_table` label field.
     label_cells: OnceCell<LabelCells>,
     /// The text body's lines, split once for every label field.
@@ -125,14 +125,14 @@ impl<'a> Context<'a> {
                     Some(parsed) => parsed.tree_for_tables(html),
                     None => HtmlDocs::default().tree_for_tables(html),
                 };
-                tree.map_err(|too_many| self.html_refused.set(Some(too_many))).ok()
+                tree.map_err(|refused| self.html_refused.set(Some(refused))).ok()
             })
             .as_ref()
     }
 
-    /// Why an `html_table` field found nothing, when it is the HTML body's size: too many nodes for a
-    /// document tree (see [`crate::email::html_text::HtmlLimits`]).
-    pub fn html_refused(&self) -> Option<TooManyNodes> {
+    /// Why an `html_table` field found nothing, when it is the HTML body's size or depth: too many nodes for a
+    /// document tree (see [`crate::email::html_text::HtmlLimits`]), or elements nested too deep.
+    pub fn html_refused(&self) -> Option<NoTree> {
         self.html_refused.get()
     }
 

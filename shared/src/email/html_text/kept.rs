@@ -1,7 +1,7 @@
 //! What converting a mail's HTML bodies leaves for its `html_table` extractors: the document trees built from the
 //! same tokens as the texts, within one node budget for the mail.
 
-use super::{convert, stream, HtmlLimits, TooManyNodes};
+use super::{convert, stream, HtmlLimits, NoTree};
 use scraper::Html;
 
 /// Bytes of a body's HTML that count as one node of the budget: a kept tree holds its HTML too (its text nodes
@@ -21,8 +21,8 @@ pub struct HtmlDocs {
     limits: HtmlLimits,
     /// Nodes in the trees kept so far.
     kept_nodes: usize,
-    /// Each body's tree, `None` when it would have passed the budget.
-    made: Vec<((usize, usize), Option<Html>)>,
+    /// Each body's tree, or why it has none.
+    made: Vec<((usize, usize), Result<Html, NoTree>)>,
 }
 
 impl HtmlDocs {
@@ -38,33 +38,47 @@ impl HtmlDocs {
 
     /// Converts `html` to text lines, keeping its tree when it fits, with its HTML, in what is left of the budget.
     pub(crate) fn text_of(&mut self, html: &str) -> String {
-        let converted = convert(html, nodes_left(self.budget(), html));
-        if let Some(tree) = &converted.tree {
-            self.kept_nodes += tree.tree.nodes().len() + html.len().div_ceil(BYTES_PER_NODE);
-        }
-        self.made.push((key(html), converted.tree));
+        let budget = self.budget();
+        let converted = convert(html, nodes_left(budget, html));
+        let made = match converted.tree {
+            Some(tree) => {
+                self.kept_nodes += tree.tree.nodes().len() + html.len().div_ceil(BYTES_PER_NODE);
+                Ok(tree)
+            }
+            None => Err(refusal(converted.overworked, html, budget)),
+        };
+        self.made.push((key(html), made));
         converted.text
     }
 
     /// The tree kept for `html`, when it is one of the bodies and fit in the budget.
     pub(crate) fn get(&self, html: &str) -> Option<&Html> {
-        self.find(html)?.as_ref()
+        self.find(html)?.as_ref().ok()
     }
 
     /// A document tree for `html` when it is not one of the bodies (or had none), unless it would pass the budget.
-    pub(crate) fn tree_for_tables(&self, html: &str) -> Result<Html, TooManyNodes> {
-        let limit = self.budget();
-        if let Some(None) = self.find(html) {
-            return Err(TooManyNodes { limit });
+    pub(crate) fn tree_for_tables(&self, html: &str) -> Result<Html, NoTree> {
+        if let Some(Err(refused)) = self.find(html) {
+            return Err(*refused);
         }
-        let tree = nodes_left(limit, html).and_then(|nodes| stream::run(html, Some(nodes)).tree);
-        tree.ok_or(TooManyNodes { limit })
+        let limit = self.budget();
+        let Some(nodes) = nodes_left(limit, html) else { return Err(NoTree::TooManyNodes { limit }) };
+        let s = stream::run(html, Some(nodes));
+        s.tree.ok_or(refusal(s.overworked, html, limit))
     }
 
-    /// The tree made for `html`, when it is one of the bodies.
-    fn find(&self, html: &str) -> Option<&Option<Html>> {
+    /// The tree made for `html` (or why there is none), when it is one of the bodies.
+    fn find(&self, html: &str) -> Option<&Result<Html, NoTree>> {
         let k = key(html);
         self.made.iter().find(|(at, _)| *at == k).map(|(_, made)| made)
+    }
+}
+
+/// Why `html` got no tree out of `budget` nodes.
+fn refusal(overworked: bool, html: &str, budget: usize) -> NoTree {
+    match overworked {
+        true => NoTree::TooMuchWork { limit: stream::max_steps(html.len()) },
+        false => NoTree::TooManyNodes { limit: budget },
     }
 }
 

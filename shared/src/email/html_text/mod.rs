@@ -16,6 +16,7 @@ mod text;
 mod tree;
 
 pub use kept::{HtmlDocs, BYTES_PER_NODE};
+pub use stream::max_steps;
 pub use tree::{by_tree, by_tree_checked};
 
 use scraper::Html;
@@ -39,17 +40,30 @@ impl Default for HtmlLimits {
     }
 }
 
-/// An HTML body whose document tree would have more nodes than [`HtmlLimits::max_nodes`] allows (its HTML
-/// counted, [`BYTES_PER_NODE`] bytes to a node): it gets none.
+/// Why an HTML body has no document tree for its `html_table` fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "the HTML body's document tree would pass {limit} nodes (its HTML counted, {} bytes to a node), the most an \
-     html_table field reads",
-    BYTES_PER_NODE
-)]
-pub struct TooManyNodes {
-    /// The nodes the tree could still have had.
-    pub limit: usize,
+pub enum NoTree {
+    /// The tree would have more nodes than [`HtmlLimits::max_nodes`] leaves for it (its HTML counted,
+    /// [`BYTES_PER_NODE`] bytes to a node).
+    #[error(
+        "the HTML body's document tree would pass {limit} nodes (its HTML counted, {} bytes to a node), the most \
+         an html_table field reads",
+        BYTES_PER_NODE
+    )]
+    TooManyNodes {
+        /// The nodes the tree could still have had.
+        limit: usize,
+    },
+    /// Building the tree would take more than [`max_steps`] steps, or keep more than 100 active formatting
+    /// elements: elements nested or reopened too often.
+    #[error(
+        "the HTML body's document tree would take more than {limit} steps to build (elements nested or reopened \
+         too often), the most an html_table field reads"
+    )]
+    TooMuchWork {
+        /// [`max_steps`] of the body.
+        limit: usize,
+    },
 }
 
 /// Converts an HTML document to plain text lines, within the default [`HtmlLimits`].
@@ -74,6 +88,8 @@ struct Converted {
     text: String,
     /// Its document tree, built from the same tokens, when it has at most the limit's nodes.
     tree: Option<Html>,
+    /// Whether building the tree passed [`max_steps`] (then there is none).
+    overworked: bool,
 }
 
 /// The text of `html`, and its tree when it has at most `max_nodes` nodes (none without). The text is the token
@@ -86,7 +102,7 @@ fn convert(html: &str, max_nodes: Option<usize>) -> Converted {
         Some(tree) if !s.exact && tree::is_consistent(tree) => tree::text_of_tree(tree, html.len()),
         _ => tidy(s.text),
     };
-    Converted { text, tree: s.tree }
+    Converted { text, tree: s.tree, overworked: s.overworked }
 }
 
 #[cfg(test)]
@@ -188,7 +204,7 @@ mod tests {
         assert_eq!(ten_rows.len().div_ceil(BYTES_PER_NODE), 4);
         assert!(docs.get(&ten_rows).is_some(), "66 + 4 nodes fit in 120");
         assert!(docs.get(&fostered).is_none(), "67 + 4 more do not fit in the 50 left: no tree");
-        assert_eq!(docs.tree_for_tables(&fostered).err(), Some(TooManyNodes { limit: 50 }));
+        assert_eq!(docs.tree_for_tables(&fostered).err(), Some(NoTree::TooManyNodes { limit: 50 }));
         // Without a tree, text the tree builder would move stays in place.
         assert!(streamed(&fostered).is_none());
         let text = html_to_text_within(&fostered, &HtmlLimits { max_nodes: 10 });
@@ -210,7 +226,7 @@ mod tests {
         let mut docs = HtmlDocs::with_limits(HtmlLimits { max_nodes: 1000 });
         docs.text_of(&long);
         assert!(docs.get(&long).is_none(), "the HTML alone takes the whole budget: no tree is started");
-        assert_eq!(docs.tree_for_tables(&long).err(), Some(TooManyNodes { limit: 1000 }));
+        assert_eq!(docs.tree_for_tables(&long).err(), Some(NoTree::TooManyNodes { limit: 1000 }));
         assert_eq!(HtmlDocs::with_limits(within).tree_for_tables(&long).map(|t| t.tree.nodes().len()), Ok(6));
     }
 
@@ -252,6 +268,36 @@ mod tests {
         let small_stack = std::thread::Builder::new().stack_size(256 << 10);
         let text = small_stack.spawn(move || by_tree(&html)).expect("thread").join().expect("no stack overflow");
         assert_eq!(text, "deep\n");
+    }
+
+    #[test]
+    fn work_past_the_step_limit_gets_no_tree_and_stays_linear() {
+        // Each start tag walks the stack of open elements (html5ever's tree builder too): 40,000 nested divs took
+        // 13 s before there was a limit, and 10 MB of them would take hours.
+        let nested = |n: usize| format!("{}a<p>b{}c", "<div>".repeat(n), "</div>".repeat(n));
+        // 1,000 nested divs take ~500,000 steps: within the limit, a tree.
+        let within = nested(1000);
+        let mut docs = HtmlDocs::default();
+        assert_eq!(docs.text_of(&within), by_tree(&within));
+        assert!(docs.get(&within).is_some());
+        // 100,000: the model goes flat and the tree is dropped; the text keeps its words.
+        let deep = nested(100_000);
+        let mut docs = HtmlDocs::default();
+        assert_eq!(docs.text_of(&deep).split_whitespace().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert!(docs.get(&deep).is_none());
+        let limit = max_steps(deep.len());
+        assert_eq!(docs.tree_for_tables(&deep).err(), Some(NoTree::TooMuchWork { limit }));
+        assert_eq!(HtmlDocs::default().tree_for_tables(&deep).err(), Some(NoTree::TooMuchWork { limit }));
+        // Formatting elements a `</p>` closed are reopened for every text, and distinct attributes get past the
+        // spec's limit of three equal ones: 1,000 of them would be reopened 50,000 times.
+        let fonts: String = (0..1000).map(|i| format!("<font id={i}>")).collect();
+        let reopened = format!("{fonts}{}", "<p>x</p>".repeat(50_000));
+        let mut docs = HtmlDocs::default();
+        assert_eq!(docs.text_of(&reopened).matches('x').count(), 50_000);
+        assert!(matches!(docs.tree_for_tables(&reopened), Err(NoTree::TooMuchWork { .. })));
+        // Once flat, raw text elements are still read as raw text and skipped.
+        let flat = format!("{}<script>if (a<b) x();</script><style>p {{}}</style><p>after", "<div>".repeat(100_000));
+        assert_eq!(html_to_text(&flat).trim(), "after");
     }
 
     #[test]

@@ -153,6 +153,7 @@ impl Builder {
             "body" | "html" => {}
             // Only opened when the text is inexact anyway.
             "template" => {
+                self.charge(self.stack.len());
                 if self.stack.iter().any(|o| &*o.name == "template") {
                     self.pop_until(&["template"]);
                 }
@@ -226,6 +227,7 @@ impl Builder {
     /// element is open above it.
     pub(super) fn any_other_end(&mut self, name: &LocalName) {
         for i in (0..self.stack.len()).rev() {
+            self.charge(1);
             if self.stack[i].name == *name {
                 self.generate_implied_end_tags(Some(name));
                 while self.stack.len() > i {

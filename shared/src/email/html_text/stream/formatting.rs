@@ -6,6 +6,7 @@ use super::names::is_special;
 use super::Builder;
 use html5ever::tokenizer::Tag;
 use html5ever::{Attribute, LocalName};
+use std::collections::HashSet;
 
 /// An entry of the list of active formatting elements.
 pub(super) enum Entry {
@@ -33,6 +34,7 @@ const INNER_LOOPS: usize = 3;
 impl Builder {
     /// Opens a formatting element and adds it to the list (at most three equal ones after the last marker).
     pub(super) fn push_formatting(&mut self, tag: &Tag) {
+        self.charge(self.formatting.len());
         let mut attrs = tag.attrs.clone();
         attrs.sort();
         let equal: Vec<usize> = self
@@ -55,6 +57,7 @@ impl Builder {
 
     /// The id of the last active formatting element named `name` after the last marker.
     pub(super) fn active(&self, name: &str) -> Option<u32> {
+        self.charge(self.formatting.len());
         self.after_marker().find_map(|i| match &self.formatting[i] {
             Entry::Element { name: n, id, .. } if &**n == name => Some(*id),
             _ => None,
@@ -63,6 +66,7 @@ impl Builder {
 
     /// Removes the element `id` from the list and from the stack, wherever it is.
     pub(super) fn forget(&mut self, id: u32) {
+        self.charge(self.formatting.len() + self.stack.len());
         self.formatting.retain(|e| e.id() != Some(id));
         if let Some(i) = self.position(id) {
             self.stack.remove(i);
@@ -71,13 +75,15 @@ impl Builder {
 
     /// Reopens the formatting elements a block closed, before content is inserted.
     pub(super) fn reconstruct(&mut self) {
-        let open = |b: &Self, i: usize| b.formatting[i].id().is_none_or(|id| b.position(id).is_some());
         let Some(last) = self.formatting.len().checked_sub(1) else { return };
-        if open(self, last) {
+        if self.formatting[last].id().is_none_or(|id| self.position(id).is_some()) {
             return;
         }
+        // One pass over the stack, not one per entry (the list's length times the stack's, for every text).
+        self.charge(self.stack.len() + self.formatting.len());
+        let on_stack: HashSet<u32> = self.stack.iter().map(|o| o.id).collect();
         let mut first = last;
-        while first > 0 && !open(self, first - 1) {
+        while first > 0 && self.formatting[first - 1].id().is_some_and(|id| !on_stack.contains(&id)) {
             first -= 1;
         }
         for i in first..=last {
@@ -108,6 +114,7 @@ impl Builder {
             return;
         }
         for _ in 0..OUTER_LOOPS {
+            self.charge(self.stack.len() + self.formatting.len());
             let Some(fe_id) = self.active(subject) else {
                 return self.any_other_end(subject);
             };
@@ -137,6 +144,7 @@ impl Builder {
             let mut node_at = fb_at;
             let mut inner = 0;
             loop {
+                self.charge(self.formatting.len());
                 inner += 1;
                 node_at -= 1;
                 if node_at == fe_at {
@@ -182,6 +190,7 @@ impl Builder {
 
     /// Whether the element `id` is in the list of active formatting elements.
     fn in_list(&self, id: u32) -> bool {
+        self.charge(self.formatting.len());
         self.formatting.iter().any(|e| e.id() == Some(id))
     }
 }

@@ -18,7 +18,7 @@ use html5ever::tokenizer::{
 use html5ever::tree_builder::{TreeBuilder, TreeBuilderOpts, TreeSink};
 use html5ever::{LocalName, TokenizerResult};
 use scraper::{Html, HtmlTreeSink};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 mod end;
 mod formatting;
@@ -26,7 +26,7 @@ mod names;
 mod start;
 
 use formatting::Entry;
-use names::{is_html_space, quirks_of};
+use names::{is_html_space, is_raw_text, quirks_of};
 
 /// The text of an HTML document made from its tokens.
 pub(super) struct Streamed {
@@ -37,7 +37,29 @@ pub(super) struct Streamed {
     pub(super) exact: bool,
     /// The document tree, when one was asked for and stayed within its limit.
     pub(super) tree: Option<Html>,
+    /// Whether the tree was dropped for the work it would take (see [`max_steps`], [`MAX_TREE_FORMATTING`]).
+    pub(super) overworked: bool,
 }
+
+/// Steps of the tree builder (elements its scope checks and searches pass, elements it reopens) that `len` bytes
+/// of HTML may take: the tree builder's work grows with the depth of the stack of open elements and the length
+/// of the list of active formatting elements for every tag, so nested or reopened elements make it quadratic
+/// (40,000 nested `<div>`s took 13 s, and 10 MB of them would take hours). Past it, the model stops modelling
+/// ([`Builder::flat`]) and the document tree is dropped. The HTML bodies of the fixtures and the MIME corpus take
+/// at most 0.5 steps per byte.
+pub fn max_steps(len: usize) -> usize {
+    STEPS_PER_BYTE.saturating_mul(len).saturating_add(STEPS_BASE)
+}
+
+/// See [`max_steps`].
+const STEPS_PER_BYTE: usize = 8;
+/// See [`max_steps`].
+const STEPS_BASE: usize = 1_000_000;
+
+/// The most active formatting elements a document tree is built with. html5ever compares each new one with every
+/// one in its list (copying and sorting their attributes), at a cost the model's steps do not reflect; email HTML
+/// leaves a handful open.
+const MAX_TREE_FORMATTING: usize = 100;
 
 /// Reads `html`'s tokens into text and, with `tree_limit`, into a document tree while it has at most that many
 /// nodes (elements, text and comments).
@@ -48,6 +70,7 @@ pub(super) fn run(html: &str, tree_limit: Option<usize>) -> Streamed {
         model: RefCell::new(Builder::new(html.len())),
         tree: RefCell::new(tree),
         tree_limit: tree_limit.unwrap_or(0),
+        overworked: Cell::new(false),
     };
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
@@ -55,19 +78,23 @@ pub(super) fn run(html: &str, tree_limit: Option<usize>) -> Streamed {
     // A `</script>` hands back its element (for a browser to run it): go on, as html5ever's own driver does.
     while let TokenizerResult::Script(_) = tokenizer.feed(&input) {}
     tokenizer.end();
-    let Sink { model, tree, .. } = tokenizer.sink;
+    let Sink { model, tree, overworked, .. } = tokenizer.sink;
     let b = model.into_inner();
     let tree = tree.into_inner().map(|t| t.sink.finish());
-    Streamed { text: b.out, exact: !b.inexact, tree }
+    Streamed { text: b.out, exact: !b.inexact, tree, overworked: overworked.get() }
 }
 
 /// The tokenizer's sink: every token goes to the model, and to the tree builder while there is one. The tree
 /// builder, when there is one, decides the tokenizer's state (raw text after `<script>`, ...); it is dropped as
-/// soon as its tree has more nodes than the limit, so that no tree grows past it.
+/// soon as its tree has more nodes than the limit, so that no tree grows past it, or when the model's work
+/// passes [`max_steps`] (the tree builder's grows the same way), or its list of active formatting elements
+/// [`MAX_TREE_FORMATTING`].
 struct Sink {
     model: RefCell<Builder>,
     tree: RefCell<Option<TreeBuilder<NodeId, HtmlTreeSink>>>,
     tree_limit: usize,
+    /// The tree was dropped for the work it would take (see [`max_steps`], [`MAX_TREE_FORMATTING`]).
+    overworked: Cell<bool>,
 }
 
 impl TokenSink for Sink {
@@ -77,6 +104,12 @@ impl TokenSink for Sink {
     fn process_token(&self, token: Token, line: u64) -> TokenSinkResult<Option<NodeId>> {
         let own = self.model.borrow_mut().process(&token);
         let mut tree = self.tree.borrow_mut();
+        let model = self.model.borrow();
+        if tree.is_some() && (model.flat || model.formatting.len() > MAX_TREE_FORMATTING) {
+            self.overworked.set(true);
+            *tree = None;
+        }
+        drop(model);
         let Some(builder) = tree.as_ref() else {
             return match own {
                 TokenSinkResult::Continue => TokenSinkResult::Continue,
@@ -165,6 +198,13 @@ struct Builder {
     drop_lf: bool,
     /// The tree builder would do something this model does not.
     inexact: bool,
+    /// Steps taken (see [`max_steps`]), counted where the tree builder walks its stack or list.
+    steps: Cell<usize>,
+    /// [`max_steps`] of the HTML.
+    max_steps: usize,
+    /// The steps passed `max_steps`: from then on, start and end tags only put their line breaks into the text,
+    /// and raw text elements (`script`, `style`, ...) are still skipped; no more stack, scopes or formatting.
+    flat: bool,
 }
 
 impl Builder {
@@ -180,11 +220,20 @@ impl Builder {
             form: None,
             drop_lf: false,
             inexact: false,
+            steps: Cell::new(0),
+            max_steps: max_steps(len),
+            flat: false,
         }
     }
 
     /// A token; the result tells the tokenizer which state to go on in.
     fn process(&mut self, token: &Token) -> TokenSinkResult<()> {
+        if !self.flat && self.steps.get() > self.max_steps {
+            self.go_flat();
+        }
+        if self.flat {
+            return self.process_flat(token);
+        }
         let drop_lf = std::mem::take(&mut self.drop_lf);
         match token {
             Token::TagToken(tag) => match tag.kind {
@@ -260,6 +309,59 @@ impl Builder {
         }
     }
 
+    /// Stops modelling (see [`max_steps`]): closes what is open, except a raw text element being read.
+    fn go_flat(&mut self) {
+        self.flat = true;
+        self.mark_inexact();
+        let raw = self.top_is_raw().then(|| self.stack.pop()).flatten();
+        while !self.stack.is_empty() {
+            self.pop();
+        }
+        self.skipped = 0;
+        if let Some(raw) = raw {
+            self.skipped = usize::from(super::is_skipped(&raw.name));
+            self.stack.push(raw);
+        }
+    }
+
+    /// A token once the model is flat: tags put their line breaks into the text; raw text elements are still
+    /// read as raw text (and skipped where they are not text), since the tokenizer goes by what this says.
+    fn process_flat(&mut self, token: &Token) -> TokenSinkResult<()> {
+        match token {
+            Token::TagToken(tag) if tag.kind == TagKind::StartTag => {
+                if is_raw_text(&tag.name) {
+                    return self.push_raw(tag);
+                }
+                if self.skipped == 0 {
+                    self.out.open(&tag.name);
+                }
+                if tag.name == *"plaintext" {
+                    return TokenSinkResult::Plaintext;
+                }
+            }
+            Token::TagToken(tag) => {
+                if self.top_is_raw() {
+                    let script = self.top() == "script";
+                    self.pop();
+                    if script {
+                        return TokenSinkResult::Script(());
+                    }
+                } else if self.skipped == 0 {
+                    self.out.close(&tag.name);
+                }
+            }
+            Token::CharacterTokens(text) if self.skipped == 0 => push_text(&mut self.out, text),
+            Token::EOFToken => self.finish(),
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+
+    /// Counts `n` steps of the tree builder's work (see [`max_steps`]).
+    fn charge(&self, n: usize) {
+        self.steps.set(self.steps.get().saturating_add(n));
+    }
+
     /// A NUL character: ignored in the body; before it, content that opens the body.
     fn null_character(&mut self) {
         if self.phase != Phase::Body && !self.top_is_raw() {
@@ -292,10 +394,7 @@ impl Builder {
 
     /// The current node holds raw text (the tokenizer reads everything up to its end tag as text).
     fn top_is_raw(&self) -> bool {
-        matches!(
-            self.top(),
-            "title" | "style" | "script" | "noscript" | "noframes" | "textarea" | "iframe" | "noembed" | "xmp"
-        )
+        is_raw_text(self.top())
     }
 
     /// The insertion mode in the body: that of the nearest table part open.
@@ -424,35 +523,39 @@ impl Builder {
     /// Whether an element named in `names` is open in scope; `extra` adds scope boundaries (button and list
     /// item scopes).
     fn in_scope(&self, names: &[&str], extra: &[&str]) -> bool {
-        for n in self.stack.iter().rev() {
-            let n = &*n.name;
-            if names.contains(&n) {
-                return true;
-            }
-            if matches!(n, "applet" | "caption" | "table" | "td" | "th" | "marquee" | "object" | "template")
+        self.scan_scope(names, |n| {
+            matches!(n, "applet" | "caption" | "table" | "td" | "th" | "marquee" | "object" | "template")
                 || extra.contains(&n)
-            {
-                return false;
-            }
-        }
-        false
+        })
     }
 
     /// Whether an element named in `names` is open in table scope.
     fn in_table_scope(&self, names: &[&str]) -> bool {
+        self.scan_scope(names, |n| matches!(n, "table" | "template"))
+    }
+
+    /// Walks the stack down from the current node: true at an element named in `names`, false at a boundary.
+    fn scan_scope(&self, names: &[&str], boundary: impl Fn(&str) -> bool) -> bool {
+        let mut steps = 0;
+        let mut found = false;
         for n in self.stack.iter().rev() {
-            if names.contains(&&*n.name) {
-                return true;
+            steps += 1;
+            let n = &*n.name;
+            if names.contains(&n) {
+                found = true;
+                break;
             }
-            if matches!(&*n.name, "table" | "template") {
-                return false;
+            if boundary(n) {
+                break;
             }
         }
-        false
+        self.charge(steps);
+        found
     }
 
     /// Whether the open element at `at` is in (default) scope: no scope boundary above it.
     fn element_in_scope(&self, at: usize) -> bool {
+        self.charge(self.stack.len() - at);
         !self.stack[at + 1..].iter().any(|o| {
             matches!(&*o.name, "applet" | "caption" | "table" | "td" | "th" | "marquee" | "object" | "template")
         })
@@ -460,6 +563,8 @@ impl Builder {
 
     /// Where the element `id` is on the stack.
     fn position(&self, id: u32) -> Option<usize> {
-        self.stack.iter().rposition(|o| o.id == id)
+        let at = self.stack.iter().rposition(|o| o.id == id);
+        self.charge(self.stack.len() - at.unwrap_or(0));
+        at
     }
 }

@@ -8,6 +8,11 @@ pub(super) fn is_html_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r')
 }
 
+/// Elements whose content the tokenizer reads as raw text, up to their end tag.
+pub(super) fn is_raw_text(name: &str) -> bool {
+    matches!(name, "title" | "style" | "script" | "noscript" | "noframes" | "textarea" | "iframe" | "noembed" | "xmp")
+}
+
 /// `h1` to `h6`.
 pub(super) fn is_heading(name: &str) -> bool {
     matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
