@@ -82,7 +82,7 @@ LEADPIPE_BIN="$PWD/target/release/leadpipe" LEADPIPE_FUNCTIONS_DIR="$PWD/target/
 step "fault-injection accounting (tests/python/test_faults.py)"
 cat target/fault-report.txt
 
-step "fuzz: a short coverage-guided run of both targets (cargo-fuzz on stable, no sanitizer; longer: fuzz/README.md)"
+step "fuzz: a short coverage-guided run of each target (extract_mail, rules_load, html_text) (cargo-fuzz on stable, no sanitizer; longer: fuzz/README.md)"
 wait "${bg_pids[0]}" || true
 unset 'bg_pids[0]' # reaped: its pid may be reused, so the exit trap must not kill it
 cat target/fuzz-build.log | grep -vE '^ +(Compiling|Downloaded|Downloading) ' || true

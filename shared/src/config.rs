@@ -19,8 +19,9 @@ pub struct PipelineConfig {
     /// Mails over this size are quarantined as `too_large` (default 10 MiB).
     #[serde(default = "default_max_bytes", deserialize_with = "count")]
     pub max_mail_bytes: usize,
-    /// The most nodes the document trees of one mail's HTML bodies may have together (for `html_table` fields;
-    /// default 100,000, about 15 MB); a body whose tree would pass it gets none.
+    /// The most nodes the document trees of one mail's HTML bodies may have together, each body's HTML counted at
+    /// 128 bytes to a node (for `html_table` fields; default 100,000, at most about 15 MB); a body whose tree
+    /// would pass it gets none.
     #[serde(default = "default_max_html_nodes", deserialize_with = "count")]
     pub max_html_nodes: usize,
     /// `quarantine` (default) or `process` mail that SES judged spam.

@@ -55,8 +55,8 @@ pub struct TestArgs {
     /// Maximum mail size in bytes (larger mails are quarantined as too_large).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_bytes: usize,
-    /// The most nodes a mail's HTML document trees may have (`html_table` fields find nothing past it), as with
-    /// the pipeline setting `max_html_nodes`.
+    /// The most nodes a mail's HTML document trees may have, their HTML counted at 128 bytes to a node
+    /// (`html_table` fields find nothing past it), as with the pipeline setting `max_html_nodes`.
     #[arg(long, default_value_t = leadpipe_shared::config::default_max_html_nodes())]
     pub max_html_nodes: usize,
 }

@@ -130,8 +130,9 @@ impl<'a> Context<'a> {
             .as_ref()
     }
 
-    /// Why an `html_table` field found nothing, when it is the HTML body's size or depth: too many nodes for a
-    /// document tree (see [`crate::email::html_text::HtmlLimits`]), or elements nested too deep.
+    /// Why an `html_table` field found nothing, when it is the HTML body's size or shape: too many nodes for a
+    /// document tree (see [`crate::email::html_text::HtmlLimits`]), or too much work to build it (elements nested
+    /// or reopened too often).
     pub fn html_refused(&self) -> Option<NoTree> {
         self.html_refused.get()
     }

@@ -10,11 +10,13 @@
 //! to the tree's), and `html_table` fields find nothing. Tests compare the texts on the fixtures and the MIME
 //! corpus, and a fuzz target on any input ([`streamed`] is the model's text alone).
 
+mod attributes;
 mod kept;
 mod stream;
 mod text;
 mod tree;
 
+pub use attributes::{cap_attributes, MAX_ATTRIBUTES};
 pub use kept::{HtmlDocs, BYTES_PER_NODE};
 pub use stream::max_steps;
 pub use tree::{by_tree, by_tree_checked};
@@ -57,8 +59,8 @@ pub enum NoTree {
     /// Building the tree would take more than [`max_steps`] steps, or keep more than 100 active formatting
     /// elements: elements nested or reopened too often.
     #[error(
-        "the HTML body's document tree would take more than {limit} steps to build (elements nested or reopened \
-         too often), the most an html_table field reads"
+        "the HTML body's document tree would take too much work to build (elements nested or reopened too often: \
+         more than {limit} steps, or more than 100 formatting elements open), more than an html_table field reads"
     )]
     TooMuchWork {
         /// [`max_steps`] of the body.
@@ -295,9 +297,24 @@ mod tests {
         let mut docs = HtmlDocs::default();
         assert_eq!(docs.text_of(&reopened).matches('x').count(), 50_000);
         assert!(matches!(docs.tree_for_tables(&reopened), Err(NoTree::TooMuchWork { .. })));
-        // Once flat, raw text elements are still read as raw text and skipped.
-        let flat = format!("{}<script>if (a<b) x();</script><style>p {{}}</style><p>after", "<div>".repeat(100_000));
+        // Tags that make no node and that the model has no walk for, where the tree builder walks its whole stack
+        // (the template check of `</body>`, `</form>`, ...): counted too.
+        let walked = format!("{}{}", "<x>".repeat(20_000), "</body></form><body>".repeat(30_000));
+        let mut docs = HtmlDocs::default();
+        docs.text_of(&walked);
+        assert!(matches!(docs.tree_for_tables(&walked), Err(NoTree::TooMuchWork { .. })));
+        // Once flat, raw text elements are still read as raw text and skipped, and so are the other skipped ones,
+        // open or not when the model went flat.
+        let flat = format!(
+            "{}<script>if (a<b) x();</script><style>p {{}}</style><svg><text>drawn</text><svg/></svg><p>after",
+            "<div>".repeat(100_000)
+        );
         assert_eq!(html_to_text(&flat).trim(), "after");
+        let flat_in_svg = format!("<svg>{}<text>drawn</text></svg>after", "<g>".repeat(100_000));
+        assert_eq!(html_to_text(&flat_in_svg).trim(), "after");
+        // A tag with 20,000 attributes: the tokenizer's duplicate check would compare 200 million pairs.
+        let attributes: String = (0..20_000).map(|i| format!(" a{i}")).collect();
+        assert_eq!(html_to_text(&format!("<p{attributes}>text")), "text\n");
     }
 
     #[test]

@@ -1,20 +1,21 @@
 //! Text from html5ever's document tree: the reference the token model is compared with, and the way for small
 //! bodies (whose tree the `html_table` extractors reuse).
 
-use super::{is_skipped, push_text, tidy, Emit};
+use super::{cap_attributes, is_skipped, push_text, tidy, Emit};
 use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 
-/// The text lines of `html` made by walking its document tree.
+/// The text lines of `html` made by walking its document tree (its tags' attributes capped, as for the token
+/// text: [`cap_attributes`]).
 pub fn by_tree(html: &str) -> String {
-    text_of_tree(&Html::parse_document(html), html.len())
+    text_of_tree(&Html::parse_document(&cap_attributes(html)), html.len())
 }
 
 /// [`by_tree`], or `None` when the tree is inconsistent: a node's child that names another node as its parent.
 /// ego-tree 0.10 leaves such links when it moves three or more children at once (html5ever's adoption agency
 /// does, for misnested formatting elements), and the tree then loses nodes.
 pub fn by_tree_checked(html: &str) -> Option<String> {
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(&cap_attributes(html));
     is_consistent(&doc).then(|| text_of_tree(&doc, html.len()))
 }
 

@@ -9,6 +9,7 @@ use html5ever::LocalName;
 impl Builder {
     /// An end tag.
     pub(super) fn end(&mut self, name: &LocalName) {
+        self.charge_stack_walk(name);
         if self.top_is_raw() {
             self.pop();
             return;
@@ -182,7 +183,7 @@ impl Builder {
                 } else if let Some(at) = self.position(form) {
                     // The tree builder takes the form off the stack, leaving what is open inside it.
                     self.mark_inexact();
-                    self.stack.remove(at);
+                    self.take_out(at);
                     if self.skipped == 0 {
                         self.out.close("form");
                     }

@@ -69,7 +69,7 @@ impl Builder {
         self.charge(self.formatting.len() + self.stack.len());
         self.formatting.retain(|e| e.id() != Some(id));
         if let Some(i) = self.position(id) {
-            self.stack.remove(i);
+            self.take_out(i);
         }
     }
 
@@ -80,12 +80,13 @@ impl Builder {
             return;
         }
         // One pass over the stack, not one per entry (the list's length times the stack's, for every text).
-        self.charge(self.stack.len() + self.formatting.len());
         let on_stack: HashSet<u32> = self.stack.iter().map(|o| o.id).collect();
         let mut first = last;
         while first > 0 && self.formatting[first - 1].id().is_some_and(|id| !on_stack.contains(&id)) {
             first -= 1;
         }
+        // html5ever's tree builder does walk the stack once per entry.
+        self.charge((last - first + 2) * self.stack.len());
         for i in first..=last {
             if let Entry::Element { name, .. } = &self.formatting[i] {
                 let id = self.push(name.clone());
@@ -157,7 +158,7 @@ impl Builder {
                     entry = None;
                 }
                 let Some(e) = entry else {
-                    self.stack.remove(node_at);
+                    self.take_out(node_at);
                     continue;
                 };
                 // The node is replaced by a clone (a new id), which becomes the parent of the last node.

@@ -8,7 +8,7 @@
 //! The same tokens can also build html5ever's document tree (one tokenizer pass for both), until its nodes pass
 //! a limit: then the tree is dropped, and the model alone goes on.
 
-use super::{push_text, Emit};
+use super::{cap_attributes, push_text, Emit};
 use ego_tree::NodeId;
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
@@ -74,7 +74,7 @@ pub(super) fn run(html: &str, tree_limit: Option<usize>) -> Streamed {
     };
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(html));
+    input.push_back(StrTendril::from_slice(&cap_attributes(html)));
     // A `</script>` hands back its element (for a browser to run it): go on, as html5ever's own driver does.
     while let TokenizerResult::Script(_) = tokenizer.feed(&input) {}
     tokenizer.end();
@@ -86,9 +86,9 @@ pub(super) fn run(html: &str, tree_limit: Option<usize>) -> Streamed {
 
 /// The tokenizer's sink: every token goes to the model, and to the tree builder while there is one. The tree
 /// builder, when there is one, decides the tokenizer's state (raw text after `<script>`, ...); it is dropped as
-/// soon as its tree has more nodes than the limit, so that no tree grows past it, or when the model's work
-/// passes [`max_steps`] (the tree builder's grows the same way), or its list of active formatting elements
-/// [`MAX_TREE_FORMATTING`].
+/// soon as its tree has more nodes than the limit, so that no tree grows past it, or when the model's steps pass
+/// [`max_steps`] (they count the tree builder's walks of its stack and list), or its list of active formatting
+/// elements [`MAX_TREE_FORMATTING`].
 struct Sink {
     model: RefCell<Builder>,
     tree: RefCell<Option<TreeBuilder<NodeId, HtmlTreeSink>>>,
@@ -203,7 +203,8 @@ struct Builder {
     /// [`max_steps`] of the HTML.
     max_steps: usize,
     /// The steps passed `max_steps`: from then on, start and end tags only put their line breaks into the text,
-    /// and raw text elements (`script`, `style`, ...) are still skipped; no more stack, scopes or formatting.
+    /// and raw text elements (`script`, `style`, ...) and the other skipped ones (`svg`, ...) are still skipped; no
+    /// more stack, scopes or formatting.
     flat: bool,
 }
 
@@ -309,17 +310,19 @@ impl Builder {
         }
     }
 
-    /// Stops modelling (see [`max_steps`]): closes what is open, except a raw text element being read.
+    /// Stops modelling (see [`max_steps`]): closes what is open, except a raw text element being read; skipped
+    /// elements still open (`head`, `svg`, `template`) stay skipped until their end tags.
     fn go_flat(&mut self) {
         self.flat = true;
         self.mark_inexact();
         let raw = self.top_is_raw().then(|| self.stack.pop()).flatten();
+        let open_skipped = self.stack.iter().filter(|o| super::is_skipped(&o.name)).count();
         while !self.stack.is_empty() {
             self.pop();
         }
-        self.skipped = 0;
+        self.skipped = open_skipped;
         if let Some(raw) = raw {
-            self.skipped = usize::from(super::is_skipped(&raw.name));
+            self.skipped += usize::from(super::is_skipped(&raw.name));
             self.stack.push(raw);
         }
     }
@@ -335,6 +338,9 @@ impl Builder {
                 if self.skipped == 0 {
                     self.out.open(&tag.name);
                 }
+                if super::is_skipped(&tag.name) && !tag.self_closing {
+                    self.skipped += 1;
+                }
                 if tag.name == *"plaintext" {
                     return TokenSinkResult::Plaintext;
                 }
@@ -346,6 +352,8 @@ impl Builder {
                     if script {
                         return TokenSinkResult::Script(());
                     }
+                } else if super::is_skipped(&tag.name) {
+                    self.skipped = self.skipped.saturating_sub(1);
                 } else if self.skipped == 0 {
                     self.out.close(&tag.name);
                 }
@@ -355,6 +363,17 @@ impl Builder {
             _ => {}
         }
         TokenSinkResult::Continue
+    }
+
+    /// Counts the walk html5ever's tree builder makes over its whole stack of open elements for a tag named
+    /// `name`, where the model walks none: the template check of `html`, `body` and `form` tags, the form owner
+    /// of a form-associated element while a form is open, and resetting the insertion mode around `select`.
+    fn charge_stack_walk(&self, name: &str) {
+        let walks = matches!(name, "html" | "body" | "form" | "select" | "input" | "textarea" | "keygen")
+            || (self.form.is_some() && matches!(name, "button" | "fieldset" | "img" | "object" | "output"));
+        if walks {
+            self.charge(self.stack.len());
+        }
     }
 
     /// Counts `n` steps of the tree builder's work (see [`max_steps`]).
@@ -446,6 +465,15 @@ impl Builder {
         let open = self.open_at(name, self.next_id, self.stack.len().checked_sub(1));
         self.stack.push(open);
         self.next_id
+    }
+
+    /// Takes the element at `at` off the stack, with no line break: the tree builder moved or removed it.
+    fn take_out(&mut self, at: usize) -> Open {
+        let open = self.stack.remove(at);
+        if super::is_skipped(&open.name) {
+            self.skipped = self.skipped.saturating_sub(1);
+        }
+        open
     }
 
     /// Closes the current node.

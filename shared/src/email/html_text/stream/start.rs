@@ -10,6 +10,7 @@ impl Builder {
     /// A start tag.
     pub(super) fn start(&mut self, tag: &Tag) -> TokenSinkResult<()> {
         let name = &*tag.name;
+        self.charge_stack_walk(name);
         match self.phase {
             Phase::Initial | Phase::BeforeHead => {
                 self.phase = Phase::InHead;
@@ -222,6 +223,7 @@ impl Builder {
             "li" | "dd" | "dt" => {
                 let closes: &[&str] = if name == "li" { &["li"] } else { &["dd", "dt"] };
                 for i in (0..self.stack.len()).rev() {
+                    self.charge(1);
                     let node = &*self.stack[i].name;
                     if closes.contains(&node) {
                         let node = self.stack[i].name.clone();
