@@ -128,11 +128,39 @@ impl Predicate {
     }
 }
 
-/// Parses XML text for extraction; `None` when it is not well-formed or declares a DTD.
+/// Parses XML text for extraction; `None` when it is not well-formed, declares a DTD, or has an element with
+/// more than [`MAX_XML_ATTRIBUTES`] attributes.
 pub(super) fn parse_document(text: &str) -> Option<Document<'_>> {
     let text = text.trim().trim_start_matches('\u{feff}').trim();
+    if most_attributes(text) > MAX_XML_ATTRIBUTES {
+        return None;
+    }
     let opts = ParsingOptions { allow_dtd: false, ..ParsingOptions::default() };
     Document::parse_with_options(text, opts).ok()
+}
+
+/// The most attributes an element of an XML document may have: roxmltree checks each attribute against every
+/// earlier one of its element, so an element with a million of them would take hours. ADF has a handful.
+const MAX_XML_ATTRIBUTES: usize = 256;
+
+/// The most `=` signs outside quoted values in one tag of `text` (an element's attributes, or more): one pass.
+fn most_attributes(text: &str) -> usize {
+    let (mut most, mut count, mut quote, mut in_tag) = (0, 0, None, false);
+    for b in text.bytes() {
+        match (in_tag, quote, b) {
+            (true, Some(q), _) if b == q => quote = None,
+            (true, Some(_), _) => {}
+            (true, None, b'"' | b'\'') => quote = Some(b),
+            (true, None, b'=') => count += 1,
+            (true, None, b'>') => {
+                most = most.max(count);
+                in_tag = false;
+            }
+            (false, _, b'<') => (in_tag, count) = (true, 0),
+            _ => {}
+        }
+    }
+    most.max(count)
 }
 
 fn step_end(s: &str) -> usize {
@@ -235,5 +263,16 @@ mod tests {
             r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><adf>&lol2;</adf>"#;
         assert!(parse_document(bomb).is_none());
         assert!(parse_document("<adf><unclosed></adf>").is_none());
+    }
+
+    #[test]
+    fn elements_with_too_many_attributes_are_refused() {
+        let element = |n: usize| (0..n).map(|i| format!(" a{i}='x=>{i}'")).collect::<String>();
+        let xml = |n: usize| format!("<?xml version=\"1.0\"?><adf><prospect{}><id>1</id></prospect></adf>", element(n));
+        assert_eq!(most_attributes(&xml(MAX_XML_ATTRIBUTES)), MAX_XML_ATTRIBUTES);
+        assert!(parse_document(&xml(MAX_XML_ATTRIBUTES)).is_some());
+        assert!(parse_document(&xml(MAX_XML_ATTRIBUTES + 1)).is_none());
+        // 40,000 attributes: roxmltree would compare 800 million pairs.
+        assert!(parse_document(&xml(40_000)).is_none());
     }
 }
