@@ -312,6 +312,9 @@ mod tests {
         assert_eq!(html_to_text(&flat).trim(), "after");
         let flat_in_svg = format!("<svg>{}<text>drawn</text></svg>after", "<g>".repeat(100_000));
         assert_eq!(html_to_text(&flat_in_svg).trim(), "after");
+        // A stray `<head>` in the body is ignored by the tree builder: it hides nothing once flat either.
+        let stray_head = format!("{}<head><p>still text", "<div>".repeat(100_000));
+        assert_eq!(html_to_text(&stray_head).trim(), "still text");
         // A tag with 20,000 attributes: the tokenizer's duplicate check would compare 200 million pairs.
         let attributes: String = (0..20_000).map(|i| format!(" a{i}")).collect();
         assert_eq!(html_to_text(&format!("<p{attributes}>text")), "text\n");

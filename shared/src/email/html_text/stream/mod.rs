@@ -203,8 +203,8 @@ struct Builder {
     /// [`max_steps`] of the HTML.
     max_steps: usize,
     /// The steps passed `max_steps`: from then on, start and end tags only put their line breaks into the text,
-    /// and raw text elements (`script`, `style`, ...) and the other skipped ones (`svg`, ...) are still skipped; no
-    /// more stack, scopes or formatting.
+    /// and raw text elements (`script`, `style`, ...), `svg` and `template` are still skipped; no more stack,
+    /// scopes or formatting.
     flat: bool,
 }
 
@@ -310,13 +310,13 @@ impl Builder {
         }
     }
 
-    /// Stops modelling (see [`max_steps`]): closes what is open, except a raw text element being read; skipped
-    /// elements still open (`head`, `svg`, `template`) stay skipped until their end tags.
+    /// Stops modelling (see [`max_steps`]): closes what is open, except a raw text element being read; an `svg`
+    /// or `template` still open stays skipped until its end tag.
     fn go_flat(&mut self) {
         self.flat = true;
         self.mark_inexact();
         let raw = self.top_is_raw().then(|| self.stack.pop()).flatten();
-        let open_skipped = self.stack.iter().filter(|o| super::is_skipped(&o.name)).count();
+        let open_skipped = self.stack.iter().filter(|o| is_skipped_container(&o.name)).count();
         while !self.stack.is_empty() {
             self.pop();
         }
@@ -338,7 +338,7 @@ impl Builder {
                 if self.skipped == 0 {
                     self.out.open(&tag.name);
                 }
-                if super::is_skipped(&tag.name) && !tag.self_closing {
+                if is_skipped_container(&tag.name) && !tag.self_closing {
                     self.skipped += 1;
                 }
                 if tag.name == *"plaintext" {
@@ -352,7 +352,7 @@ impl Builder {
                     if script {
                         return TokenSinkResult::Script(());
                     }
-                } else if super::is_skipped(&tag.name) {
+                } else if is_skipped_container(&tag.name) {
                     self.skipped = self.skipped.saturating_sub(1);
                 } else if self.skipped == 0 {
                     self.out.close(&tag.name);
@@ -595,4 +595,10 @@ impl Builder {
         self.charge(self.stack.len() - at.unwrap_or(0));
         at
     }
+}
+
+/// Skipped elements that hold elements, not raw text, and that the flat model still skips up to their end tags
+/// (`head` is left out: in the body the tree builder ignores it, and it is rarely closed).
+fn is_skipped_container(name: &str) -> bool {
+    matches!(name, "svg" | "template")
 }
