@@ -128,39 +128,77 @@ impl Predicate {
     }
 }
 
-/// Parses XML text for extraction; `None` when it is not well-formed, declares a DTD, or has an element with
-/// more than [`MAX_XML_ATTRIBUTES`] attributes.
+/// Parses XML text for extraction; `None` when it is not well-formed, declares a DTD, or would take roxmltree
+/// more than linear work (see [`too_costly`]).
 pub(super) fn parse_document(text: &str) -> Option<Document<'_>> {
     let text = text.trim().trim_start_matches('\u{feff}').trim();
-    if most_attributes(text) > MAX_XML_ATTRIBUTES {
+    if too_costly(text.as_bytes()) {
         return None;
     }
     let opts = ParsingOptions { allow_dtd: false, ..ParsingOptions::default() };
     Document::parse_with_options(text, opts).ok()
 }
 
-/// The most attributes an element of an XML document may have: roxmltree checks each attribute against every
-/// earlier one of its element, so an element with a million of them would take hours. ADF has a handful.
+/// The most attributes an element may have: roxmltree checks each attribute against every earlier one of its
+/// element, so an element with a million of them would take hours. ADF has a handful.
 const MAX_XML_ATTRIBUTES: usize = 256;
 
-/// The most `=` signs outside quoted values in one tag of `text` (an element's attributes, or more): one pass.
-fn most_attributes(text: &str) -> usize {
-    let (mut most, mut count, mut quote, mut in_tag) = (0, 0, None, false);
-    for b in text.bytes() {
-        match (in_tag, quote, b) {
-            (true, Some(q), _) if b == q => quote = None,
-            (true, Some(_), _) => {}
-            (true, None, b'"' | b'\'') => quote = Some(b),
-            (true, None, b'=') => count += 1,
-            (true, None, b'>') => {
-                most = most.max(count);
-                in_tag = false;
+/// The most namespace declarations a document may have: roxmltree looks every prefix up through every scope
+/// above it, so thousands of nested declarations take minutes. ADF declares none or one.
+const MAX_XML_NAMESPACES: usize = 64;
+
+/// Whether an element of `xml` has more than [`MAX_XML_ATTRIBUTES`] attributes (counted as `=` signs outside
+/// quotes), or the document more than [`MAX_XML_NAMESPACES`] `xmlns` declarations. One pass; comments, CDATA
+/// sections and processing instructions are passed over.
+fn too_costly(b: &[u8]) -> bool {
+    let past = |from: usize, end: &[u8]| {
+        b.get(from..)
+            .and_then(|r| r.windows(end.len()).position(|w| w == end))
+            .map_or(b.len(), |at| from + at + end.len())
+    };
+    let (mut i, mut namespaces) = (0, 0);
+    while let Some(at) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
+        i += at + 1;
+        let rest = &b[i..];
+        if rest.starts_with(b"!--") {
+            i = past(i + 3, b"-->");
+        } else if rest.starts_with(b"![CDATA[") {
+            i = past(i + 8, b"]]>");
+        } else if rest.starts_with(b"?") {
+            i = past(i + 1, b"?>");
+        } else if rest.first().is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b':' || c >= 0x80) {
+            let (mut count, mut quote, tag_start) = (0, None, i);
+            while i < b.len() {
+                let c = b[i];
+                match quote {
+                    Some(q) if c == q => quote = None,
+                    Some(_) => {}
+                    None if c == b'"' || c == b'\'' => quote = Some(c),
+                    None if c == b'=' => {
+                        count += 1;
+                        // The name before it (spaces may come between).
+                        let before = b[tag_start..i].trim_ascii_end();
+                        let name = before
+                            .rsplit(|&c| is_xml_space(c) || matches!(c, b'"' | b'\'' | b'='))
+                            .next()
+                            .unwrap_or(b"");
+                        namespaces += usize::from(name == b"xmlns" || name.starts_with(b"xmlns:"));
+                    }
+                    None if c == b'>' => break,
+                    None => {}
+                }
+                i += 1;
             }
-            (false, _, b'<') => (in_tag, count) = (true, 0),
-            _ => {}
+            if count > MAX_XML_ATTRIBUTES || namespaces > MAX_XML_NAMESPACES {
+                return true;
+            }
         }
     }
-    most.max(count)
+    false
+}
+
+fn is_xml_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 fn step_end(s: &str) -> usize {
@@ -269,10 +307,26 @@ mod tests {
     fn elements_with_too_many_attributes_are_refused() {
         let element = |n: usize| (0..n).map(|i| format!(" a{i}='x=>{i}'")).collect::<String>();
         let xml = |n: usize| format!("<?xml version=\"1.0\"?><adf><prospect{}><id>1</id></prospect></adf>", element(n));
-        assert_eq!(most_attributes(&xml(MAX_XML_ATTRIBUTES)), MAX_XML_ATTRIBUTES);
         assert!(parse_document(&xml(MAX_XML_ATTRIBUTES)).is_some());
         assert!(parse_document(&xml(MAX_XML_ATTRIBUTES + 1)).is_none());
         // 40,000 attributes: roxmltree would compare 800 million pairs.
         assert!(parse_document(&xml(40_000)).is_none());
+        // `=` in comments, CDATA and text, and quotes there, do not count or hide anything.
+        let noisy = format!(
+            "<adf><!-- ' {eq} --><note><![CDATA[{eq} '\"]]></note><p>{eq}</p><?pi {eq}?><prospect{}><id>1</id></prospect></adf>",
+            element(3),
+            eq = "a=b ".repeat(MAX_XML_ATTRIBUTES + 1)
+        );
+        assert!(parse_document(&noisy).is_some());
+        let hidden = format!("<adf><!-- ' --><prospect{}/></adf>", element(MAX_XML_ATTRIBUTES + 1));
+        assert!(parse_document(&hidden).is_none());
+        // Nested namespace declarations: roxmltree resolves each prefix through every scope.
+        let nested = |n: usize| {
+            let open: String = (0..n).map(|i| format!("<p{i}:e xmlns:p{i} = 'urn:{i}'>")).collect();
+            let close: String = (0..n).rev().map(|i| format!("</p{i}:e>")).collect();
+            format!("<adf>{open}{close}</adf>")
+        };
+        assert!(parse_document(&nested(MAX_XML_NAMESPACES)).is_some());
+        assert!(parse_document(&nested(MAX_XML_NAMESPACES + 1)).is_none());
     }
 }

@@ -7,10 +7,12 @@ use std::borrow::Cow;
 /// check costs at most this many comparisons per attribute.
 pub const MAX_ATTRIBUTES: usize = 64;
 
-/// `html` with every start tag's attributes past the [`MAX_ATTRIBUTES`]th removed (borrowed when there are none:
-/// one pass over the bytes). Tags are found the way the tokenizer finds them in the data state: `<` and a letter,
-/// the name, then attributes (a name, and after `=` a quoted or unquoted value) up to `>`; text that only looks
-/// like a tag (in a comment or a script) may lose attributes too, which changes no text.
+/// `html` with every tag's attributes past the [`MAX_ATTRIBUTES`]th removed (borrowed when there are none: one
+/// pass over the bytes). Tags are found as the tokenizer finds them: `<` or `</` and a letter, the name, then
+/// attributes (a name, and after `=` a quoted or unquoted value) up to `>`; comments, doctypes and the content of
+/// raw text elements (`script`, `style`, `textarea`, ...) are passed over as the tokenizer reads them in HTML
+/// content. (In `svg` or `math` the tokenizer reads a `<script>`'s content as markup: a tag there with more
+/// attributes is not capped.)
 pub fn cap_attributes(html: &str) -> Cow<'_, str> {
     let cuts = cuts(html.as_bytes());
     if cuts.is_empty() {
@@ -26,62 +28,145 @@ pub fn cap_attributes(html: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The byte ranges to remove: from the start of each tag's first attribute past the limit to the end of its last.
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\x0c' | b'\r')
+}
+
+/// Where `needle` next starts in `b` at or after `from`, ASCII case ignored.
+fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    b.get(from..)?.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)).map(|at| from + at)
+}
+
+/// Just past the `>` at or after `from` (the end of a bogus comment or a doctype), or the end.
+fn past_gt(b: &[u8], from: usize) -> usize {
+    b.get(from..).and_then(|r| r.iter().position(|&c| c == b'>')).map_or(b.len(), |at| from + at + 1)
+}
+
+/// Just past the end of a comment whose `<!--` ends before `from`: `-->` or `--!>`, or at once for `<!-->` and
+/// `<!--->`.
+fn past_comment(b: &[u8], from: usize) -> usize {
+    let rest = &b[from.min(b.len())..];
+    if rest.starts_with(b">") {
+        return from + 1;
+    }
+    if rest.starts_with(b"->") {
+        return from + 2;
+    }
+    let mut at = from;
+    while let Some(dashes) = find(b, at, b"--") {
+        match &b[dashes + 2..] {
+            [b'>', ..] => return dashes + 3,
+            [b'!', b'>', ..] => return dashes + 4,
+            _ => at = dashes + 1,
+        }
+    }
+    b.len()
+}
+
+/// The elements whose content the tokenizer reads as text up to their end tag, in HTML content.
+fn is_raw(name: &[u8]) -> bool {
+    [&b"script"[..], b"style", b"title", b"textarea", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript"]
+        .iter()
+        .any(|raw| name.eq_ignore_ascii_case(raw))
+}
+
+/// The byte ranges to remove: from the end of each tag's last kept attribute to the end of its last one.
 fn cuts(b: &[u8]) -> Vec<(usize, usize)> {
-    let space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0c' | b'\r');
     let mut cuts = Vec::new();
     let mut i = 0;
     while let Some(at) = b[i..].iter().position(|&c| c == b'<') {
         i += at + 1;
-        if !b.get(i).is_some_and(u8::is_ascii_alphabetic) {
-            continue;
-        }
-        while i < b.len() && !space(b[i]) && b[i] != b'/' && b[i] != b'>' {
+        let end_tag = match (b.get(i), b.get(i + 1)) {
+            (Some(b'!'), _) if b[i..].starts_with(b"!--") => {
+                i = past_comment(b, i + 3);
+                continue;
+            }
+            (Some(b'!' | b'?'), _) => {
+                i = past_gt(b, i);
+                continue;
+            }
+            (Some(b'/'), Some(c)) if c.is_ascii_alphabetic() => {
+                i += 1;
+                true
+            }
+            (Some(b'/'), _) => {
+                i = past_gt(b, i);
+                continue;
+            }
+            (Some(c), _) if c.is_ascii_alphabetic() => false,
+            _ => continue,
+        };
+        let name_start = i;
+        while i < b.len() && !is_space(b[i]) && b[i] != b'/' && b[i] != b'>' {
             i += 1;
         }
-        let (mut count, mut cut_from, mut last_end) = (0, None, i);
-        loop {
-            while i < b.len() && (space(b[i]) || b[i] == b'/') {
-                i += 1;
-            }
-            if i >= b.len() || b[i] == b'>' {
-                break;
-            }
-            count += 1;
-            if count == MAX_ATTRIBUTES + 1 {
-                cut_from = Some(last_end);
-            }
-            i += 1; // a name may start with `=`
-            while i < b.len() && !space(b[i]) && !matches!(b[i], b'/' | b'>' | b'=') {
-                i += 1;
-            }
-            let mut j = i;
-            while j < b.len() && space(b[j]) {
-                j += 1;
-            }
-            if b.get(j) == Some(&b'=') {
-                i = j + 1;
-                while i < b.len() && space(b[i]) {
-                    i += 1;
-                }
-                match b.get(i) {
-                    Some(&q) if q == b'"' || q == b'\'' => {
-                        i = b[i + 1..].iter().position(|&c| c == q).map_or(b.len(), |end| i + 1 + end + 1);
-                    }
-                    _ => {
-                        while i < b.len() && !space(b[i]) && b[i] != b'>' {
-                            i += 1;
-                        }
-                    }
-                }
-            }
-            last_end = i;
+        let name = &b[name_start..i];
+        let (count, cut, end) = attributes(b, i);
+        if count > MAX_ATTRIBUTES {
+            cuts.push(cut);
         }
-        if let Some(from) = cut_from {
-            cuts.push((from, last_end));
+        i = end;
+        if !end_tag && name.eq_ignore_ascii_case(b"plaintext") {
+            break;
+        }
+        if !end_tag && is_raw(name) {
+            // Up to the end tag: `</name` and a space, `/` or `>` (or the end of the input).
+            let mut at = i;
+            i = loop {
+                let Some(close) = find(b, at, &[b"</", name].concat()) else { break b.len() };
+                let after = close + 2 + name.len();
+                if b.get(after).is_none_or(|&c| is_space(c) || c == b'/' || c == b'>') {
+                    break close;
+                }
+                at = close + 1;
+            };
         }
     }
     cuts
+}
+
+/// The attributes of the tag whose name ends at `i`: how many, the range past the [`MAX_ATTRIBUTES`]th (from the
+/// end of that one to the end of the last), and where the tag ends (at its `>`, or the end of the input).
+fn attributes(b: &[u8], mut i: usize) -> (usize, (usize, usize), usize) {
+    let (mut count, mut cut_from, mut last_end) = (0, i, i);
+    loop {
+        while i < b.len() && (is_space(b[i]) || b[i] == b'/') {
+            i += 1;
+        }
+        if i >= b.len() || b[i] == b'>' {
+            break;
+        }
+        count += 1;
+        if count == MAX_ATTRIBUTES + 1 {
+            cut_from = last_end;
+        }
+        i += 1; // a name may start with `=`
+        while i < b.len() && !is_space(b[i]) && !matches!(b[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        let mut j = i;
+        while j < b.len() && is_space(b[j]) {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'=') {
+            i = j + 1;
+            while i < b.len() && is_space(b[i]) {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(&q) if q == b'"' || q == b'\'' => {
+                    i = b[i + 1..].iter().position(|&c| c == q).map_or(b.len(), |end| i + 1 + end + 1);
+                }
+                _ => {
+                    while i < b.len() && !is_space(b[i]) && b[i] != b'>' {
+                        i += 1;
+                    }
+                }
+            }
+        }
+        last_end = i;
+    }
+    (count, (cut_from, last_end), i)
 }
 
 #[cfg(test)]
@@ -97,6 +182,23 @@ mod tests {
         assert_eq!(super::super::html_to_text(&html), super::super::html_to_text(&kept));
         let few = "<a href='x' b=c d e=\"f\">é</a><!-- <p a b> --> 1 < 2 <3";
         assert!(matches!(cap_attributes(few), Cow::Borrowed(_)));
+        // End tags too: the tokenizer checks their attributes the same way.
+        let end_tag = format!("<p>t</p {}>", attrs.join(" "));
+        assert_eq!(cap_attributes(&end_tag), format!("<p>t</p {}>", attrs[..MAX_ATTRIBUTES].join(" ")));
+        // Comments, doctypes and raw text are passed over as the tokenizer reads them: what looks like a tag there
+        // is not one, and its quotes do not hide a real tag after it.
+        let words = "w ".repeat(MAX_ATTRIBUTES + 5);
+        for text in [
+            format!("<!-- <x {words} --><p>visible"),
+            format!("<script>if (a <x {words}) {{}}</script><p>visible"),
+            format!("<!DOCTYPE html><!x {words}><?y {words}><textarea><x {words}</textarea>"),
+        ] {
+            assert!(matches!(cap_attributes(&text), Cow::Borrowed(_)), "{text}");
+        }
+        let hidden = format!("<!--<a b=\"--><p {}>", attrs.join(" "));
+        assert!(cap_attributes(&hidden).len() < hidden.len(), "a quote in a comment does not hide the tag after it");
+        let after_script = format!("<script>'<a b=\"'</script><p {}>", attrs.join(" "));
+        assert!(cap_attributes(&after_script).len() < after_script.len());
         let unterminated = format!("<p {} x=\"never closed", attrs.join(" "));
         assert!(cap_attributes(&unterminated).len() < unterminated.len());
         assert!(matches!(cap_attributes("<"), Cow::Borrowed(_)));

@@ -34,7 +34,8 @@ const INNER_LOOPS: usize = 3;
 impl Builder {
     /// Opens a formatting element and adds it to the list (at most three equal ones after the last marker).
     pub(super) fn push_formatting(&mut self, tag: &Tag) {
-        self.charge(self.formatting.len());
+        // Each entry's attributes are compared (html5ever copies and sorts both lists for it).
+        self.charge(self.formatting.len().saturating_mul(1 + tag.attrs.len()));
         let mut attrs = tag.attrs.clone();
         attrs.sort();
         let equal: Vec<usize> = self

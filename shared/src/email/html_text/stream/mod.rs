@@ -198,6 +198,8 @@ struct Builder {
     drop_lf: bool,
     /// The tree builder would do something this model does not.
     inexact: bool,
+    /// Attributes `html` and `body` start tags brought so far (the tree builder merges them into one element).
+    merged_attributes: usize,
     /// Steps taken (see [`max_steps`]), counted where the tree builder walks its stack or list.
     steps: Cell<usize>,
     /// [`max_steps`] of the HTML.
@@ -221,6 +223,7 @@ impl Builder {
             form: None,
             drop_lf: false,
             inexact: false,
+            merged_attributes: 0,
             steps: Cell::new(0),
             max_steps: max_steps(len),
             flat: false,

@@ -11,6 +11,12 @@ impl Builder {
     pub(super) fn start(&mut self, tag: &Tag) -> TokenSinkResult<()> {
         let name = &*tag.name;
         self.charge_stack_walk(name);
+        if matches!(name, "html" | "body") && !tag.attrs.is_empty() {
+            // The tree builder adds their attributes to the first `html` or `body` element, each into a sorted
+            // list of all the ones added before.
+            self.merged_attributes += tag.attrs.len();
+            self.charge(tag.attrs.len().saturating_mul(self.merged_attributes));
+        }
         match self.phase {
             Phase::Initial | Phase::BeforeHead => {
                 self.phase = Phase::InHead;
