@@ -33,8 +33,15 @@ fn is_space(c: u8) -> bool {
 }
 
 /// Where `needle` next starts in `b` at or after `from`, ASCII case ignored.
-fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    b.get(from..)?.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)).map(|at| from + at)
+fn find(b: &[u8], mut from: usize, needle: &[u8]) -> Option<usize> {
+    let first = *needle.first()?;
+    loop {
+        let at = from + b.get(from..)?.iter().position(|&c| c == first)?;
+        if b.get(at..at + needle.len()).is_some_and(|w| w.eq_ignore_ascii_case(needle)) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
 }
 
 /// Just past the `>` at or after `from` (the end of a bogus comment or a doctype), or the end.
