@@ -28,8 +28,9 @@ pub fn find_vins(text: &str) -> Vec<(usize, usize)> {
             if digits < 3 || letters < 1 {
                 return false;
             }
-            let before = &text[m.start().saturating_sub(24)..m.start()];
-            let before = before.get(before.len().saturating_sub(24)..).unwrap_or(before);
+            // Up to 24 bytes before it, from a character boundary.
+            let from = (m.start().saturating_sub(24)..m.start()).find(|&i| text.is_char_boundary(i));
+            let before = from.map_or("", |from| &text[from..m.start()]);
             check_digit_ok(v) || KEYWORD.is_match(before)
         })
         .map(|m| (m.start(), m.end()))
@@ -75,5 +76,16 @@ mod tests {
         assert!(find_vins("order ABCDEFGH123456789 shipped").is_empty(), "no keyword, bad check digit");
         assert!(find_vins("ref 12345678901234567").is_empty(), "digits only");
         assert!(find_vins("1HGCM82633A00435").is_empty(), "16 characters");
+    }
+
+    #[test]
+    fn the_text_before_a_vin_is_cut_at_a_character_boundary() {
+        // 24 bytes before the VIN falls inside an `é` (the fuzz target found it: a panic).
+        let t = format!("{} 1HGCM82633A004352", "é".repeat(20));
+        assert!(!t.is_char_boundary(t.find('1').expect("vin") - 24));
+        assert_eq!(find_vins(&t).len(), 1);
+        let keyword = format!("{}Fahrgestellnummer: WVWZZZ1JZXW000001", "€".repeat(3));
+        assert_eq!(find_vins(&keyword).len(), 1);
+        assert_eq!(find_vins(&format!("€{}", "€ WVWZZZ1JZXW000001")).len(), 0, "no keyword in reach");
     }
 }
