@@ -131,6 +131,7 @@ fn html_shaped_for_quadratic_work_is_read_in_bounded_time() {
         ("reopened formatting", format!("{fonts}{}", "<p>x</p>".repeat(200_000))),
         ("template checks", format!("{}{}", "<x>".repeat(70_000), "</form>".repeat(200_000))),
         ("attributes", format!("<p{attributes}>x")),
+        ("attributes where a style holds markup", format!("<select><style><p{attributes}>x")),
     ] {
         assert_eq!(outcome(&s, &html_mail(&html)), "lead:text", "{what}");
     }
