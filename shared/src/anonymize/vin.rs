@@ -11,10 +11,11 @@ static KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
-/// Compiles the patterns now (see `Anonymizer::warm_up`).
+/// Compiles the candidate pattern now (see `Anonymizer::warm_up`). The keyword pattern (~0.6 MB and ~3 ms to
+/// compile: its `\w` and `\W` are Unicode classes) is compiled on first use, when a candidate fails its check
+/// digit, which most mail never has.
 pub(super) fn warm_up() {
     LazyLock::force(&CANDIDATE);
-    LazyLock::force(&KEYWORD);
 }
 
 /// Byte ranges of VINs in `text`.

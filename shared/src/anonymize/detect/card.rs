@@ -12,7 +12,7 @@ use super::{follows_number, is_word_char, Detection, EntityKind};
 use regex::Regex;
 
 /// Runs of digit groups joined by one space or dash; windows of groups are checked afterwards.
-const RUN: &str = r"\d+(?:[ -]\d+)*";
+const RUN: &str = r"[0-9]+(?:[ -][0-9]+)*";
 
 /// Issuer prefix ranges (inclusive, compared on as many leading digits as `lo` has) and the lengths each network
 /// issues: Visa, Mastercard, Amex, Diners, JCB, Discover, UnionPay, Maestro, UATP, Mir, RuPay, Troy.

@@ -15,13 +15,13 @@ use regex::Regex;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Dotted quads of 1-3 digit numbers; the parse decides.
-const V4: &str = r"\d{1,3}(?:\.\d{1,3}){3}";
+const V4: &str = r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}";
 /// Runs of hex digits, colons and dots holding at least one colon (the dots carry an IPv4 tail).
 const V6: &str = r"[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*";
 /// An IPv6 zone index: interface names and numbers.
 const ZONE: &str = r"^%[0-9A-Za-z_.\-]{1,32}";
 /// A CIDR prefix length.
-const PREFIX: &str = r"^/\d{1,3}";
+const PREFIX: &str = r"^/[0-9]{1,3}";
 
 /// Finds IPv4 and IPv6 addresses.
 #[derive(Debug)]

@@ -14,6 +14,7 @@
 
 mod card;
 pub(crate) mod digit_pattern;
+mod digits;
 mod email;
 mod iban;
 mod ip;
@@ -177,7 +178,27 @@ impl Detector {
 
     /// Non-overlapping detections sorted by start; overlaps resolved deterministically: longest span first, then
     /// highest confidence, then kind order ([`EntityKind::ALL`]).
+    /// Digits of other scripts (`٠٥٠`, `０３`) are read as ASCII digits.
     pub fn detect(&self, text: &str) -> Vec<Detection> {
+        let Some(folded) = digits::Folded::of(text) else {
+            return self.detect_ascii_digits(text);
+        };
+        let mut found = self.detect_ascii_digits(&folded.text);
+        for d in &mut found {
+            d.start = folded.original(d.start);
+            d.end = folded.original(d.end);
+            // Addresses keep their own digits: the same value in a field gets the same pseudonym.
+            match d.kind {
+                EntityKind::Email => d.normalized = text[d.start..d.end].to_lowercase(),
+                EntityKind::Url => d.normalized = text[d.start..d.end].to_string(),
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// [`Self::detect`] on a text whose decimal digits are all ASCII.
+    fn detect_ascii_digits(&self, text: &str) -> Vec<Detection> {
         let mut found = Vec::new();
         for kind in &self.kinds {
             match kind {
@@ -272,6 +293,32 @@ mod tests {
                 (EntityKind::Url, "https://example.com/lead?id=42"),
             ]
         );
+    }
+
+    #[test]
+    fn digits_of_other_scripts_are_read_as_digits() {
+        // The same message in Eastern Arabic-Indic (phone, card, SSN) and fullwidth (IP) digits: the same hits,
+        // as spans of the original text. Before, these went through in clear text.
+        let text = "Hi, I'm jane.doe٤٢@example.org, call +٤٤ ٢٠ ٧٩٤٦ ٠٩٥٨. Card ٤١١١ ١١١١ ١١١١ ١١١١, \
+                    SSN ٠٧٨-٠٥-١١٢٣, from ２０３.０.１１３.７.";
+        assert_eq!(
+            kinds(text),
+            vec![
+                (EntityKind::Email, "jane.doe٤٢@example.org"),
+                (EntityKind::Phone, "+٤٤ ٢٠ ٧٩٤٦ ٠٩٥٨"),
+                (EntityKind::PaymentCard, "٤١١١ ١١١١ ١١١١ ١١١١"),
+                (EntityKind::UsSsn, "٠٧٨-٠٥-١١٢٣"),
+                (EntityKind::Ip, "２０３.０.１１３.７"),
+            ]
+        );
+        let detector = Detector::new(DetectorConfig::default());
+        let found = detector.detect(text);
+        assert_eq!(found[0].normalized, "jane.doe٤٢@example.org", "an address keeps its own digits");
+        assert_eq!(found[1].normalized, "+442079460958");
+        // Nine digits of which only some are ASCII: this panicked (an SSN read from the ASCII digits alone).
+        for mixed in ["ID ١٢٣٤٥٦٧٨9 thanks", "ID 1٢3٤5٦7٨9", "ref ١٢٣-45-6789"] {
+            detector.detect(mixed);
+        }
     }
 
     #[test]

@@ -28,9 +28,9 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 /// A run: optional `+` or `(`, then digits joined by at most three punctuation characters at a time.
-const RUN: &str = r"[+(]?\d(?:[ \t\u{A0}.\-/()]{0,3}\d)*";
+const RUN: &str = r"[+(]?[0-9](?:[ \t\u{A0}.\-/()]{0,3}[0-9])*";
 /// An extension right after the number.
-const EXTENSION: &str = r"^(?i:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6})";
+const EXTENSION: &str = r"^(?i:[ \t]*(?:x|ext\.?|extension)[ \t]*[0-9]{1,6})";
 /// Digit counts a written number can have: 7 national digits at least, and at most 15 (E.164) plus an
 /// international prefix of up to three digits (`011`).
 const MIN_DIGITS: usize = 7;

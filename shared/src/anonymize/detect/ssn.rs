@@ -15,7 +15,7 @@ use super::{follows_number, is_word_char, Detection, EntityKind};
 use regex::Regex;
 
 /// The three layouts; boundaries and the separator context are checked in code.
-const PATTERN: &str = r"\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{3}\.\d{2}\.\d{4}|\d{9}";
+const PATTERN: &str = r"[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4}|[0-9]{3}\.[0-9]{2}\.[0-9]{4}|[0-9]{9}";
 
 /// Published sample numbers that the SSA has voided.
 const VOIDED: [&str; 3] = ["078051120", "219099999", "123456789"];

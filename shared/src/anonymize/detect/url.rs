@@ -13,7 +13,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 /// a URL; or a bare dotted host followed by `/`. The host is validated after the match.
 const PATTERN: &str = r#"(?x)
       (?i: (?: https? | ftp ) :// | www\. ) [^\s<>"`{}|\\^]+
-    | [\p{L}\p{N}] [\p{L}\p{N}-]* (?: \. [\p{L}\p{N}-]+ )+ (?: :\d{1,5} )? / [^\s<>"`{}|\\^]*
+    | [\p{L}\p{N}] [\p{L}\p{N}-]* (?: \. [\p{L}\p{N}-]+ )+ (?: :[0-9]{1,5} )? / [^\s<>"`{}|\\^]*
 "#;
 
 /// Generic and common new top-level domains accepted for bare domains (with a path); any two-letter

@@ -1,0 +1,97 @@
+//! Decimal digits of every script read as ASCII digits. People write phone, card and ID numbers in the digits of
+//! their script (`٠٥٠ ١٢٣ ٤٥٦٧`, `０３-１２３４-５６７８`); the detectors read ASCII digits, so they run on a copy of
+//! the text with every Unicode decimal digit (`Nd`) replaced by its ASCII digit, and the hits are mapped back.
+
+/// The first code point (digit zero) of each non-ASCII run of ten decimal digits, in order (Unicode 16, the
+/// `regex` crate's `\d` less `0-9`; a test checks the two agree on every character).
+#[rustfmt::skip]
+const ZEROS: [u32; 75] = [
+    0x00660, 0x006F0, 0x007C0, 0x00966, 0x009E6, 0x00A66, 0x00AE6, 0x00B66, 0x00BE6, 0x00C66, 0x00CE6, 0x00D66,
+    0x00DE6, 0x00E50, 0x00ED0, 0x00F20, 0x01040, 0x01090, 0x017E0, 0x01810, 0x01946, 0x019D0, 0x01A80, 0x01A90,
+    0x01B50, 0x01BB0, 0x01C40, 0x01C50, 0x0A620, 0x0A8D0, 0x0A900, 0x0A9D0, 0x0A9F0, 0x0AA50, 0x0ABF0, 0x0FF10,
+    0x104A0, 0x10D30, 0x10D40, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0,
+    0x116D0, 0x116DA, 0x11730, 0x118E0, 0x11950, 0x11BF0, 0x11C50, 0x11D50, 0x11DA0, 0x11F50, 0x16130, 0x16A60,
+    0x16AC0, 0x16B50, 0x16D70, 0x1CCF0, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E4F0,
+    0x1E5F1, 0x1E950, 0x1FBF0,
+];
+
+/// The value of a non-ASCII decimal digit, or `None` (ASCII digits included: they need no folding).
+pub(super) fn non_ascii_digit(c: char) -> Option<u8> {
+    let c = u32::from(c);
+    if c < 0x80 {
+        return None;
+    }
+    let zero = ZEROS[..ZEROS.partition_point(|&z| z <= c)].last()?;
+    (c - zero < 10).then(|| (c - zero) as u8)
+}
+
+/// A text with its non-ASCII decimal digits made ASCII, and the way back to the original's byte offsets.
+pub(super) struct Folded {
+    /// The folded text.
+    pub(super) text: String,
+    /// For each folded digit: the folded offset just after it, and how many bytes the original is longer there.
+    shifts: Vec<(usize, usize)>,
+}
+
+impl Folded {
+    /// `text` folded, or `None` when it has no non-ASCII decimal digit (the common case: no copy).
+    pub(super) fn of(text: &str) -> Option<Folded> {
+        if text.is_ascii() || !text.chars().any(|c| non_ascii_digit(c).is_some()) {
+            return None;
+        }
+        let mut folded = Folded { text: String::with_capacity(text.len()), shifts: Vec::new() };
+        let mut extra = 0;
+        for c in text.chars() {
+            match non_ascii_digit(c) {
+                Some(d) => {
+                    folded.text.push(char::from(b'0' + d));
+                    extra += c.len_utf8() - 1;
+                    folded.shifts.push((folded.text.len(), extra));
+                }
+                None => folded.text.push(c),
+            }
+        }
+        Some(folded)
+    }
+
+    /// The original text's byte offset for folded offset `i` (a character boundary).
+    pub(super) fn original(&self, i: usize) -> usize {
+        let before = self.shifts.partition_point(|&(end, _)| end <= i);
+        i + before.checked_sub(1).map_or(0, |k| self.shifts[k].1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_the_regex_crates_decimal_digits() {
+        let digit = regex::Regex::new(r"^\d$").unwrap();
+        let mut buf = [0u8; 4];
+        for c in (0x80..=0x10FFFF).filter_map(char::from_u32) {
+            assert_eq!(non_ascii_digit(c).is_some(), digit.is_match(c.encode_utf8(&mut buf)), "U+{:04X}", u32::from(c));
+        }
+        assert_eq!(non_ascii_digit('٧'), Some(7));
+        assert_eq!(non_ascii_digit('９'), Some(9));
+        assert_eq!(non_ascii_digit('७'), Some(7));
+        assert_eq!(non_ascii_digit('7'), None);
+        assert_eq!(non_ascii_digit('²'), None, "superscripts are not decimal digits");
+    }
+
+    #[test]
+    fn folds_digits_and_maps_offsets_back() {
+        assert!(Folded::of("call 0501234567, ü").is_none());
+        let text = "tel ٠٥٠ ١٢٣ ٤٥٦٧ / ０３ and 7";
+        let f = Folded::of(text).unwrap();
+        assert_eq!(f.text, "tel 050 123 4567 / 03 and 7");
+        for (i, _) in f.text.char_indices().chain([(f.text.len(), ' ')]) {
+            let o = f.original(i);
+            assert!(text.is_char_boundary(o), "{i} -> {o}");
+            assert_eq!(f.text[i..].chars().count(), text[o..].chars().count(), "{i} -> {o}");
+        }
+        let start = f.text.find("050").unwrap();
+        let end = start + "050 123 4567".len();
+        assert_eq!(&text[f.original(start)..f.original(end)], "٠٥٠ ١٢٣ ٤٥٦٧");
+    }
+}
