@@ -143,31 +143,35 @@ pub(super) fn parse_document(text: &str) -> Option<Document<'_>> {
 /// element, so an element with a million of them would take hours. ADF has a handful.
 const MAX_XML_ATTRIBUTES: usize = 256;
 
-/// The most namespace declarations a document may have: roxmltree looks every prefix up through every scope
-/// above it, so thousands of nested declarations take minutes. ADF declares none or one.
+/// The most namespace declarations in scope at an element: roxmltree copies and compares every declaration in
+/// scope for each element that declares one, so thousands of nested declarations take minutes. ADF declares none
+/// or one; a declaration repeated on each of many sibling elements (`xmlns:xsi` on every prospect) is one in scope.
 const MAX_XML_NAMESPACES: usize = 64;
 
 /// Whether an element of `xml` has more than [`MAX_XML_ATTRIBUTES`] attributes (counted as `=` signs outside
-/// quotes), or the document more than [`MAX_XML_NAMESPACES`] `xmlns` declarations. One pass; comments, CDATA
-/// sections and processing instructions are passed over.
+/// quotes), or more than [`MAX_XML_NAMESPACES`] `xmlns` declarations in scope (its own and its open ancestors').
+/// One pass; comments, CDATA sections and processing instructions are passed over.
 fn too_costly(b: &[u8]) -> bool {
     let past = |from: usize, end: &[u8]| {
         b.get(from..)
             .and_then(|r| r.windows(end.len()).position(|w| w == end))
             .map_or(b.len(), |at| from + at + end.len())
     };
-    let (mut i, mut namespaces) = (0, 0);
+    // Declarations in scope, and how many each open element added.
+    let (mut i, mut in_scope, mut open) = (0, 0, Vec::new());
     while let Some(at) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
         i += at + 1;
         let rest = &b[i..];
-        if rest.starts_with(b"!--") {
+        if rest.starts_with(b"/") {
+            in_scope -= open.pop().unwrap_or(0);
+        } else if rest.starts_with(b"!--") {
             i = past(i + 3, b"-->");
         } else if rest.starts_with(b"![CDATA[") {
             i = past(i + 8, b"]]>");
         } else if rest.starts_with(b"?") {
             i = past(i + 1, b"?>");
         } else if rest.first().is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b':' || c >= 0x80) {
-            let (mut count, mut quote, tag_start) = (0, None, i);
+            let (mut count, mut namespaces, mut quote, tag_start) = (0, 0, None, i);
             while i < b.len() {
                 let c = b[i];
                 match quote {
@@ -189,8 +193,12 @@ fn too_costly(b: &[u8]) -> bool {
                 }
                 i += 1;
             }
-            if count > MAX_XML_ATTRIBUTES || namespaces > MAX_XML_NAMESPACES {
+            if count > MAX_XML_ATTRIBUTES || in_scope + namespaces > MAX_XML_NAMESPACES {
                 return true;
+            }
+            if b[tag_start..i].last() != Some(&b'/') {
+                in_scope += namespaces;
+                open.push(namespaces);
             }
         }
     }
@@ -328,5 +336,21 @@ mod tests {
         };
         assert!(parse_document(&nested(MAX_XML_NAMESPACES)).is_some());
         assert!(parse_document(&nested(MAX_XML_NAMESPACES + 1)).is_none());
+        // The same declaration on each of many siblings is one in scope at a time: a multi-lead ADF with
+        // `xmlns:xsi` on every prospect was refused after 64 of them.
+        let prospect = "<prospect xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'><id>1</id></prospect>";
+        let self_closed = "<vehicle xmlns:v='urn:v'/>";
+        let many = format!("<adf>{}</adf>", format!("{prospect}{self_closed}").repeat(500));
+        assert!(parse_document(&many).is_some());
+        // Declarations an element adds count while it is open, and the ones of closed elements no longer do.
+        let siblings = |n: usize| format!("<adf>{}<last xmlns:z='urn:z'/></adf>", nested(n));
+        assert!(parse_document(&siblings(MAX_XML_NAMESPACES)).is_some());
+        let inside = |n: usize| {
+            let open: String = (0..n).map(|i| format!("<p{i}:e xmlns:p{i}='urn:{i}'>")).collect();
+            let close: String = (0..n).rev().map(|i| format!("</p{i}:e>")).collect();
+            format!("<adf>{open}<last xmlns:z='urn:z'/>{close}</adf>")
+        };
+        assert!(parse_document(&inside(MAX_XML_NAMESPACES - 1)).is_some());
+        assert!(parse_document(&inside(MAX_XML_NAMESPACES)).is_none());
     }
 }
