@@ -131,11 +131,9 @@ fn past_comment(b: &[u8], from: usize) -> usize {
     b.len()
 }
 
-/// The elements whose content the tokenizer reads as text up to their end tag, in HTML content.
+/// The elements whose content the tokenizer reads as text up to their end tag, in HTML content (any case).
 fn is_raw(name: &[u8]) -> bool {
-    [&b"script"[..], b"style", b"title", b"textarea", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript"]
-        .iter()
-        .any(|raw| name.eq_ignore_ascii_case(raw))
+    super::RAW_TEXT_ELEMENTS.iter().any(|raw| name.eq_ignore_ascii_case(raw.as_bytes()))
 }
 
 /// The byte ranges to remove, reading raw text as `raw` says: from the end of each tag's last kept attribute to

@@ -22,6 +22,11 @@ pub use stream::max_steps;
 pub use tree::{by_tree, by_tree_checked};
 
 use scraper::Html;
+
+/// The elements whose content html5ever's tokenizer reads as raw text up to their end tag, in HTML content (the
+/// token model and the attribute cap's pre-scan both follow it).
+const RAW_TEXT_ELEMENTS: [&str; 9] =
+    ["script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes", "noscript"];
 use text::{is_skipped, push_text, tidy, Emit};
 
 /// Limits on the document trees built for HTML bodies (memory).

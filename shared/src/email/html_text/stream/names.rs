@@ -8,9 +8,10 @@ pub(super) fn is_html_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r')
 }
 
-/// Elements whose content the tokenizer reads as raw text, up to their end tag.
+/// Elements whose content the tokenizer reads as raw text, up to their end tag (`name` in lower case, as
+/// html5ever gives it).
 pub(super) fn is_raw_text(name: &str) -> bool {
-    matches!(name, "title" | "style" | "script" | "noscript" | "noframes" | "textarea" | "iframe" | "noembed" | "xmp")
+    super::super::RAW_TEXT_ELEMENTS.contains(&name)
 }
 
 /// `h1` to `h6`.
