@@ -271,6 +271,13 @@ def test_functions_log_metrics_and_no_pii(stack, runs):
     assert {d["function"] for d in emf} == {f"{STACK}-extract", f"{STACK}-forward", f"{STACK}-archive"}
     assert sum(d.get("leads", 0) for d in emf if d["function"] == f"{STACK}-extract" and "reason" not in d) >= 40 + 39
     assert sum(d.get("own_outputs_skipped", 0) for d in emf) == 1
+    # Every invocation's log line says how long it took (extract per invocation, archive and forward per batch).
+    for name, message, metric in (("extract", "done", "invocation_duration"), ("archive", "batch done", "batch_duration"),
+                                  ("forward", "batch done", "kafka_batch_latency")):
+        lines = [json.loads(line) for line in logs[name].splitlines() if line.startswith("{")]
+        done = [d for d in lines if d.get("message") == message]
+        assert done and all(isinstance(d.get("duration_ms"), int) for d in done), (name, done[:2])
+        assert any(metric in d for d in emf if d["function"] == f"{STACK}-{name}"), (name, metric)
     manifest = json.loads((ROOT / "fixtures" / "pii-manifest.json").read_text())["mails"]
     hay = "\n".join(logs.values()).lower() + (stack["logs"] / "up.log").read_text().lower()
     for mail, values in manifest.items():

@@ -13,7 +13,7 @@ use leadpipe_shared::handlers::sqs::SqsMessage;
 use leadpipe_shared::handlers::{init_failure, log_line, work_budget};
 use serde_json::json;
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The deployed function name (`<stack>-archive`): the `function` field of log lines and metrics.
 static FUNCTION: LazyLock<String> =
@@ -44,6 +44,7 @@ async fn init() -> anyhow::Result<Archive> {
 
 impl Archive {
     async fn invoke(&self, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
+        let started = Instant::now();
         let now = chrono::Utc::now();
         let batch: Vec<SqsMessage> = event
             .payload
@@ -61,7 +62,7 @@ impl Archive {
                 s
             }
         };
-        report(&summary, batch.len(), now, &event.context.request_id);
+        report(&summary, batch.len(), started.elapsed(), now, &event.context.request_id);
         let mut r = SqsBatchResponse::default();
         r.batch_item_failures = summary
             .failures
@@ -77,7 +78,7 @@ impl Archive {
     }
 }
 
-fn report(s: &ArchiveSummary, batch: usize, now: chrono::DateTime<chrono::Utc>, request_id: &str) {
+fn report(s: &ArchiveSummary, batch: usize, elapsed: Duration, now: chrono::DateTime<chrono::Utc>, request_id: &str) {
     let level = if s.failures.message_ids.is_empty() { "info" } else { "warn" };
     let errors: Vec<_> = s.errors.iter().map(|(id, e)| json!({"message_id": id, "error": e})).collect();
     let objects: Vec<_> = s.objects.iter().map(|(k, rows)| json!({"key": k, "rows": rows})).collect();
@@ -87,7 +88,7 @@ fn report(s: &ArchiveSummary, batch: usize, now: chrono::DateTime<chrono::Utc>, 
             level,
             &FUNCTION,
             "batch done",
-            json!({"request_id": request_id, "batch": batch,
+            json!({"request_id": request_id, "batch": batch, "duration_ms": elapsed.as_millis() as u64,
             "objects": objects, "failed": s.failures.message_ids.len(), "errors": errors})
         )
     );
@@ -99,6 +100,7 @@ fn report(s: &ArchiveSummary, batch: usize, now: chrono::DateTime<chrono::Utc>, 
             .metric("objects", s.objects.len() as f64, Unit::Count)
             .metric("failed", s.failures.message_ids.len() as f64, Unit::Count)
             .metric("unencodable", s.unencodable as f64, Unit::Count)
+            .metric("batch_duration", elapsed.as_secs_f64() * 1000.0, Unit::Milliseconds)
             .to_emf()
     );
 }

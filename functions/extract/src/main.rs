@@ -16,7 +16,7 @@ use leadpipe_shared::handlers::{init_failure, log_line, work_budget};
 use leadpipe_shared::pipeline::ExtractStep;
 use serde_json::{json, Value};
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The deployed function name (`<stack>-extract`): the `function` field of log lines and metrics.
 static FUNCTION: LazyLock<String> =
@@ -85,6 +85,7 @@ fn release_freed_memory() {
 
 impl Extract {
     async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+        let started = Instant::now();
         let now = chrono::Utc::now();
         let budget = work_budget(event.context.deadline, now, self.margin);
         let ports = ExtractPorts {
@@ -104,11 +105,11 @@ impl Extract {
                         "info",
                         &FUNCTION,
                         "done",
-                        json!({"request_id": request_id,
+                        json!({"request_id": request_id, "duration_ms": started.elapsed().as_millis() as u64,
                     "event_ids": summary.event_ids, "quarantine_ids": summary.quarantine_ids})
                     )
                 );
-                emit_metrics(&summary, now);
+                emit_metrics(&summary, started.elapsed(), now);
                 Ok(json!({"mails": summary.mails, "leads": summary.leads, "quarantined": summary.quarantined,
                           "own_outputs_skipped": summary.own_outputs_skipped}))
             }
@@ -119,7 +120,7 @@ impl Extract {
                         "error",
                         &FUNCTION,
                         "failed",
-                        json!({"request_id": request_id,
+                        json!({"request_id": request_id, "duration_ms": started.elapsed().as_millis() as u64,
                     "error": e.to_string(), "retriable": e.retriable()})
                     )
                 );
@@ -136,7 +137,7 @@ impl Extract {
     }
 }
 
-fn emit_metrics(s: &ExtractSummary, now: chrono::DateTime<chrono::Utc>) {
+fn emit_metrics(s: &ExtractSummary, elapsed: Duration, now: chrono::DateTime<chrono::Utc>) {
     let quarantined: u64 = s.quarantined.values().sum();
     println!(
         "{}",
@@ -147,6 +148,7 @@ fn emit_metrics(s: &ExtractSummary, now: chrono::DateTime<chrono::Utc>) {
             .metric("quarantined", quarantined as f64, Unit::Count)
             .metric("pii_redactions", s.pii_redactions as f64, Unit::Count)
             .metric("own_outputs_skipped", s.own_outputs_skipped as f64, Unit::Count)
+            .metric("invocation_duration", elapsed.as_secs_f64() * 1000.0, Unit::Milliseconds)
             .to_emf()
     );
     for (reason, n) in &s.quarantined {

@@ -110,7 +110,7 @@ fn report(s: &ForwardSummary, batch: usize, elapsed: Duration, now: chrono::Date
             level,
             &FUNCTION,
             "batch done",
-            json!({"request_id": request_id, "batch": batch,
+            json!({"request_id": request_id, "batch": batch, "duration_ms": elapsed.as_millis() as u64,
             "failed": s.failures.message_ids.len(), "errors": errors})
         )
     );
