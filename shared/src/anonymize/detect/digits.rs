@@ -36,7 +36,8 @@ pub(super) struct Folded {
 impl Folded {
     /// `text` folded, or `None` when it has no non-ASCII decimal digit (the common case: no copy).
     pub(super) fn of(text: &str) -> Option<Folded> {
-        if text.is_ascii() || !text.chars().any(|c| non_ascii_digit(c).is_some()) {
+        // Every non-ASCII digit is U+0660 or above: its UTF-8 starts with a byte of 0xD9 or more.
+        if !text.bytes().any(|b| b >= 0xD9) || !text.chars().any(|c| non_ascii_digit(c).is_some()) {
             return None;
         }
         let mut folded = Folded { text: String::with_capacity(text.len()), shifts: Vec::new() };
