@@ -124,7 +124,13 @@ impl Extract {
                     "error": e.to_string(), "retriable": e.retriable()})
                     )
                 );
-                println!("{}", MetricSet::new(&FUNCTION, now).metric("failures", 1.0, Unit::Count).to_emf());
+                println!(
+                    "{}",
+                    MetricSet::new(&FUNCTION, now)
+                        .metric("failures", 1.0, Unit::Count)
+                        .metric("invocation_duration", started.elapsed().as_secs_f64() * 1000.0, Unit::Milliseconds)
+                        .to_emf()
+                );
                 Err(Diagnostic { error_type: e.kind().into(), error_message: e.to_string() })
             }
             Err(_) => {

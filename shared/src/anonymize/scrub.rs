@@ -4,6 +4,7 @@
 //! mail's own extracted PII values (names and street addresses have no pattern, but we know them), searched
 //! case-insensitively and tolerant of whitespace and punctuation differences.
 
+use super::detect::digits::ascii_digit;
 use super::detect::phone_metadata::METADATA;
 use super::detect::{Detection, Detector, EntityKind};
 use super::pseudonym::{canonical, Pseudonymizer};
@@ -59,7 +60,8 @@ impl KnownValues {
             }
             if let (PiiClass::Phone, FieldValue::Text(number)) = (f.pii, &f.value) {
                 // An E.164 value from a phone field, or a text field marked as a phone ("+49 30 901820").
-                let compact: String = number.chars().filter(|c| *c == '+' || c.is_ascii_digit()).collect();
+                let compact: String =
+                    number.chars().filter_map(|c| ascii_digit(c).or(Some(c).filter(|c| *c == '+'))).collect();
                 variants.extend(METADATA.national_of_e164(&compact).map(str::to_string));
             }
             let digits = matches!(f.pii, PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber);
@@ -68,7 +70,7 @@ impl KnownValues {
                     continue;
                 }
                 let words: Vec<String> = if digits {
-                    vec![v.chars().filter(char::is_ascii_digit).collect()]
+                    vec![v.chars().filter_map(ascii_digit).collect()]
                 } else {
                     tokens(&v).into_iter().map(|t| t.lower.into_owned()).collect()
                 };
@@ -158,11 +160,13 @@ fn match_digits(text: &str, toks: &[Token<'_>], i: usize, digits: &str) -> Optio
     let mut acc = String::new();
     let mut j = i;
     while let Some(t) = toks.get(j) {
-        if !t.lower.bytes().all(|b| b.is_ascii_digit()) || (j > i && !gap_ok(text, toks[j - 1].end, t.start, DIGIT_GAP))
+        // Digits of any script (`٤٢` spells `42`).
+        if !t.lower.chars().all(|c| ascii_digit(c).is_some())
+            || (j > i && !gap_ok(text, toks[j - 1].end, t.start, DIGIT_GAP))
         {
             return None;
         }
-        acc.push_str(&t.lower);
+        acc.extend(t.lower.chars().filter_map(ascii_digit));
         if acc == digits {
             return Some(t.end);
         }
@@ -348,6 +352,22 @@ mod tests {
         let out = s.scrub("write to jane@example.net or JANE@EXAMPLE.NET", &known, &p);
         let token = format!("[EMAIL:{}]", p.pseudonym(PiiClass::Email, "jane@example.net"));
         assert_eq!(out.text, format!("write to {token} or {token}"));
+    }
+
+    #[test]
+    fn known_numbers_are_found_in_the_digits_of_any_script() {
+        let (s, p) = setup();
+        // An ID in Eastern Arabic-Indic digits, in its field and in the comment in ASCII, and the other way round:
+        // no pattern detector finds IDs, so only the known value keeps them out of the text.
+        for (raw, written) in [("٤٧١١٠٨١٥", "4711 0815"), ("47110815", "٤٧١١ ٠٨١٥")] {
+            let known = KnownValues::from_fields(&[field("customer_id", PiiClass::IdNumber, raw, raw)]);
+            let out = s.scrub(&format!("my customer number is {written}, thanks"), &known, &p);
+            assert_eq!(out.text, "my customer number is [ID_NUMBER], thanks", "{raw} / {written}");
+        }
+        // Two IDs in Arabic digits are two pseudonyms (they were one: the canonical form kept ASCII digits only).
+        let (a, b) = (canonical(PiiClass::IdNumber, "٤٧١١"), canonical(PiiClass::IdNumber, "٠٨١٥"));
+        assert_eq!((a.as_str(), b.as_str()), ("4711", "0815"));
+        assert_eq!(canonical(PiiClass::Phone, "+٤٩ ٣٠ ٩٠١٨٢٠"), "+4930901820");
     }
 
     #[test]

@@ -149,8 +149,10 @@ const MAX_XML_ATTRIBUTES: usize = 256;
 const MAX_XML_NAMESPACES: usize = 64;
 
 /// Whether an element of `xml` has more than [`MAX_XML_ATTRIBUTES`] attributes (counted as `=` signs outside
-/// quotes), or more than [`MAX_XML_NAMESPACES`] `xmlns` declarations in scope (its own and its open ancestors').
-/// One pass; comments, CDATA sections and processing instructions are passed over.
+/// quotes), or more than [`MAX_XML_NAMESPACES`] `xmlns` declarations in scope (its own and its open ancestors'),
+/// or the document more than [`MAX_XML_NAMESPACES`] different ones (roxmltree keeps a sorted list of the distinct
+/// declarations, inserting each new one). One pass; comments, CDATA sections and processing instructions are
+/// passed over.
 fn too_costly(b: &[u8]) -> bool {
     let past = |from: usize, end: &[u8]| {
         b.get(from..)
@@ -159,6 +161,8 @@ fn too_costly(b: &[u8]) -> bool {
     };
     // Declarations in scope, and how many each open element added.
     let (mut i, mut in_scope, mut open) = (0, 0, Vec::new());
+    // The distinct declarations seen (name and quoted value).
+    let mut distinct: Vec<(&[u8], &[u8])> = Vec::new();
     while let Some(at) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
         i += at + 1;
         let rest = &b[i..];
@@ -186,7 +190,16 @@ fn too_costly(b: &[u8]) -> bool {
                             .rsplit(|&c| is_xml_space(c) || matches!(c, b'"' | b'\'' | b'='))
                             .next()
                             .unwrap_or(b"");
-                        namespaces += usize::from(name == b"xmlns" || name.starts_with(b"xmlns:"));
+                        if name == b"xmlns" || name.starts_with(b"xmlns:") {
+                            namespaces += 1;
+                            let value = quoted_value(&b[i + 1..]);
+                            if !distinct.contains(&(name, value)) {
+                                distinct.push((name, value));
+                                if distinct.len() > MAX_XML_NAMESPACES {
+                                    return true;
+                                }
+                            }
+                        }
                     }
                     None if c == b'>' => break,
                     None => {}
@@ -203,6 +216,17 @@ fn too_costly(b: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// The quoted attribute value at the start of `rest` (after spaces), without its quotes; empty if none.
+fn quoted_value(rest: &[u8]) -> &[u8] {
+    let rest = &rest[rest.iter().position(|&c| !is_xml_space(c)).unwrap_or(rest.len())..];
+    match rest.split_first() {
+        Some((&q, value)) if q == b'"' || q == b'\'' => {
+            &value[..value.iter().position(|&c| c == q).unwrap_or(value.len())]
+        }
+        _ => b"",
+    }
 }
 
 fn is_xml_space(c: u8) -> bool {
@@ -342,9 +366,7 @@ mod tests {
         let self_closed = "<vehicle xmlns:v='urn:v'/>";
         let many = format!("<adf>{}</adf>", format!("{prospect}{self_closed}").repeat(500));
         assert!(parse_document(&many).is_some());
-        // Declarations an element adds count while it is open, and the ones of closed elements no longer do.
-        let siblings = |n: usize| format!("<adf>{}<last xmlns:z='urn:z'/></adf>", nested(n));
-        assert!(parse_document(&siblings(MAX_XML_NAMESPACES)).is_some());
+        // Declarations an element adds count while it is open.
         let inside = |n: usize| {
             let open: String = (0..n).map(|i| format!("<p{i}:e xmlns:p{i}='urn:{i}'>")).collect();
             let close: String = (0..n).rev().map(|i| format!("</p{i}:e>")).collect();
@@ -352,5 +374,17 @@ mod tests {
         };
         assert!(parse_document(&inside(MAX_XML_NAMESPACES - 1)).is_some());
         assert!(parse_document(&inside(MAX_XML_NAMESPACES)).is_none());
+        // Many different declarations on siblings: roxmltree inserts each new one into a sorted list.
+        let distinct = |n: usize| {
+            let kids: String = (0..n).rev().map(|i| format!("<a xmlns:p{i}='urn:{i}'/>")).collect();
+            format!("<adf>{kids}</adf>")
+        };
+        assert!(parse_document(&distinct(MAX_XML_NAMESPACES)).is_some());
+        assert!(parse_document(&distinct(MAX_XML_NAMESPACES + 1)).is_none());
+        assert!(parse_document(&distinct(20_000)).is_none());
+        let same_prefix = |n: usize| {
+            format!("<adf>{}</adf>", (0..n).map(|i| format!("<a xmlns:x=\"urn:{i}\"/>")).collect::<String>())
+        };
+        assert!(parse_document(&same_prefix(MAX_XML_NAMESPACES + 1)).is_none(), "a prefix bound to new URIs");
     }
 }

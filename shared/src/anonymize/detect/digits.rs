@@ -1,6 +1,8 @@
 //! Decimal digits of every script read as ASCII digits. People write phone, card and ID numbers in the digits of
-//! their script (`٠٥٠ ١٢٣ ٤٥٦٧`, `０３-１２３４-５６７８`); the detectors read ASCII digits, so they run on a copy of
-//! the text with every Unicode decimal digit (`Nd`) replaced by its ASCII digit, and the hits are mapped back.
+//! their script (`٠٥٠ ١٢٣ ٤٥٦٧`, `０３－１２３４－５６７８`); the detectors read ASCII digits, so they run on a copy
+//! of the text with every Unicode decimal digit (`Nd`) replaced by its ASCII digit, and the punctuation written
+//! between such digits (fullwidth `－（）＋．／`, the ideographic space, Arabic decimal and thousands separators) by
+//! its ASCII twin; the hits are mapped back.
 
 /// The first code point (digit zero) of each non-ASCII run of ten decimal digits, in order (Unicode 16, the
 /// `regex` crate's `\d` less `0-9`; a test checks the two agree on every character).
@@ -15,8 +17,32 @@ const ZEROS: [u32; 75] = [
     0x1E5F1, 0x1E950, 0x1FBF0,
 ];
 
+/// The ASCII digit for a decimal digit of any script (`'٧'` and `'7'` give `'7'`), else `None`.
+pub(crate) fn ascii_digit(c: char) -> Option<char> {
+    if c.is_ascii_digit() {
+        return Some(c);
+    }
+    non_ascii_digit(c).map(|d| char::from(b'0' + d))
+}
+
+/// What the folded text has for `c`, when it is not `c` itself: the ASCII twin of a non-ASCII digit or of the
+/// punctuation that numbers are written with in those scripts.
+fn ascii_twin(c: char) -> Option<char> {
+    match c {
+        '－' => Some('-'),
+        '（' => Some('('),
+        '）' => Some(')'),
+        '＋' => Some('+'),
+        '．' | '٫' => Some('.'),
+        '／' => Some('/'),
+        '٬' => Some(','),
+        '\u{3000}' => Some(' '),
+        _ => non_ascii_digit(c).map(|d| char::from(b'0' + d)),
+    }
+}
+
 /// The value of a non-ASCII decimal digit, or `None` (ASCII digits included: they need no folding).
-pub(super) fn non_ascii_digit(c: char) -> Option<u8> {
+fn non_ascii_digit(c: char) -> Option<u8> {
     let c = u32::from(c);
     if c < 0x80 {
         return None;
@@ -25,17 +51,20 @@ pub(super) fn non_ascii_digit(c: char) -> Option<u8> {
     (c - zero < 10).then(|| (c - zero) as u8)
 }
 
-/// A text with its non-ASCII decimal digits made ASCII, and the way back to the original's byte offsets.
+/// A text with its non-ASCII decimal digits (and number punctuation) made ASCII, and the way back to the
+/// original's byte offsets.
 pub(super) struct Folded {
     /// The folded text.
     pub(super) text: String,
-    /// For each folded digit: the folded offset just after it, and how many bytes the original is longer there.
+    /// For each folded character: the folded offset just after it, and how many bytes the original is longer
+    /// there.
     shifts: Vec<(usize, usize)>,
 }
 
 impl Folded {
     /// `text` folded, or `None` when it has no non-ASCII decimal digit (the common case: no copy).
     pub(super) fn of(text: &str) -> Option<Folded> {
+        // Only a text with such digits is copied: its punctuation alone changes nothing a detector finds.
         // Every non-ASCII digit is U+0660 or above: its UTF-8 starts with a byte of 0xD9 or more.
         if !text.bytes().any(|b| b >= 0xD9) || !text.chars().any(|c| non_ascii_digit(c).is_some()) {
             return None;
@@ -43,9 +72,9 @@ impl Folded {
         let mut folded = Folded { text: String::with_capacity(text.len()), shifts: Vec::new() };
         let mut extra = 0;
         for c in text.chars() {
-            match non_ascii_digit(c) {
-                Some(d) => {
-                    folded.text.push(char::from(b'0' + d));
+            match ascii_twin(c) {
+                Some(ascii) => {
+                    folded.text.push(ascii);
                     extra += c.len_utf8() - 1;
                     folded.shifts.push((folded.text.len(), extra));
                 }
@@ -78,14 +107,18 @@ mod tests {
         assert_eq!(non_ascii_digit('७'), Some(7));
         assert_eq!(non_ascii_digit('7'), None);
         assert_eq!(non_ascii_digit('²'), None, "superscripts are not decimal digits");
+        assert_eq!(ascii_digit('٧'), Some('7'));
+        assert_eq!(ascii_digit('7'), Some('7'));
+        assert_eq!(ascii_digit('x'), None);
     }
 
     #[test]
     fn folds_digits_and_maps_offsets_back() {
         assert!(Folded::of("call 0501234567, ü").is_none());
-        let text = "tel ٠٥٠ ١٢٣ ٤٥٦٧ / ０３ and 7";
+        assert!(Folded::of("（only punctuation）").is_none());
+        let text = "tel ٠٥٠ ١٢٣ ٤٥٦٧ / ０３－１２３４（５６７８）and 7, ١٢٣٫٥";
         let f = Folded::of(text).unwrap();
-        assert_eq!(f.text, "tel 050 123 4567 / 03 and 7");
+        assert_eq!(f.text, "tel 050 123 4567 / 03-1234(5678)and 7, 123.5");
         for (i, _) in f.text.char_indices().chain([(f.text.len(), ' ')]) {
             let o = f.original(i);
             assert!(text.is_char_boundary(o), "{i} -> {o}");

@@ -14,7 +14,7 @@
 
 mod card;
 pub(crate) mod digit_pattern;
-mod digits;
+pub(crate) mod digits;
 mod email;
 mod iban;
 mod ip;
