@@ -161,12 +161,17 @@ fn match_digits(text: &str, toks: &[Token<'_>], i: usize, digits: &str) -> Optio
     let mut j = i;
     while let Some(t) = toks.get(j) {
         // Digits of any script (`٤٢` spells `42`).
-        if !t.lower.chars().all(|c| ascii_digit(c).is_some())
+        let ascii = t.lower.bytes().all(|b| b.is_ascii_digit());
+        if !(ascii || t.lower.chars().all(|c| ascii_digit(c).is_some()))
             || (j > i && !gap_ok(text, toks[j - 1].end, t.start, DIGIT_GAP))
         {
             return None;
         }
-        acc.extend(t.lower.chars().filter_map(ascii_digit));
+        if ascii {
+            acc.push_str(&t.lower);
+        } else {
+            acc.extend(t.lower.chars().filter_map(ascii_digit));
+        }
         if acc == digits {
             return Some(t.end);
         }

@@ -51,6 +51,22 @@ fn non_ascii_digit(c: char) -> Option<u8> {
     (c - zero < 10).then(|| (c - zero) as u8)
 }
 
+/// Whether `text` has a non-ASCII decimal digit. Each is U+0660 or above, so its UTF-8 starts with a byte of
+/// 0xD9 or more (never a continuation byte): only the characters starting with such a byte are decoded.
+fn has_non_ascii_digit(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(at) = bytes[i..].iter().position(|&b| b >= 0xD9) {
+        i += at;
+        let Some(c) = text[i..].chars().next() else { return false };
+        if non_ascii_digit(c).is_some() {
+            return true;
+        }
+        i += c.len_utf8();
+    }
+    false
+}
+
 /// A text with its non-ASCII decimal digits (and number punctuation) made ASCII, and the way back to the
 /// original's byte offsets.
 pub(super) struct Folded {
@@ -65,8 +81,7 @@ impl Folded {
     /// `text` folded, or `None` when it has no non-ASCII decimal digit (the common case: no copy).
     pub(super) fn of(text: &str) -> Option<Folded> {
         // Only a text with such digits is copied: its punctuation alone changes nothing a detector finds.
-        // Every non-ASCII digit is U+0660 or above: its UTF-8 starts with a byte of 0xD9 or more.
-        if !text.bytes().any(|b| b >= 0xD9) || !text.chars().any(|c| non_ascii_digit(c).is_some()) {
+        if !has_non_ascii_digit(text) {
             return None;
         }
         let mut folded = Folded { text: String::with_capacity(text.len()), shifts: Vec::new() };
@@ -116,6 +131,8 @@ mod tests {
     fn folds_digits_and_maps_offsets_back() {
         assert!(Folded::of("call 0501234567, ü").is_none());
         assert!(Folded::of("（only punctuation）").is_none());
+        assert!(Folded::of("€ “quoted” – ١").is_some());
+        assert!(Folded::of("€ “quoted” – ٪").is_none(), "U+066A is a percent sign, not a digit");
         let text = "tel ٠٥٠ ١٢٣ ٤٥٦٧ / ０３－１２３４（５６７８）and 7, ١٢٣٫٥";
         let f = Folded::of(text).unwrap();
         assert_eq!(f.text, "tel 050 123 4567 / 03-1234(5678)and 7, 123.5");
