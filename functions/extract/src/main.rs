@@ -136,7 +136,15 @@ impl Extract {
             Err(_) => {
                 let message =
                     format!("stopped {} ms before the deadline; the event will be retried", self.margin.as_millis());
-                eprintln!("{}", log_line("error", &FUNCTION, &message, json!({"request_id": request_id})));
+                eprintln!(
+                    "{}",
+                    log_line(
+                        "error",
+                        &FUNCTION,
+                        &message,
+                        json!({"request_id": request_id, "duration_ms": started.elapsed().as_millis() as u64})
+                    )
+                );
                 Err(Diagnostic { error_type: "DeadlineNear".into(), error_message: message })
             }
         }

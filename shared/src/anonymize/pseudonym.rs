@@ -2,7 +2,7 @@
 //! key gives the same pseudonym in every function and run, so a customer joins across Kafka and Athena, while
 //! without the key the value cannot be recovered or confirmed by guessing.
 
-use super::detect::digits::ascii_digit;
+use super::detect::digits::as_ascii;
 use super::key::PseudonymKey;
 use crate::fields::PiiClass;
 use data_encoding::BASE32_NOPAD;
@@ -47,14 +47,12 @@ impl Pseudonymizer {
 
 /// The canonical form of a value before pseudonymizing: what makes "Jane  DOE" and "jane doe" one person.
 /// Emails and phones arrive normalised by their field types; text is lowercased with whitespace collapsed. Numbers
-/// keep their ASCII letters, `+` and digits, the digits of any script as ASCII (`٤٢` is `42`).
+/// keep their ASCII letters, `+` and digits, read as the detectors read them (`٤٢` is `42`, `＋` is `+`).
 pub fn canonical(class: PiiClass, value: &str) -> String {
     match class {
         PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber => {
-            let digits: String = value
-                .chars()
-                .filter_map(|c| ascii_digit(c).or(Some(c).filter(|c| c.is_ascii_alphanumeric() || *c == '+')))
-                .collect();
+            let digits: String =
+                value.chars().map(as_ascii).filter(|c| c.is_ascii_alphanumeric() || *c == '+').collect();
             digits.to_uppercase()
         }
         _ => crate::fields::collapse_whitespace(value).to_lowercase(),

@@ -4,7 +4,7 @@
 //! mail's own extracted PII values (names and street addresses have no pattern, but we know them), searched
 //! case-insensitively and tolerant of whitespace and punctuation differences.
 
-use super::detect::digits::ascii_digit;
+use super::detect::digits::{as_ascii, ascii_digit};
 use super::detect::phone_metadata::METADATA;
 use super::detect::{Detection, Detector, EntityKind};
 use super::pseudonym::{canonical, Pseudonymizer};
@@ -61,7 +61,7 @@ impl KnownValues {
             if let (PiiClass::Phone, FieldValue::Text(number)) = (f.pii, &f.value) {
                 // An E.164 value from a phone field, or a text field marked as a phone ("+49 30 901820").
                 let compact: String =
-                    number.chars().filter_map(|c| ascii_digit(c).or(Some(c).filter(|c| *c == '+'))).collect();
+                    number.chars().map(as_ascii).filter(|c| *c == '+' || c.is_ascii_digit()).collect();
                 variants.extend(METADATA.national_of_e164(&compact).map(str::to_string));
             }
             let digits = matches!(f.pii, PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber);
@@ -373,6 +373,12 @@ mod tests {
         let (a, b) = (canonical(PiiClass::IdNumber, "٤٧١١"), canonical(PiiClass::IdNumber, "٠٨١٥"));
         assert_eq!((a.as_str(), b.as_str()), ("4711", "0815"));
         assert_eq!(canonical(PiiClass::Phone, "+٤٩ ٣٠ ٩٠١٨٢٠"), "+4930901820");
+        assert_eq!(canonical(PiiClass::Phone, "＋٤٩ ٣٠ ٩٠١٨٢٠"), "+4930901820");
+        // A phone text field in such digits: the comment's number gets the field's token.
+        let known = KnownValues::from_fields(&[field("phone", PiiClass::Phone, "＋٤٩ ٣٠ ٩٠١٨٢٠", "＋٤٩ ٣٠ ٩٠١٨٢٠")]);
+        let out = s.scrub("call ＋٤٩ ٣٠ ٩٠١٨٢٠ or 030 901820", &known, &p);
+        let token = format!("[PHONE:{}]", p.pseudonym(PiiClass::Phone, "+4930901820"));
+        assert_eq!(out.text, format!("call {token} or {token}"));
     }
 
     #[test]

@@ -148,10 +148,14 @@ const MAX_XML_ATTRIBUTES: usize = 256;
 /// or one; a declaration repeated on each of many sibling elements (`xmlns:xsi` on every prospect) is one in scope.
 const MAX_XML_NAMESPACES: usize = 64;
 
+/// The most different namespace declarations (prefix and URI) a document may have: roxmltree inserts each new one
+/// into a sorted list, which takes time in the thousands. Generators that number their prefixes (`ns1`, `ns2`, ...)
+/// for one URI stay far below it.
+const MAX_XML_DISTINCT_NAMESPACES: usize = 1024;
+
 /// Whether an element of `xml` has more than [`MAX_XML_ATTRIBUTES`] attributes (counted as `=` signs outside
 /// quotes), or more than [`MAX_XML_NAMESPACES`] `xmlns` declarations in scope (its own and its open ancestors'),
-/// or the document more than [`MAX_XML_NAMESPACES`] different ones (roxmltree keeps a sorted list of the distinct
-/// declarations, inserting each new one). One pass; comments, CDATA sections and processing instructions are
+/// or the document more than [`MAX_XML_DISTINCT_NAMESPACES`] different ones. One pass; comments, CDATA sections and processing instructions are
 /// passed over.
 fn too_costly(b: &[u8]) -> bool {
     let past = |from: usize, end: &[u8]| {
@@ -195,7 +199,7 @@ fn too_costly(b: &[u8]) -> bool {
                             let value = quoted_value(&b[i + 1..]);
                             if !distinct.contains(&(name, value)) {
                                 distinct.push((name, value));
-                                if distinct.len() > MAX_XML_NAMESPACES {
+                                if distinct.len() > MAX_XML_DISTINCT_NAMESPACES {
                                     return true;
                                 }
                             }
@@ -379,12 +383,19 @@ mod tests {
             let kids: String = (0..n).rev().map(|i| format!("<a xmlns:p{i}='urn:{i}'/>")).collect();
             format!("<adf>{kids}</adf>")
         };
-        assert!(parse_document(&distinct(MAX_XML_NAMESPACES)).is_some());
-        assert!(parse_document(&distinct(MAX_XML_NAMESPACES + 1)).is_none());
+        let cap = MAX_XML_DISTINCT_NAMESPACES;
+        assert!(parse_document(&distinct(cap)).is_some());
+        assert!(parse_document(&distinct(cap + 1)).is_none());
         assert!(parse_document(&distinct(20_000)).is_none());
         let same_prefix = |n: usize| {
             format!("<adf>{}</adf>", (0..n).map(|i| format!("<a xmlns:x=\"urn:{i}\"/>")).collect::<String>())
         };
-        assert!(parse_document(&same_prefix(MAX_XML_NAMESPACES + 1)).is_none(), "a prefix bound to new URIs");
+        assert!(parse_document(&same_prefix(cap + 1)).is_none(), "a prefix bound to new URIs");
+        // Numbered prefixes for one URI, one per prospect: within both caps up to 1,024.
+        let numbered = |n: usize| {
+            let kids: String = (0..n).map(|i| format!("<p xmlns:ns{i}='urn:same'><x/></p>")).collect();
+            format!("<adf>{kids}</adf>")
+        };
+        assert!(parse_document(&numbered(cap)).is_some());
     }
 }

@@ -25,6 +25,15 @@ pub(crate) fn ascii_digit(c: char) -> Option<char> {
     non_ascii_digit(c).map(|d| char::from(b'0' + d))
 }
 
+/// `c` as the detectors read it: a digit of any script or the punctuation numbers are written with there as its
+/// ASCII twin (`'٧'` is `'7'`, `'＋'` is `'+'`), anything else as it is.
+pub(crate) fn as_ascii(c: char) -> char {
+    if c.is_ascii() {
+        return c;
+    }
+    ascii_twin(c).unwrap_or(c)
+}
+
 /// What the folded text has for `c`, when it is not `c` itself: the ASCII twin of a non-ASCII digit or of the
 /// punctuation that numbers are written with in those scripts.
 fn ascii_twin(c: char) -> Option<char> {
@@ -125,6 +134,7 @@ mod tests {
         assert_eq!(ascii_digit('٧'), Some('7'));
         assert_eq!(ascii_digit('7'), Some('7'));
         assert_eq!(ascii_digit('x'), None);
+        assert_eq!(['٧', '＋', '－', 'x', 'ü'].map(as_ascii), ['7', '+', '-', 'x', 'ü']);
     }
 
     #[test]
