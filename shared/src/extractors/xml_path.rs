@@ -155,8 +155,8 @@ const MAX_XML_DISTINCT_NAMESPACES: usize = 1024;
 
 /// Whether an element of `xml` has more than [`MAX_XML_ATTRIBUTES`] attributes (counted as `=` signs outside
 /// quotes), or more than [`MAX_XML_NAMESPACES`] `xmlns` declarations in scope (its own and its open ancestors'),
-/// or the document more than [`MAX_XML_DISTINCT_NAMESPACES`] different ones. One pass; comments, CDATA sections and processing instructions are
-/// passed over.
+/// or the document more than [`MAX_XML_DISTINCT_NAMESPACES`] different ones. One pass; comments, CDATA sections
+/// and processing instructions are passed over.
 fn too_costly(b: &[u8]) -> bool {
     let past = |from: usize, end: &[u8]| {
         b.get(from..)
