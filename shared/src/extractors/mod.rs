@@ -15,7 +15,7 @@ pub use xml_path::{XmlPath, XmlPathError};
 
 use crate::email::html_text::NoTree;
 use crate::email::{Email, HtmlDocs};
-use regex::Regex;
+use crate::rules::RulePattern;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
@@ -25,7 +25,7 @@ pub enum Extractor {
     /// The `value` group of the first match of a regex in a source.
     Regex {
         /// Compiled pattern, known to have a group named `value`.
-        regex: Regex,
+        regex: RulePattern,
         /// Where to search.
         source: Source,
     },
@@ -188,9 +188,15 @@ mod tests {
         let email =
             Email { subject: Some("Lead #4711 for Listing".into()), text: Some("Ref: A-1".into()), ..Email::default() };
         let ctx = Context::new(&email);
-        let ex = Extractor::Regex { regex: Regex::new(r"#(?P<value>\d+)").expect("valid"), source: Source::Subject };
+        let ex = Extractor::Regex {
+            regex: RulePattern::new(r"#(?P<value>\d+)", 1 << 20).expect("valid"),
+            source: Source::Subject,
+        };
         assert_eq!(ex.find(&ctx).as_deref(), Some("4711"));
-        let ex = Extractor::Regex { regex: Regex::new(r"#(?P<value>\d+)").expect("valid"), source: Source::Text };
+        let ex = Extractor::Regex {
+            regex: RulePattern::new(r"#(?P<value>\d+)", 1 << 20).expect("valid"),
+            source: Source::Text,
+        };
         assert_eq!(ex.find(&ctx), None);
     }
 }

@@ -4,10 +4,9 @@
 use super::compile_field::compile_field;
 use super::error::{Problem, RulesError};
 use super::file::{OneOrMany, RawDefaults, RawField, RawFile, RawMatch, RawRule};
-use super::{Matcher, Rule, RuleSet};
+use super::{Matcher, Needle, Rule, RulePattern, RuleSet};
 use crate::anonymize::Policy;
 use chrono::FixedOffset;
-use regex::{Regex, RegexBuilder};
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::path::Path;
@@ -166,8 +165,8 @@ impl RuleCtx<'_> {
         self.problems.push(Problem { rule: Some(self.rule.clone()), field: field.map(str::to_string), message });
     }
 
-    pub(super) fn regex(&mut self, field: Option<&str>, what: &str, pattern: &str) -> Option<Regex> {
-        match RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build() {
+    pub(super) fn regex(&mut self, field: Option<&str>, what: &str, pattern: &str) -> Option<RulePattern> {
+        match RulePattern::new(pattern, REGEX_SIZE_LIMIT) {
             Ok(re) => Some(re),
             Err(e) => {
                 self.problem(field, format!("{what}: invalid regex: {}", one_line(&e.to_string())));
@@ -312,13 +311,11 @@ fn compile_match(raw: RawMatch, ctx: &mut RuleCtx<'_>) -> Option<Matcher> {
     }
     let body_contains = needles
         .iter()
-        .filter_map(|s| {
-            match RegexBuilder::new(&regex::escape(s)).case_insensitive(true).size_limit(REGEX_SIZE_LIMIT).build() {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    ctx.problem(None, format!("match.body_contains: {s:?}: {}", one_line(&e.to_string())));
-                    None
-                }
+        .filter_map(|s| match Needle::new(s, REGEX_SIZE_LIMIT) {
+            Ok(needle) => Some(needle),
+            Err(e) => {
+                ctx.problem(None, format!("match.body_contains: {s:?}: {}", one_line(&e.to_string())));
+                None
             }
         })
         .collect();

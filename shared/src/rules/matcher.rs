@@ -1,23 +1,23 @@
 //! A rule's compiled `match` block: which mails the rule is for.
 
 use super::file::MessageScope;
+use super::{Needle, RulePattern};
 use crate::email::Email;
-use regex::Regex;
 
 /// Compiled match conditions; every condition given must hold.
 #[derive(Debug, Clone)]
 pub struct Matcher {
     /// Regex over the lowercased From address.
-    pub sender: Option<Regex>,
+    pub sender: Option<RulePattern>,
     /// Regex over the lowercased From domain.
-    pub sender_domain: Option<Regex>,
+    pub sender_domain: Option<RulePattern>,
     /// Regex over the decoded subject.
-    pub subject: Option<Regex>,
+    pub subject: Option<RulePattern>,
     /// (header name, regex over any of its values).
-    pub headers: Vec<(String, Regex)>,
-    /// Strings that must all occur in the text body, ignoring case (literal, case-insensitive searches, so that a
-    /// 10 MB body is not copied to lowercase it).
-    pub body_contains: Vec<Regex>,
+    pub headers: Vec<(String, RulePattern)>,
+    /// Strings that must all occur in the text body, ignoring case (searched case-insensitively, so that a 10 MB
+    /// body is not copied to lowercase it).
+    pub body_contains: Vec<Needle>,
     /// Which message of the mail the conditions apply to.
     pub scope: MessageScope,
 }

@@ -8,10 +8,14 @@ mod load;
 
 pub use load::RulesFormat;
 mod matcher;
+mod needle;
+mod pattern;
 
 pub use error::{Problem, RulesError};
 pub use file::MessageScope;
 pub use matcher::Matcher;
+pub use needle::Needle;
+pub use pattern::RulePattern;
 
 use crate::anonymize::Policy;
 use crate::email::{AuthVerdicts, Email};
