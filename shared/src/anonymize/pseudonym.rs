@@ -16,15 +16,25 @@ pub const PREFIX: &str = "p1_";
 const KEPT_BYTES: usize = 15;
 
 /// Computes pseudonyms under one key.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Pseudonymizer {
     key: PseudonymKey,
+    /// The HMAC with the key already absorbed: each pseudonym starts from a copy, which saves the two SHA-256
+    /// blocks of the padded key (half the work for a short value).
+    keyed: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for Pseudonymizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pseudonymizer").field("key", &self.key).finish_non_exhaustive()
+    }
 }
 
 impl Pseudonymizer {
     /// A pseudonymizer for `key`.
     pub fn new(key: PseudonymKey) -> Self {
-        Self { key }
+        let keyed = Hmac::<Sha256>::new_from_slice(key.secret()).expect("HMAC accepts any key length");
+        Self { key, keyed }
     }
 
     /// The key id to carry in events.
@@ -35,7 +45,7 @@ impl Pseudonymizer {
     /// The pseudonym of an already normalised value of `class`. The class is part of the MAC input, so an
     /// email and a name with the same text do not share a pseudonym.
     pub fn pseudonym(&self, class: PiiClass, normalized: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.secret()).expect("HMAC accepts any key length");
+        let mut mac = self.keyed.clone();
         mac.update(b"leadpipe/p1\0");
         mac.update(class.as_str().as_bytes());
         mac.update(b"\0");

@@ -66,16 +66,14 @@ impl KnownValues {
             }
             let digits = matches!(f.pii, PiiClass::Phone | PiiClass::PaymentCard | PiiClass::IdNumber);
             for v in variants {
-                if v.chars().filter(|c| c.is_alphanumeric()).count() < MIN_KNOWN_CHARS {
-                    continue;
-                }
                 let words: Vec<String> = if digits {
                     vec![v.chars().filter_map(ascii_digit).collect()]
                 } else {
                     tokens(&v).into_iter().map(|t| t.lower.into_owned()).collect()
                 };
-                if words.iter().all(|w| w.is_empty()) || out.values.iter().any(|k| k.words == words && k.class == f.pii)
-                {
+                // What is searched counts, not the value: an ID `AB-1` is searched as the digit `1`.
+                let searched: usize = words.iter().map(|w| w.chars().filter(|c| c.is_alphanumeric()).count()).sum();
+                if searched < MIN_KNOWN_CHARS || out.values.iter().any(|k| k.words == words && k.class == f.pii) {
                     continue;
                 }
                 out.values.push(KnownValue { class: f.pii, canonical: key.clone(), words, digits });
@@ -379,6 +377,18 @@ mod tests {
         let out = s.scrub("call ＋٤٩ ٣٠ ٩٠١٨٢٠ or 030 901820", &known, &p);
         let token = format!("[PHONE:{}]", p.pseudonym(PiiClass::Phone, "+4930901820"));
         assert_eq!(out.text, format!("call {token} or {token}"));
+    }
+
+    #[test]
+    fn short_numbers_are_not_searched_whatever_their_letters() {
+        let (s, p) = setup();
+        // The digit classes search digits only: `AB-1` would have turned every `1` of the comment into the ID.
+        let known = KnownValues::from_fields(&[
+            field("customer_id", PiiClass::IdNumber, "AB-1", "AB-1"),
+            field("ref", PiiClass::IdNumber, "X-123", "X-123"),
+        ]);
+        let out = s.scrub("I have 1 dog; ref 123", &known, &p);
+        assert_eq!(out.text, "I have 1 dog; ref [ID_NUMBER]");
     }
 
     #[test]

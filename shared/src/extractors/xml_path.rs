@@ -3,6 +3,7 @@
 //! ignored). Documents with a DTD are refused, so entity-expansion bombs cannot be expanded.
 
 use roxmltree::{Document, Node, ParsingOptions};
+use std::collections::HashSet;
 
 /// A compiled path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +167,7 @@ fn too_costly(b: &[u8]) -> bool {
     // Declarations in scope, and how many each open element added.
     let (mut i, mut in_scope, mut open) = (0, 0, Vec::new());
     // The distinct declarations seen (name and quoted value).
-    let mut distinct: Vec<(&[u8], &[u8])> = Vec::new();
+    let mut distinct: HashSet<(&[u8], &[u8])> = HashSet::new();
     while let Some(at) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
         i += at + 1;
         let rest = &b[i..];
@@ -197,11 +198,8 @@ fn too_costly(b: &[u8]) -> bool {
                         if name == b"xmlns" || name.starts_with(b"xmlns:") {
                             namespaces += 1;
                             let value = quoted_value(&b[i + 1..]);
-                            if !distinct.contains(&(name, value)) {
-                                distinct.push((name, value));
-                                if distinct.len() > MAX_XML_DISTINCT_NAMESPACES {
-                                    return true;
-                                }
+                            if distinct.insert((name, value)) && distinct.len() > MAX_XML_DISTINCT_NAMESPACES {
+                                return true;
                             }
                         }
                     }

@@ -1,8 +1,9 @@
 //! Decimal digits of every script read as ASCII digits. People write phone, card and ID numbers in the digits of
-//! their script (`٠٥٠ ١٢٣ ٤٥٦٧`, `０３－１２３４－５６７８`); the detectors read ASCII digits, so they run on a copy
-//! of the text with every Unicode decimal digit (`Nd`) replaced by its ASCII digit, and the punctuation written
-//! between such digits (fullwidth `－（）＋．／`, the ideographic space, Arabic decimal and thousands separators) by
-//! its ASCII twin; the hits are mapped back.
+//! their script (`٠٥٠ ١٢٣ ٤٥٦٧`, `０３－１２３４－５６７８`), and addresses in fullwidth forms (`ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ`,
+//! typed with an input method left in fullwidth mode); the detectors read ASCII, so they run on a copy of the text
+//! with every Unicode decimal digit (`Nd`) replaced by its ASCII digit, every fullwidth form of an ASCII character
+//! (U+FF01-U+FF5E) and the ideographic space by their ASCII twin, and the Arabic decimal and thousands separators
+//! by `.` and `,`; the hits are mapped back.
 
 /// The first code point (digit zero) of each non-ASCII run of ten decimal digits, in order (Unicode 16, the
 /// `regex` crate's `\d` less `0-9`; a test checks the two agree on every character).
@@ -38,12 +39,8 @@ pub(crate) fn as_ascii(c: char) -> char {
 /// punctuation that numbers are written with in those scripts.
 fn ascii_twin(c: char) -> Option<char> {
     match c {
-        '－' => Some('-'),
-        '（' => Some('('),
-        '）' => Some(')'),
-        '＋' => Some('+'),
-        '．' | '٫' => Some('.'),
-        '／' => Some('/'),
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0),
+        '٫' => Some('.'),
         '٬' => Some(','),
         '\u{3000}' => Some(' '),
         _ => non_ascii_digit(c).map(|d| char::from(b'0' + d)),
@@ -60,15 +57,24 @@ fn non_ascii_digit(c: char) -> Option<u8> {
     (c - zero < 10).then(|| (c - zero) as u8)
 }
 
-/// Whether `text` has a non-ASCII decimal digit. Each is U+0660 or above, so its UTF-8 starts with a byte of
-/// 0xD9 or more (never a continuation byte): only the characters starting with such a byte are decoded.
-fn has_non_ascii_digit(text: &str) -> bool {
+/// Whether `text` has a non-ASCII decimal digit.
+pub(crate) fn has_non_ascii_digit(text: &str) -> bool {
+    any_from_u0660(text, |c| non_ascii_digit(c).is_some())
+}
+
+/// Whether `text` has a character that `pred` holds for, all of which are U+0660 or above. The UTF-8 of such a
+/// character starts with a byte of 0xD9 or more (never a continuation byte): only the characters starting with
+/// such a byte are decoded, and an ASCII text (checked a word at a time) is not scanned byte by byte.
+fn any_from_u0660(text: &str, pred: impl Fn(char) -> bool) -> bool {
+    if text.is_ascii() {
+        return false;
+    }
     let bytes = text.as_bytes();
     let mut i = 0;
     while let Some(at) = bytes[i..].iter().position(|&b| b >= 0xD9) {
         i += at;
         let Some(c) = text[i..].chars().next() else { return false };
-        if non_ascii_digit(c).is_some() {
+        if pred(c) {
             return true;
         }
         i += c.len_utf8();
@@ -76,8 +82,8 @@ fn has_non_ascii_digit(text: &str) -> bool {
     false
 }
 
-/// A text with its non-ASCII decimal digits (and number punctuation) made ASCII, and the way back to the
-/// original's byte offsets.
+/// A text with its non-ASCII decimal digits, fullwidth forms and number punctuation made ASCII, and the way back to
+/// the original's byte offsets.
 pub(super) struct Folded {
     /// The folded text.
     pub(super) text: String,
@@ -87,10 +93,9 @@ pub(super) struct Folded {
 }
 
 impl Folded {
-    /// `text` folded, or `None` when it has no non-ASCII decimal digit (the common case: no copy).
+    /// `text` folded, or `None` when it has nothing to fold (the common case: no copy).
     pub(super) fn of(text: &str) -> Option<Folded> {
-        // Only a text with such digits is copied: its punctuation alone changes nothing a detector finds.
-        if !has_non_ascii_digit(text) {
+        if !any_from_u0660(text, |c| ascii_twin(c).is_some()) {
             return None;
         }
         let mut folded = Folded { text: String::with_capacity(text.len()), shifts: Vec::new() };
@@ -140,9 +145,11 @@ mod tests {
     #[test]
     fn folds_digits_and_maps_offsets_back() {
         assert!(Folded::of("call 0501234567, ü").is_none());
-        assert!(Folded::of("（only punctuation）").is_none());
         assert!(Folded::of("€ “quoted” – ١").is_some());
         assert!(Folded::of("€ “quoted” – ٪").is_none(), "U+066A is a percent sign, not a digit");
+        assert!(!has_non_ascii_digit("（only punctuation）") && !has_non_ascii_digit("ascii 0123"));
+        let fullwidth = Folded::of("ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ　（ｍｅ）").unwrap();
+        assert_eq!(fullwidth.text, "jane@example.com (me)");
         let text = "tel ٠٥٠ ١٢٣ ٤٥٦٧ / ０３－１２３４（５６７８）and 7, ١٢٣٫٥";
         let f = Folded::of(text).unwrap();
         assert_eq!(f.text, "tel 050 123 4567 / 03-1234(5678)and 7, 123.5");

@@ -322,6 +322,22 @@ mod tests {
     }
 
     #[test]
+    fn fullwidth_forms_are_read_as_ascii() {
+        // An input method left in fullwidth mode: the address and the link went through in clear text, and
+        // `．` alone hid an address unless the text also had a digit of another script.
+        let text =
+            "mail ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ or jane@example．org, see ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ／ｌｅａｄ";
+        assert_eq!(
+            kinds(text),
+            vec![
+                (EntityKind::Email, "ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+                (EntityKind::Email, "jane@example．org"),
+                (EntityKind::Url, "ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ／ｌｅａｄ"),
+            ]
+        );
+    }
+
+    #[test]
     fn disabled_kinds_are_not_reported() {
         let detector = Detector::new(DetectorConfig { kinds: vec![EntityKind::Email], ..DetectorConfig::default() });
         let found = detector.detect("a@b.com 4111 1111 1111 1111");
