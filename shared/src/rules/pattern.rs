@@ -33,15 +33,18 @@ struct UnicodeForm {
 
 impl RulePattern {
     /// Compiles `pattern`; `size_limit` bounds the compiled form that is used for texts with ASCII digits. The
-    /// pattern as written may take [`UNICODE_SIZE_FACTOR`] times that; beyond it (`\d{300}`), digits of other
-    /// scripts are not read as `\d`.
+    /// pattern as written may take [`UNICODE_SIZE_FACTOR`] times that; beyond it (`\d{300}`), texts with digits of
+    /// other scripts are read with the `[0-9]` form too (`\d` does not match those digits, and `\D` does).
     pub fn new(pattern: &str, size_limit: usize) -> Result<Self, regex::Error> {
         let build = |p: &str| RegexBuilder::new(p).size_limit(size_limit).build();
         let Some(ascii_pattern) = with_ascii_digits(pattern) else {
             return Ok(Self { ascii: build(pattern)?, unicode: None });
         };
-        // Syntax errors are reported for the pattern as written; the rewrite keeps all of it but `\d`.
-        let ascii = build(&ascii_pattern)?;
+        // The rewrite nests one level deeper and quotes itself in errors: when it does not compile, the pattern as
+        // written is compiled instead, so errors are always those of the pattern as written.
+        let Ok(ascii) = build(&ascii_pattern) else {
+            return Ok(Self { ascii: build(pattern)?, unicode: None });
+        };
         let unicode = UnicodeForm {
             pattern: pattern.into(),
             size_limit: size_limit.saturating_mul(UNICODE_SIZE_FACTOR),
@@ -172,7 +175,12 @@ mod tests {
     fn errors_are_those_of_the_pattern_as_written() {
         let err = RulePattern::new(r"(?P<value>\d+", LIMIT).expect_err("unclosed group");
         assert!(err.to_string().contains("unclosed group"), "{err}");
-        assert!(RulePattern::new(r"\p{NoSuchClass}\d", LIMIT).is_err());
+        let err = RulePattern::new(r"\d\p{NoSuchClass}", LIMIT).expect_err("unknown class");
+        assert!(err.to_string().contains(r"\d\p{NoSuchClass}"), "quotes the pattern as written: {err}");
+        // `[0-9]` nests one level deeper than `\d`: a pattern at the nesting limit still compiles.
+        let deep = format!("{}\\d{}", "(".repeat(250), ")".repeat(250));
+        assert!(Regex::new(&deep).is_ok() && Regex::new(&deep.replace(r"\d", "[0-9]")).is_err());
+        assert!(RulePattern::new(&deep, LIMIT).expect("compiles as written").is_match("7"));
     }
 
     #[test]

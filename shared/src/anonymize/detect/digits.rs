@@ -57,6 +57,35 @@ fn non_ascii_digit(c: char) -> Option<u8> {
     (c - zero < 10).then(|| (c - zero) as u8)
 }
 
+/// What the folded text has for `c` between `before` and `after`, when it is not `c` itself. Digits, fullwidth
+/// letters and `＠` are always folded. Punctuation only where it writes a number or an address: `．` between two
+/// digits or two letters (`１２．５`, `example．com`); `－` and `／` between two digits or two fullwidth letters
+/// (`０３－１２３４`, `ｅｘ－ａｍｐｌｅ．ｃｏｍ／ｌｅａｄ`); `（` and `＋` before a digit, `）` after one; the ideographic
+/// space and the Arabic separators between two digits. Elsewhere it stays as it is, because an
+/// ASCII `/`, `-`, `,` or `.` next to a number or an address glues it to its neighbour, and the detectors drop
+/// glued hits (`Card／4111 1111 1111 1111`, `415-555-0132，415-555-0199`). Other fullwidth punctuation (`，：；`)
+/// is never folded.
+fn folded_char(before: Option<char>, c: char, after: Option<char>) -> Option<char> {
+    if c.is_ascii() {
+        return None;
+    }
+    let twin = ascii_twin(c)?;
+    let digit = |x: Option<char>| x.and_then(ascii_digit).is_some();
+    let letter = |x: Option<char>| x.is_some_and(char::is_alphabetic);
+    let fullwidth = |x: Option<char>| x.is_some_and(|x| ('\u{FF01}'..='\u{FF5E}').contains(&x) && x.is_alphanumeric());
+    let inside_number = digit(before) && digit(after);
+    let fold = match c {
+        '．' => inside_number || (letter(before) && letter(after)),
+        '－' | '／' => inside_number || (fullwidth(before) && fullwidth(after)),
+        '\u{3000}' | '٫' | '٬' => inside_number,
+        '（' | '＋' => digit(after),
+        '）' => digit(before),
+        '＠' => true,
+        _ => twin.is_ascii_alphanumeric(),
+    };
+    fold.then_some(twin)
+}
+
 /// Whether `text` has a non-ASCII decimal digit.
 pub(crate) fn has_non_ascii_digit(text: &str) -> bool {
     any_from_u0660(text, |c| non_ascii_digit(c).is_some())
@@ -100,8 +129,10 @@ impl Folded {
         }
         let mut folded = Folded { text: String::with_capacity(text.len()), shifts: Vec::new() };
         let mut extra = 0;
-        for c in text.chars() {
-            match ascii_twin(c) {
+        let mut chars = text.chars().peekable();
+        let mut before = None;
+        while let Some(c) = chars.next() {
+            match folded_char(before, c, chars.peek().copied()) {
                 Some(ascii) => {
                     folded.text.push(ascii);
                     extra += c.len_utf8() - 1;
@@ -109,8 +140,9 @@ impl Folded {
                 }
                 None => folded.text.push(c),
             }
+            before = Some(c);
         }
-        Some(folded)
+        (!folded.shifts.is_empty()).then_some(folded)
     }
 
     /// The original text's byte offset for folded offset `i` (a character boundary).
@@ -148,8 +180,13 @@ mod tests {
         assert!(Folded::of("€ “quoted” – ١").is_some());
         assert!(Folded::of("€ “quoted” – ٪").is_none(), "U+066A is a percent sign, not a digit");
         assert!(!has_non_ascii_digit("（only punctuation）") && !has_non_ascii_digit("ascii 0123"));
-        let fullwidth = Folded::of("ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ　（ｍｅ）").unwrap();
-        assert_eq!(fullwidth.text, "jane@example.com (me)");
+        let fullwidth = Folded::of("ｊａｎｅ＠ｅｘ－ａｍｐｌｅ．ｃｏｍ　（ｍｅ），０３－１２　３４（５６）").unwrap();
+        assert_eq!(fullwidth.text, "jane@ex-ample.com　（me），03-12 34(56)");
+        // Punctuation that would glue a number or an address to its neighbour stays as it is.
+        for text in ["Card／4111 1111", "415-555-0132，415-555-0199", "a@b.com－x", "名前／a@b.jp", "Tel－0312"]
+        {
+            assert!(Folded::of(text).is_none(), "{text}");
+        }
         let text = "tel ٠٥٠ ١٢٣ ٤٥٦٧ / ０３－１２３４（５６７８）and 7, ١٢٣٫٥";
         let f = Folded::of(text).unwrap();
         assert_eq!(f.text, "tel 050 123 4567 / 03-1234(5678)and 7, 123.5");

@@ -338,6 +338,19 @@ mod tests {
     }
 
     #[test]
+    fn fullwidth_punctuation_next_to_a_number_does_not_hide_it() {
+        // Folded to ASCII, these would glue the number or the address to its neighbour, and glued hits are dropped.
+        assert_eq!(kinds("Card／4111 1111 1111 1111"), vec![(EntityKind::PaymentCard, "4111 1111 1111 1111")]);
+        assert_eq!(kinds("Tel／415-555-0132"), vec![(EntityKind::Phone, "415-555-0132")]);
+        assert_eq!(
+            kinds("415-555-0132，415-555-0199"),
+            vec![(EntityKind::Phone, "415-555-0132"), (EntityKind::Phone, "415-555-0199")]
+        );
+        assert_eq!(kinds("jane@example.com－x"), vec![(EntityKind::Email, "jane@example.com")]);
+        assert_eq!(kinds("山田太郎様のご連絡先／yamada@example.jp"), vec![(EntityKind::Email, "yamada@example.jp")]);
+    }
+
+    #[test]
     fn disabled_kinds_are_not_reported() {
         let detector = Detector::new(DetectorConfig { kinds: vec![EntityKind::Email], ..DetectorConfig::default() });
         let found = detector.detect("a@b.com 4111 1111 1111 1111");
