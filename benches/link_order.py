@@ -4,9 +4,11 @@ which functions/extract/build.rs asks LLD to place first (issue "Performance", i
 
 It runs the release binary once under valgrind's callgrind (symbol names not demangled) against moto with the
 bench environment of lambda_footprint.py and no Runtime API listening, so the process exits right after init, and
-keeps every function of the binary that executed. The names carry the crates' build hashes: regenerate the file
-after a toolchain or dependency update (stale names are skipped by the linker, and the gain fades). Then rebuild
-(`cargo build --release -p leadpipe-extract`; the build script reruns when the file changes).
+keeps every function of the binary that executed. The names carry the crates' build hashes, which depend on the
+features each build unifies: record from the workspace build that CI and the benches use (`cargo build --workspace
+--release`; `-p leadpipe-extract` alone builds other hashes), and again after a toolchain or dependency update
+(stale names are skipped by the linker, and the gain fades; `--check` counts them). Then rebuild; the build script
+reruns when the file changes.
 
     ~/.cache/leadpipe/venv/bin/python benches/link_order.py [--binary target/release/extract]
     ~/.cache/leadpipe/venv/bin/python benches/link_order.py --check [--binary ...]   # names the binary has
