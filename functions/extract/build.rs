@@ -1,24 +1,43 @@
 //! Links the code that runs at init together: `init.order` lists the functions extract runs before its first
-//! Runtime API request, in the order `benches/link_order.py` recorded them, and LLD places them first. The kernel
-//! maps 64 KiB of the binary around every page touched, so init code spread over the whole binary made ~10 MiB of
-//! it resident; packed, ~4 MiB. Names missing from the build (the file is older than the code) are skipped.
+//! Runtime API request (recorded by `benches/link_order.py`, sorted by name), and LLD places them first. The
+//! kernel maps 64 KiB of the binary around every page touched, so init code spread over the whole binary made
+//! ~10 MiB of it resident; packed, ~4 MiB. Names missing from the build (the file is older than the code or the
+//! toolchain) are skipped.
 //!
-//! Only for the toolchain's own linker (`rust-lld` on x86_64 Linux): a build with another linker (cargo-lambda's
-//! zig) or `LEADPIPE_LINK_ORDER=0` links in the default order.
+//! Only when the link goes through the toolchain's own LLD: a rustup toolchain that ships `gcc-ld/ld.lld` (its
+//! default linker on x86_64 Linux since Rust 1.90), no linker configured (cargo-lambda's zig sets one) and no
+//! `-fuse-ld` or linker flags in the rustflags. `LEADPIPE_LINK_ORDER=0` turns it off.
 
 use std::env;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn main() {
     let order = Path::new(&env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("init.order");
     println!("cargo:rerun-if-changed={}", order.display());
     println!("cargo:rerun-if-env-changed=LEADPIPE_LINK_ORDER");
-    let default_linker = env::var_os("RUSTC_LINKER").is_none()
-        && !env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default().contains("linker");
-    let lld_target = env::var("TARGET").is_ok_and(|t| t == "x86_64-unknown-linux-gnu");
     let wanted = env::var("LEADPIPE_LINK_ORDER").map_or(true, |v| v != "0");
-    if default_linker && lld_target && wanted && order.is_file() {
-        println!("cargo:rustc-link-arg-bin=extract=-Wl,--symbol-ordering-file={}", order.display());
-        println!("cargo:rustc-link-arg-bin=extract=-Wl,--no-warn-symbol-ordering");
+    if wanted && order.is_file() && links_with_own_lld() {
+        // `-Xlinker` pairs rather than `-Wl,`, which would split a path at its commas.
+        for arg in [format!("--symbol-ordering-file={}", order.display()), "--no-warn-symbol-ordering".into()] {
+            println!("cargo:rustc-link-arg-bin=extract=-Xlinker");
+            println!("cargo:rustc-link-arg-bin=extract={arg}");
+        }
     }
+}
+
+/// Whether extract is linked by the toolchain's self-contained LLD.
+fn links_with_own_lld() -> bool {
+    let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let other_linker = env::var_os("RUSTC_LINKER").is_some()
+        || ["linker", "fuse-ld", "link-self-contained"].iter().any(|f| flags.contains(f));
+    if other_linker || env::var("TARGET").map_or(true, |t| t != "x86_64-unknown-linux-gnu") {
+        return false;
+    }
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
+        return false;
+    };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    sysroot.join("lib/rustlib/x86_64-unknown-linux-gnu/bin/gcc-ld/ld.lld").is_file()
 }

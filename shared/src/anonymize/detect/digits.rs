@@ -57,31 +57,30 @@ fn non_ascii_digit(c: char) -> Option<u8> {
     (c - zero < 10).then(|| (c - zero) as u8)
 }
 
-/// What the folded text has for `c` between `before` and `after`, when it is not `c` itself. Digits, fullwidth
-/// letters and `＠` are always folded. Punctuation only where it writes a number or an address: `．` between two
-/// digits or two letters (`１２．５`, `example．com`); `－` and `／` between two digits or two fullwidth letters
-/// (`０３－１２３４`, `ｅｘ－ａｍｐｌｅ．ｃｏｍ／ｌｅａｄ`); `（` and `＋` before a digit, `）` after one; the ideographic
-/// space and the Arabic separators between two digits. Elsewhere it stays as it is, because an
-/// ASCII `/`, `-`, `,` or `.` next to a number or an address glues it to its neighbour, and the detectors drop
-/// glued hits (`Card／4111 1111 1111 1111`, `415-555-0132，415-555-0199`). Other fullwidth punctuation (`，：；`)
-/// is never folded.
+/// What the folded text has for `c` between `before` and `after`, when it is not `c` itself. Digits of other
+/// scripts and fullwidth letters and digits are always folded. Punctuation only inside what it writes: a number in
+/// such digits (`０３－１２３４`, `（０３）`, `٣٫٥`; not next to ASCII digits, where an ASCII `/` or `.` could merge two
+/// numbers), a fullwidth-typed token (`ｊａｎｅ＿ｄｏｅ＠ｅｘａｍｐｌｅ．ｃｏｍ／ｌｅａｄ`), and `＠` or `．` between ASCII
+/// letters (`jane＠example．com`). Elsewhere it stays as it is, because an ASCII `/`, `(`, `@`, `.` or `-` glues a
+/// number or an address to its neighbour, and the detectors drop glued hits (`Card／4111 1111 1111 1111`,
+/// `jane@example.com．明日10時`).
 fn folded_char(before: Option<char>, c: char, after: Option<char>) -> Option<char> {
     if c.is_ascii() {
         return None;
     }
     let twin = ascii_twin(c)?;
-    let digit = |x: Option<char>| x.and_then(ascii_digit).is_some();
-    let letter = |x: Option<char>| x.is_some_and(char::is_alphabetic);
-    let fullwidth = |x: Option<char>| x.is_some_and(|x| ('\u{FF01}'..='\u{FF5E}').contains(&x) && x.is_alphanumeric());
-    let inside_number = digit(before) && digit(after);
+    if twin.is_ascii_alphanumeric() {
+        return Some(twin);
+    }
+    let digit = |x: Option<char>| x.and_then(non_ascii_digit).is_some();
+    let fullwidth = |x: Option<char>| x.is_some_and(|x| ('\u{FF10}'..='\u{FF5A}').contains(&x) && x.is_alphanumeric());
+    let latin = |x: Option<char>| x.is_some_and(|x| x.is_ascii_alphabetic()) || fullwidth(x);
     let fold = match c {
-        '．' => inside_number || (letter(before) && letter(after)),
-        '－' | '／' => inside_number || (fullwidth(before) && fullwidth(after)),
-        '\u{3000}' | '٫' | '٬' => inside_number,
-        '（' | '＋' => digit(after),
-        '）' => digit(before),
-        '＠' => true,
-        _ => twin.is_ascii_alphanumeric(),
+        '\u{3000}' | '٫' | '٬' => digit(before) && digit(after),
+        '（' | '＋' if digit(after) => !before.is_some_and(char::is_alphabetic),
+        '）' if digit(before) => true,
+        '＠' | '．' if latin(before) && latin(after) => true,
+        _ => (digit(before) && digit(after) && "－．／".contains(c)) || (fullwidth(before) && fullwidth(after)),
     };
     fold.then_some(twin)
 }
@@ -180,11 +179,25 @@ mod tests {
         assert!(Folded::of("€ “quoted” – ١").is_some());
         assert!(Folded::of("€ “quoted” – ٪").is_none(), "U+066A is a percent sign, not a digit");
         assert!(!has_non_ascii_digit("（only punctuation）") && !has_non_ascii_digit("ascii 0123"));
-        let fullwidth = Folded::of("ｊａｎｅ＠ｅｘ－ａｍｐｌｅ．ｃｏｍ　（ｍｅ），０３－１２　３４（５６）").unwrap();
-        assert_eq!(fullwidth.text, "jane@ex-ample.com　（me），03-12 34(56)");
-        // Punctuation that would glue a number or an address to its neighbour stays as it is.
-        for text in ["Card／4111 1111", "415-555-0132，415-555-0199", "a@b.com－x", "名前／a@b.jp", "Tel－0312"]
-        {
+        let fullwidth =
+            Folded::of("ｊａｎｅ＿ｄｏｅ＠ｅｘ－ａｍｐｌｅ２．ｃｏｍ　（ｍｅ），（０３）１２　３４（５６）").unwrap();
+        assert_eq!(fullwidth.text, "jane_doe@ex-ample2.com　（me），(03)12 34(56)");
+        assert_eq!(Folded::of("jane＠example．com").unwrap().text, "jane@example.com");
+        assert_eq!(Folded::of("Tel（٠٩٠）").unwrap().text, "Tel（090)", "`（` after a letter stays");
+        // Punctuation that would glue a number or an address to its neighbour, or merge two numbers, stays.
+        for text in [
+            "Card／4111 1111",
+            "415-555-0132，415-555-0199",
+            "415-555-0132／415-555-0199",
+            "a@b.com－x",
+            "名前／a@b.jp",
+            "Tel－0312",
+            "Tel（415-555-0132）",
+            "Tel＋1 415 555 0132",
+            "携帯＠090-1234-5678",
+            "090-1234-5678＠自宅",
+            "jane@example.com．明日10時",
+        ] {
             assert!(Folded::of(text).is_none(), "{text}");
         }
         let text = "tel ٠٥٠ ١٢٣ ٤٥٦٧ / ０３－１２３４（５６７８）and 7, ١٢٣٫٥";

@@ -348,6 +348,14 @@ mod tests {
         );
         assert_eq!(kinds("jane@example.com－x"), vec![(EntityKind::Email, "jane@example.com")]);
         assert_eq!(kinds("山田太郎様のご連絡先／yamada@example.jp"), vec![(EntityKind::Email, "yamada@example.jp")]);
+        // Found by a second review of the fold: found before folding, dropped by the first fix (`．` glued the
+        // address to `明日10`).
+        assert_eq!(kinds("jane@example.com．明日10時"), vec![(EntityKind::Email, "jane@example.com")]);
+        // Fullwidth-typed addresses with a digit or an underscore are found whole.
+        let whole = "ｊａｎｅ＿ｄｏｅ＠ｍａｉｌ２．ｅｘａｍｐｌｅ．ｃｏｍ";
+        assert_eq!(kinds(whole), vec![(EntityKind::Email, whole)]);
+        let whole = "ｔａｒｏ．１９８０＠ｅｘａｍｐｌｅ．ｊｐ";
+        assert_eq!(kinds(whole), vec![(EntityKind::Email, whole)]);
     }
 
     #[test]
