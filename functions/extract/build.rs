@@ -6,7 +6,7 @@
 //!
 //! Only when the link goes through the toolchain's own LLD: a rustup toolchain that ships `gcc-ld/ld.lld` (its
 //! default linker on x86_64 Linux since Rust 1.90), no linker configured (cargo-lambda's zig sets one) and no
-//! `-fuse-ld` or linker flags in the rustflags. `LEADPIPE_LINK_ORDER=0` turns it off.
+//! `-fuse-ld` or linker flags in the rustflags. `LEADPIPE_LINK_ORDER=0` turns it off (default `1`).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,11 @@ fn main() {
     let order = Path::new(&env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("init.order");
     println!("cargo:rerun-if-changed={}", order.display());
     println!("cargo:rerun-if-env-changed=LEADPIPE_LINK_ORDER");
-    let wanted = env::var("LEADPIPE_LINK_ORDER").map_or(true, |v| v != "0");
+    let wanted = match env::var("LEADPIPE_LINK_ORDER").as_deref() {
+        Err(_) | Ok("1") => true,
+        Ok("0") => false,
+        Ok(other) => panic!("LEADPIPE_LINK_ORDER must be 1 (init functions first, the default) or 0 (the linker's order), not {other:?}"),
+    };
     if wanted && order.is_file() && links_with_own_lld() {
         // `-Xlinker` pairs rather than `-Wl,`, which would split a path at its commas.
         for arg in [format!("--symbol-ordering-file={}", order.display()), "--no-warn-symbol-ordering".into()] {

@@ -1,9 +1,9 @@
 //! Decimal digits of every script read as ASCII digits. People write phone, card and ID numbers in the digits of
 //! their script (`٠٥٠ ١٢٣ ٤٥٦٧`, `０３－１２３４－５６７８`), and addresses in fullwidth forms (`ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ`,
 //! typed with an input method left in fullwidth mode); the detectors read ASCII, so they run on a copy of the text
-//! with every Unicode decimal digit (`Nd`) replaced by its ASCII digit, every fullwidth form of an ASCII character
-//! (U+FF01-U+FF5E) and the ideographic space by their ASCII twin, and the Arabic decimal and thousands separators
-//! by `.` and `,`; the hits are mapped back.
+//! with every Unicode decimal digit (`Nd`) and fullwidth letter made ASCII, and the punctuation written inside such
+//! numbers and addresses (fullwidth forms, the ideographic space, the Arabic separators) made ASCII where it stands
+//! inside them ([`folded_char`]); the hits are mapped back.
 
 /// The first code point (digit zero) of each non-ASCII run of ten decimal digits, in order (Unicode 16, the
 /// `regex` crate's `\d` less `0-9`; a test checks the two agree on every character).
@@ -35,8 +35,8 @@ pub(crate) fn as_ascii(c: char) -> char {
     ascii_twin(c).unwrap_or(c)
 }
 
-/// What the folded text has for `c`, when it is not `c` itself: the ASCII twin of a non-ASCII digit or of the
-/// punctuation that numbers are written with in those scripts.
+/// The ASCII twin of `c`, if it has one: of a non-ASCII digit, a fullwidth form (U+FF01-U+FF5E), the ideographic
+/// space or an Arabic decimal or thousands separator.
 fn ascii_twin(c: char) -> Option<char> {
     match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0),
@@ -126,22 +126,31 @@ impl Folded {
         if !any_from_u0660(text, |c| ascii_twin(c).is_some()) {
             return None;
         }
-        let mut folded = Folded { text: String::with_capacity(text.len()), shifts: Vec::new() };
+        // The copy starts at the first character that folds: a text with fullwidth punctuation only is not copied.
+        let mut folded: Option<Folded> = None;
         let mut extra = 0;
-        let mut chars = text.chars().peekable();
+        let mut chars = text.char_indices().peekable();
         let mut before = None;
-        while let Some(c) = chars.next() {
-            match folded_char(before, c, chars.peek().copied()) {
+        while let Some((i, c)) = chars.next() {
+            match folded_char(before, c, chars.peek().map(|&(_, next)| next)) {
                 Some(ascii) => {
-                    folded.text.push(ascii);
+                    let f = folded.get_or_insert_with(|| Folded {
+                        text: String::with_capacity(text.len()) + &text[..i],
+                        shifts: Vec::new(),
+                    });
+                    f.text.push(ascii);
                     extra += c.len_utf8() - 1;
-                    folded.shifts.push((folded.text.len(), extra));
+                    f.shifts.push((f.text.len(), extra));
                 }
-                None => folded.text.push(c),
+                None => {
+                    if let Some(f) = &mut folded {
+                        f.text.push(c);
+                    }
+                }
             }
             before = Some(c);
         }
-        (!folded.shifts.is_empty()).then_some(folded)
+        folded
     }
 
     /// The original text's byte offset for folded offset `i` (a character boundary).
