@@ -225,16 +225,57 @@ fn char_after(text: &str, i: usize) -> Option<char> {
     text.get(i..).and_then(|s| s.chars().next())
 }
 
-/// Letters, digits and `_`: a hit must not start or end next to one, or it would cut a word in half.
+/// Letters, digits and `_`: a hit must not start or end next to one, or it would cut a word in half. Letters
+/// of scripts written without spaces between words (Chinese, Japanese, Thai, ...) and Hangul, whose particles
+/// attach to the word before them, do not count: `電話090-1234-5678まで` and `010-1234-5678로` hold numbers.
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    (c.is_alphanumeric() && !is_unspaced_letter(c)) || c == '_'
+}
+
+/// True for letters of scripts whose words are not set apart by spaces: Han, kana, Hangul, Thai, Lao, Khmer,
+/// Myanmar.
+fn is_unspaced_letter(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0EFF}'     // Thai, Lao
+        | '\u{1000}'..='\u{109F}'   // Myanmar
+        | '\u{1100}'..='\u{11FF}'   // Hangul Jamo
+        | '\u{1780}'..='\u{17FF}'   // Khmer
+        | '\u{3005}'..='\u{3007}'   // 々 〆 〇
+        | '\u{3040}'..='\u{30FF}'   // Hiragana, Katakana
+        | '\u{3130}'..='\u{318F}'   // Hangul compatibility Jamo
+        | '\u{31F0}'..='\u{31FF}'   // Katakana phonetic extensions
+        | '\u{3400}'..='\u{4DBF}'   // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}'   // CJK unified ideographs
+        | '\u{AC00}'..='\u{D7AF}'   // Hangul syllables
+        | '\u{F900}'..='\u{FAFF}'   // CJK compatibility ideographs
+        | '\u{FF66}'..='\u{FF9F}'   // halfwidth Katakana
+        | '\u{FFA0}'..='\u{FFDC}'   // halfwidth Hangul
+        | '\u{20000}'..='\u{3FFFF}' // CJK extensions B and later
+    )
 }
 
 /// True when `text[i..]` starts with a separator character followed by a digit, as in `1.5` or `12,30`: a number
-/// that continues there is a longer number, not the end of the one just read.
+/// that continues there is a longer number, not the end of the one just read (see [`mark_joins`]).
 fn continues_number(text: &str, i: usize) -> bool {
-    let mut rest = text.get(i..).unwrap_or("").chars();
-    matches!(rest.next(), Some('.' | ',')) && rest.next().is_some_and(|c| c.is_ascii_digit())
+    let rest = text.get(i..).unwrap_or("");
+    rest.starts_with(['.', ',']) && mark_joins(&rest[1..])
+}
+
+/// Whether a `.` or `,` between digits, followed by `after`, joins one number - a decimal or thousands mark:
+/// one to three digits follow it, and no phone punctuation follows those (`12,30`, `1,234,567`,
+/// `4155550132.25`) - or separates two numbers in a list (`415-555-0132,415-555-0199`,
+/// `0151 23456789,0151 23456790`).
+fn mark_joins(after: &str) -> bool {
+    let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+    (1..=3).contains(&digits) && !after[digits..].starts_with(['-', '/', '(', ')'])
+}
+
+/// Digits in the number that starts `text` (digits and `-`, `.`, `(`, `)`, up to anything else).
+fn leading_number_digits(text: &str) -> usize {
+    text.chars()
+        .take_while(|&c| c.is_ascii_digit() || matches!(c, '-' | '.' | '(' | ')'))
+        .filter(char::is_ascii_digit)
+        .count()
 }
 
 /// True when the number starting at byte `i` continues an identifier: `Mail-13-196941151`, `ID_4155550132`,
@@ -251,16 +292,21 @@ fn continued_after(text: &str, i: usize) -> bool {
     let mut after = text.get(i..).unwrap_or("").chars();
     match (after.next(), after.next()) {
         (Some('@'), _) => true,
-        (Some('/' | '_'), Some(c)) => c.is_alphanumeric(),
+        // A slash before another whole phone number lists it: `415-555-0132/415-555-0199`.
+        (Some('/'), Some(c)) => c.is_alphanumeric() && leading_number_digits(&text[i + 1..]) < 7,
+        (Some('_'), Some(c)) => c.is_alphanumeric(),
         (Some(':'), Some(c)) => c.is_ascii_digit(),
         _ => false,
     }
 }
 
-/// True when the number starting at byte `i` is glued to a preceding number, as the `5` in `4.5`.
+/// True when the number starting at byte `i` is glued to a preceding number, as the `5` in `4.5` (see
+/// [`mark_joins`]).
 fn follows_number(text: &str, i: usize) -> bool {
     let mut before = text.get(..i).unwrap_or("").chars().rev();
-    matches!(before.next(), Some('.' | ',')) && before.next().is_some_and(|c| c.is_ascii_digit())
+    matches!(before.next(), Some('.' | ','))
+        && before.next().is_some_and(|c| c.is_ascii_digit())
+        && mark_joins(text.get(i..).unwrap_or(""))
 }
 
 #[cfg(test)]
@@ -356,6 +402,54 @@ mod tests {
         assert_eq!(kinds(whole), vec![(EntityKind::Email, whole)]);
         let whole = "ｔａｒｏ．１９８０＠ｅｘａｍｐｌｅ．ｊｐ";
         assert_eq!(kinds(whole), vec![(EntityKind::Email, whole)]);
+    }
+
+    #[test]
+    fn numbers_in_scripts_without_spaces_are_not_glued_to_words() {
+        // Found in session 11: CJK and Thai words run into the number, and Korean particles follow it; these
+        // were read as parts of words and went through in clear text.
+        assert_eq!(kinds("電話090-1234-5678まで"), vec![(EntityKind::Phone, "090-1234-5678")]);
+        assert_eq!(kinds("010-1234-5678로 연락주세요"), vec![(EntityKind::Phone, "010-1234-5678")]);
+        assert_eq!(kinds("โทร0812345678ครับ"), vec![(EntityKind::Phone, "0812345678")]);
+        assert_eq!(kinds("カード4111111111111111です"), vec![(EntityKind::PaymentCard, "4111111111111111")]);
+        assert_eq!(kinds("口座DE89370400440532013000へ"), vec![(EntityKind::Iban, "DE89370400440532013000")]);
+        assert_eq!(kinds("番号078-05-1123です"), vec![(EntityKind::UsSsn, "078-05-1123")]);
+        // Latin letters still glue.
+        assert!(kinds("ref4111111111111111x").is_empty());
+        assert!(kinds("is415-555-0132").is_empty());
+    }
+
+    #[test]
+    fn numbers_listed_with_commas_are_found_one_by_one() {
+        // Both numbers of each list went through in clear text: the comma was read as a decimal mark.
+        assert_eq!(
+            kinds("415-555-0132,415-555-0199"),
+            vec![(EntityKind::Phone, "415-555-0132"), (EntityKind::Phone, "415-555-0199")]
+        );
+        assert_eq!(
+            kinds("0151 23456789,0151 23456790"),
+            vec![(EntityKind::Phone, "0151 23456789"), (EntityKind::Phone, "0151 23456790")]
+        );
+        assert_eq!(
+            kinds("4111111111111111,4111111111111111"),
+            vec![(EntityKind::PaymentCard, "4111111111111111"), (EntityKind::PaymentCard, "4111111111111111")]
+        );
+        assert_eq!(
+            kinds("078-05-1123,078-05-1124"),
+            vec![(EntityKind::UsSsn, "078-05-1123"), (EntityKind::UsSsn, "078-05-1124")]
+        );
+        // Decimal and thousands marks still join one number, which is then no phone number.
+        for text in ["4155550132,25", "Preis 4155550132.50 EUR", "1,234,567", "12,30 4155550", "4,155,550,132"] {
+            assert!(kinds(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn marks_between_numbers() {
+        assert!(mark_joins("25 EUR") && mark_joins("234,567") && mark_joins("5"));
+        assert!(!mark_joins("415-555-0199") && !mark_joins("0151 23456790") && !mark_joins("x") && !mark_joins(""));
+        assert!(follows_number("12,30", 3) && !follows_number("0132,0151 2345", 5) && !follows_number("a,30", 2));
+        assert!(continues_number("12,30", 2) && !continues_number("12,", 2) && !continues_number("0132,415-555", 4));
     }
 
     #[test]

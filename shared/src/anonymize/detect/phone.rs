@@ -80,7 +80,10 @@ impl PhoneDetector {
     pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
         for m in self.patterns.run.find_iter(text) {
             let start = m.start();
-            let glued_before = char_before(text, start).is_some_and(|c| is_word_char(c) || "#$€£¥@".contains(c));
+            // An opening bracket sets the number apart even when a word comes right before it: `Tel(415) ...`.
+            let bracketed = text.as_bytes()[start] == b'(';
+            let glued_before =
+                !bracketed && char_before(text, start).is_some_and(|c| is_word_char(c) || "#$€£¥@".contains(c));
             if glued_before
                 || follows_number(text, start)
                 || context::follows_time(text, start)
@@ -98,17 +101,18 @@ impl PhoneDetector {
     }
 
     /// Tries windows of consecutive digit groups, longest first from the left; a window may only start or end
-    /// where the run has whitespace, so a number is never cut out of the middle of a dash-joined token.
+    /// where the run has whitespace or a slash, so a number is never cut out of the middle of a dash-joined
+    /// token, while numbers joined by a slash (`415-555-0132/415-555-0199`) are found one by one.
     fn find_in_run(&self, text: &str, start: usize, end: usize, out: &mut Vec<Detection>) {
         let groups = digit_groups(text, start, end);
         let mut first = 0;
         while first < groups.len() {
             let mut taken = None;
-            if first == 0 || gap_has_space(text, groups[first - 1], groups[first]) {
+            if first == 0 || gap_separates(text, groups[first - 1], groups[first]) {
                 let from = if first == 0 { start } else { opening_bracket(text, groups[first - 1], groups[first]) };
                 for last in (first..first + widest(&groups[first..])).rev() {
                     let at_run_end = last + 1 == groups.len();
-                    if !at_run_end && !gap_has_space(text, groups[last], groups[last + 1]) {
+                    if !at_run_end && !gap_separates(text, groups[last], groups[last + 1]) {
                         continue;
                     }
                     if let Some(d) = self.window(text, from, groups[last].end) {
@@ -131,6 +135,7 @@ impl PhoneDetector {
 
     /// The detection for `text[from..to]` (plus any extension), if it is a valid phone number.
     fn window(&self, text: &str, from: usize, to: usize) -> Option<Detection> {
+        let from = past_unclosed_bracket(text, from, to);
         let (raw, end) = self.shape(text, from, to)?;
         let international = raw.starts_with('+');
         let digits = dialled_digits(raw);
@@ -164,6 +169,7 @@ impl PhoneDetector {
     fn labelled(&self, text: &str, start: usize, run_end: usize) -> Option<Detection> {
         let groups = digit_groups(text, start, run_end);
         let last = widest_window(text, &groups)?;
+        let start = past_unclosed_bracket(text, start, groups[last].end);
         let (raw, end) = self.shape(text, start, groups[last].end)?;
         let labelled = self.patterns.context.labelled(text, start, end);
         let digits = dialled_digits(raw);
@@ -222,7 +228,7 @@ fn widest(groups: &[Group]) -> usize {
 
 /// The last group of the widest window from the run start that ends where a number may end.
 fn widest_window(text: &str, groups: &[Group]) -> Option<usize> {
-    (0..widest(groups)).rev().find(|&l| l + 1 == groups.len() || gap_has_space(text, groups[l], groups[l + 1]))
+    (0..widest(groups)).rev().find(|&l| l + 1 == groups.len() || gap_separates(text, groups[l], groups[l + 1]))
 }
 
 /// The digit groups of the run `text[start..end]`.
@@ -244,9 +250,21 @@ fn digit_groups(text: &str, start: usize, end: usize) -> Vec<Group> {
     groups
 }
 
-/// True when the punctuation between two groups contains whitespace, so a number may end or start there.
-fn gap_has_space(text: &str, left: Group, right: Group) -> bool {
-    text[left.end..right.start].contains([' ', '\t', '\u{A0}'])
+/// True when the punctuation between two groups contains whitespace or a slash, so a number may end or start
+/// there.
+fn gap_separates(text: &str, left: Group, right: Group) -> bool {
+    text[left.end..right.start].contains([' ', '\t', '\u{A0}', '/'])
+}
+
+/// `from`, or one past it when `text[from..to]` opens a bracket that it does not close: `(415-555-0132)` is the
+/// number `415-555-0132`, while `(415) 555-0132` keeps its area code's brackets.
+fn past_unclosed_bracket(text: &str, from: usize, to: usize) -> usize {
+    let raw = &text[from..to];
+    if raw.starts_with('(') && !raw.contains(')') {
+        from + 1
+    } else {
+        from
+    }
 }
 
 /// Where a window starting at `right` begins: at a `(` written just before the group, else the group.
@@ -369,6 +387,23 @@ mod tests {
         ] {
             assert!(spans(text).is_empty(), "{text}");
         }
+    }
+
+    #[test]
+    fn brackets_and_slashes_around_numbers() {
+        // Found in session 11: these went through in clear text (a word before the bracket glued the number to
+        // it; two slash-joined numbers made one over-long run).
+        assert_eq!(spans("Tel(415-555-0132)"), ["415-555-0132"]);
+        assert_eq!(spans("Tel(415) 555-0132"), ["(415) 555-0132"]);
+        assert_eq!(spans("(415-555-0132)"), ["415-555-0132"], "an unclosed bracket is not part of the number");
+        assert_eq!(spans("415-555-0132/415-555-0199"), ["415-555-0132", "415-555-0199"]);
+        assert_eq!(spans("Tel: 415.555.0132/415.555.0199"), ["415.555.0132", "415.555.0199"]);
+        // A slash inside one number keeps it whole.
+        assert_eq!(spans("0151/23456789"), ["0151/23456789"]);
+        assert_eq!(spans("030/901820"), ["030/901820"]);
+        // A path or identifier after the slash still ends nothing there.
+        assert!(spans("0.91.2/5229/Mon").is_empty());
+        assert!(spans("v2/4155550132").is_empty());
     }
 
     #[test]
