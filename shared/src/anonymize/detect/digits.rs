@@ -3,7 +3,9 @@
 //! typed with an input method left in fullwidth mode); the detectors read ASCII, so they run on a copy of the text
 //! with every Unicode decimal digit (`Nd`) and fullwidth letter made ASCII, and the punctuation written inside such
 //! numbers and addresses (fullwidth forms, the ideographic space, the Arabic separators) made ASCII where it stands
-//! inside them ([`folded_char`]); the hits are mapped back.
+//! inside them ([`folded_char`]); the hits are mapped back. So are the Unicode dashes and spaces that word
+//! processors and web pages put between a number's digits (`415‑555‑0132` with non-breaking hyphens, `4111 1111`
+//! with a no-break space, `06 12 34 56 78` with narrow ones).
 
 /// The first code point (digit zero) of each non-ASCII run of ten decimal digits, in order (Unicode 16, the
 /// `regex` crate's `\d` less `0-9`; a test checks the two agree on every character).
@@ -35,16 +37,29 @@ pub(crate) fn as_ascii(c: char) -> char {
     ascii_twin(c).unwrap_or(c)
 }
 
-/// The ASCII twin of `c`, if it has one: of a non-ASCII digit, a fullwidth form (U+FF01-U+FF5E), the ideographic
-/// space or an Arabic decimal or thousands separator.
+/// The ASCII twin of `c`, if it has one: of a non-ASCII digit, a fullwidth form (U+FF01-U+FF5E), an Arabic decimal
+/// or thousands separator, a Unicode dash or minus sign, or a Unicode space.
 fn ascii_twin(c: char) -> Option<char> {
     match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0),
         '٫' => Some('.'),
         '٬' => Some(','),
-        '\u{3000}' => Some(' '),
+        _ if is_dash(c) => Some('-'),
+        _ if is_space(c) => Some(' '),
         _ => non_ascii_digit(c).map(|d| char::from(b'0' + d)),
     }
+}
+
+/// Hyphens, dashes and minus signs other than `-` (hyphen, non-breaking hyphen, figure dash, en and em dash,
+/// horizontal bar, minus sign, small hyphen-minus).
+fn is_dash(c: char) -> bool {
+    matches!(c, '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}')
+}
+
+/// Spaces other than the ASCII ones: no-break space, the typographic spaces (en quad to hair space), narrow
+/// no-break space, medium mathematical space, ideographic space.
+fn is_space(c: char) -> bool {
+    matches!(c, '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
 }
 
 /// The value of a non-ASCII decimal digit, or `None` (ASCII digits included: they need no folding).
@@ -64,13 +79,31 @@ fn non_ascii_digit(c: char) -> Option<u8> {
 /// letters (`jane＠example．com`). Elsewhere it stays as it is, because an ASCII `/`, `(`, `@`, `.` or `-` glues a
 /// number or an address to its neighbour, and the detectors drop glued hits (`Card／4111 1111 1111 1111`,
 /// `jane@example.com．明日10時`).
-fn folded_char(before: Option<char>, c: char, after: Option<char>) -> Option<char> {
+///
+/// Unicode dashes and spaces fold between two digits of any script (`415‑555‑0132`), except a dash between two
+/// runs of seven or more digits, which lists two numbers (`4155550132–4155550199`) that an ASCII `-` would merge.
+fn folded_char(text: &str, i: usize, c: char) -> Option<char> {
     if c.is_ascii() {
         return None;
     }
     let twin = ascii_twin(c)?;
     if twin.is_ascii_alphanumeric() {
         return Some(twin);
+    }
+    let before = text[..i].chars().next_back();
+    let after = text[i + c.len_utf8()..].chars().next();
+    let any_digit = |x: Option<char>| x.is_some_and(|x| x.is_ascii_digit() || non_ascii_digit(x).is_some());
+    if is_dash(c) || (is_space(c) && c != '\u{3000}') {
+        let (before, after) = if is_dash(c) {
+            // A dash may stand between spaces: `415 – 555 – 0132`.
+            (past_space(text[..i].chars().rev()), past_space(text[i + c.len_utf8()..].chars()))
+        } else {
+            (before, after)
+        };
+        let between_digits = any_digit(before) && any_digit(after);
+        let lists_two =
+            is_dash(c) && digit_run(text[..i].chars().rev()) >= 7 && digit_run(text[i..].chars().skip(1)) >= 7;
+        return (between_digits && !lists_two).then_some(twin);
     }
     let digit = |x: Option<char>| x.and_then(non_ascii_digit).is_some();
     let fullwidth = |x: Option<char>| x.is_some_and(|x| ('\u{FF10}'..='\u{FF5A}').contains(&x) && x.is_alphanumeric());
@@ -85,21 +118,35 @@ fn folded_char(before: Option<char>, c: char, after: Option<char>) -> Option<cha
     fold.then_some(twin)
 }
 
-/// Whether `text` has a non-ASCII decimal digit.
-pub(crate) fn has_non_ascii_digit(text: &str) -> bool {
-    any_from_u0660(text, |c| non_ascii_digit(c).is_some())
+/// The first of `chars`, or the second when the first is a space.
+fn past_space(mut chars: impl Iterator<Item = char>) -> Option<char> {
+    match chars.next() {
+        Some(x) if x == ' ' || is_space(x) => chars.next(),
+        first => first,
+    }
 }
 
-/// Whether `text` has a character that `pred` holds for, all of which are U+0660 or above. The UTF-8 of such a
-/// character starts with a byte of 0xD9 or more (never a continuation byte): only the characters starting with
-/// such a byte are decoded, and an ASCII text (checked a word at a time) is not scanned byte by byte.
-fn any_from_u0660(text: &str, pred: impl Fn(char) -> bool) -> bool {
+/// How many digits of any script `chars` starts with.
+fn digit_run(chars: impl Iterator<Item = char>) -> usize {
+    chars.take_while(|&c| c.is_ascii_digit() || non_ascii_digit(c).is_some()).count()
+}
+
+/// Whether `text` has a non-ASCII decimal digit.
+pub(crate) fn has_non_ascii_digit(text: &str) -> bool {
+    any_candidate(text, |c| non_ascii_digit(c).is_some())
+}
+
+/// Whether `text` has a character that `pred` holds for, all of which are U+0660 or above or in U+0080-U+00BF
+/// (the no-break space). The UTF-8 of such a character starts with a byte of 0xD9 or more, or 0xC2 (never a
+/// continuation byte): only the characters starting with such a byte are decoded, and an ASCII text (checked a word
+/// at a time) is not scanned byte by byte.
+fn any_candidate(text: &str, pred: impl Fn(char) -> bool) -> bool {
     if text.is_ascii() {
         return false;
     }
     let bytes = text.as_bytes();
     let mut i = 0;
-    while let Some(at) = bytes[i..].iter().position(|&b| b >= 0xD9) {
+    while let Some(at) = bytes[i..].iter().position(|&b| b >= 0xD9 || b == 0xC2) {
         i += at;
         let Some(c) = text[i..].chars().next() else { return false };
         if pred(c) {
@@ -123,16 +170,14 @@ pub(super) struct Folded {
 impl Folded {
     /// `text` folded, or `None` when it has nothing to fold (the common case: no copy).
     pub(super) fn of(text: &str) -> Option<Folded> {
-        if !any_from_u0660(text, |c| ascii_twin(c).is_some()) {
+        if !any_candidate(text, |c| ascii_twin(c).is_some()) {
             return None;
         }
         // The copy starts at the first character that folds: a text with fullwidth punctuation only is not copied.
         let mut folded: Option<Folded> = None;
         let mut extra = 0;
-        let mut chars = text.char_indices().peekable();
-        let mut before = None;
-        while let Some((i, c)) = chars.next() {
-            match folded_char(before, c, chars.peek().map(|&(_, next)| next)) {
+        for (i, c) in text.char_indices() {
+            match folded_char(text, i, c) {
                 Some(ascii) => {
                     let f = folded.get_or_insert_with(|| Folded {
                         text: String::with_capacity(text.len()) + &text[..i],
@@ -148,7 +193,6 @@ impl Folded {
                     }
                 }
             }
-            before = Some(c);
         }
         folded
     }
@@ -220,5 +264,13 @@ mod tests {
         let start = f.text.find("050").unwrap();
         let end = start + "050 123 4567".len();
         assert_eq!(&text[f.original(start)..f.original(end)], "٠٥٠ ١٢٣ ٤٥٦٧");
+        // Unicode dashes and spaces between digits (2- and 3-byte characters), and a dash between spaces.
+        let dashed =
+            "415\u{2011}555\u{A0}0132 \u{2013} 4111\u{202F}1111, a\u{A0}b \u{2013} c, 4155550132\u{2013}4155550199";
+        let g = Folded::of(dashed).unwrap();
+        assert_eq!(g.text, "415-555 0132 - 4111 1111, a\u{A0}b \u{2013} c, 4155550132\u{2013}4155550199");
+        for (i, _) in g.text.char_indices().chain([(g.text.len(), ' ')]) {
+            assert_eq!(g.text[i..].chars().count(), dashed[g.original(i)..].chars().count(), "{i}");
+        }
     }
 }

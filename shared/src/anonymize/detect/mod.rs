@@ -254,26 +254,31 @@ fn is_unspaced_letter(c: char) -> bool {
     )
 }
 
-/// True when `text[i..]` starts with a separator character followed by a digit, as in `1.5` or `12,30`: a number
-/// that continues there is a longer number, not the end of the one just read (see [`mark_joins`]).
+/// True when `text[i..]` starts with a `.` or `,` that joins the number ending at `i` to more digits, as in `1.5`
+/// or `12,30` ([`mark_joins`]): the number continues there, and is a longer number than the one just read.
 fn continues_number(text: &str, i: usize) -> bool {
     let rest = text.get(i..).unwrap_or("");
-    rest.starts_with(['.', ',']) && mark_joins(&rest[1..])
+    rest.starts_with(['.', ',']) && rest[1..].starts_with(|c: char| c.is_ascii_digit()) && mark_joins(text, i)
 }
 
-/// Whether a `.` or `,` between digits, followed by `after`, joins one number - a decimal or thousands mark:
-/// one to three digits follow it, and no phone punctuation follows those (`12,30`, `1,234,567`,
-/// `4155550132.25`) - or separates two numbers in a list (`415-555-0132,415-555-0199`,
-/// `0151 23456789,0151 23456790`).
-fn mark_joins(after: &str) -> bool {
-    let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-    (1..=3).contains(&digits) && !after[digits..].starts_with(['-', '/', '(', ')'])
+/// Digits a number must have, on both sides of a comma, for the comma to list two numbers.
+const LISTED_DIGITS: usize = 7;
+
+/// Whether the `.` or `,` at byte `at`, between digits, joins one number - a decimal or thousands mark (`1.5`,
+/// `12,30`, `1,234,567`, `4155550132,25`) - rather than separating two numbers in a list. A `.` always joins; a
+/// `,` lists when the numbers on both sides (digits with `-./()` and spaces between them) have seven or more
+/// digits each: `415-555-0132,415-555-0199`, `020 7946 0958,020 7946 0959`.
+fn mark_joins(text: &str, at: usize) -> bool {
+    if text.as_bytes()[at] != b',' {
+        return true;
+    }
+    number_digits(text[..at].chars().rev()) < LISTED_DIGITS || number_digits(text[at + 1..].chars()) < LISTED_DIGITS
 }
 
-/// Digits in the number that starts `text` (digits and `-`, `.`, `(`, `)`, up to anything else).
-fn leading_number_digits(text: &str) -> usize {
-    text.chars()
-        .take_while(|&c| c.is_ascii_digit() || matches!(c, '-' | '.' | '(' | ')'))
+/// Digits in the number that `chars` starts with: digits, `-`, `.`, `/`, `(`, `)` and spaces, up to anything else.
+fn number_digits(chars: impl Iterator<Item = char>) -> usize {
+    chars
+        .take_while(|&c| c.is_ascii_digit() || matches!(c, '-' | '.' | '/' | '(' | ')' | ' '))
         .filter(char::is_ascii_digit)
         .count()
 }
@@ -293,7 +298,7 @@ fn continued_after(text: &str, i: usize) -> bool {
     match (after.next(), after.next()) {
         (Some('@'), _) => true,
         // A slash before another whole phone number lists it: `415-555-0132/415-555-0199`.
-        (Some('/'), Some(c)) => c.is_alphanumeric() && leading_number_digits(&text[i + 1..]) < 7,
+        (Some('/'), Some(c)) => c.is_alphanumeric() && number_digits(text[i + 1..].chars()) < LISTED_DIGITS,
         (Some('_'), Some(c)) => c.is_alphanumeric(),
         (Some(':'), Some(c)) => c.is_ascii_digit(),
         _ => false,
@@ -306,7 +311,7 @@ fn follows_number(text: &str, i: usize) -> bool {
     let mut before = text.get(..i).unwrap_or("").chars().rev();
     matches!(before.next(), Some('.' | ','))
         && before.next().is_some_and(|c| c.is_ascii_digit())
-        && mark_joins(text.get(i..).unwrap_or(""))
+        && mark_joins(text, i - 1)
 }
 
 #[cfg(test)]
@@ -420,6 +425,31 @@ mod tests {
     }
 
     #[test]
+    fn unicode_dashes_and_spaces_inside_numbers() {
+        // Found in session 11: numbers written with the dashes and spaces of word processors and web pages went
+        // through in clear text (the detectors' patterns have ASCII punctuation).
+        for (text, kind) in [
+            ("415\u{2011}555\u{2011}0132", EntityKind::Phone), // non-breaking hyphens
+            ("415\u{2013}555\u{2013}0132", EntityKind::Phone), // en dashes
+            ("415\u{2012}555\u{2012}0132", EntityKind::Phone), // figure dashes
+            ("415 \u{2013} 555 \u{2013} 0132", EntityKind::Phone),
+            ("06\u{202F}12\u{202F}34\u{202F}56\u{202F}78", EntityKind::Phone), // narrow no-break spaces
+            ("4111\u{A0}1111\u{A0}1111\u{A0}1111", EntityKind::PaymentCard),
+            ("4111\u{2009}1111\u{2009}1111\u{2009}1111", EntityKind::PaymentCard),
+            ("078\u{2010}05\u{2010}1123", EntityKind::UsSsn),
+            ("DE89\u{A0}3704\u{A0}0044\u{A0}0532\u{A0}0130\u{A0}00", EntityKind::Iban),
+        ] {
+            assert_eq!(kinds(&format!("Tel. {text}, thanks")), vec![(kind, text)], "{text}");
+        }
+        // Two whole numbers joined by a dash stay two numbers; a range of years is no number.
+        assert_eq!(
+            kinds("4155550132\u{2013}4155550199"),
+            vec![(EntityKind::Phone, "4155550132"), (EntityKind::Phone, "4155550199")]
+        );
+        assert!(kinds("2010\u{2013}2015, 10 \u{2013} 12 Uhr").is_empty());
+    }
+
+    #[test]
     fn numbers_listed_with_commas_are_found_one_by_one() {
         // Both numbers of each list went through in clear text: the comma was read as a decimal mark.
         assert_eq!(
@@ -438,18 +468,52 @@ mod tests {
             kinds("078-05-1123,078-05-1124"),
             vec![(EntityKind::UsSsn, "078-05-1123"), (EntityKind::UsSsn, "078-05-1124")]
         );
-        // Decimal and thousands marks still join one number, which is then no phone number.
-        for text in ["4155550132,25", "Preis 4155550132.50 EUR", "1,234,567", "12,30 4155550", "4,155,550,132"] {
+        // From the review: numbers with spaces or dots.
+        for (list, first, second) in [
+            ("020 7946 0958,020 7946 0959", "020 7946 0958", "020 7946 0959"),
+            ("01 42 68 53 00,01 42 68 53 01", "01 42 68 53 00", "01 42 68 53 01"),
+            ("415.555.0132,415.555.0199", "415.555.0132", "415.555.0199"),
+        ] {
+            assert_eq!(kinds(list), vec![(EntityKind::Phone, first), (EntityKind::Phone, second)], "{list}");
+        }
+        assert_eq!(
+            kinds("078 05 1123,078 05 1124"),
+            vec![(EntityKind::UsSsn, "078 05 1123"), (EntityKind::UsSsn, "078 05 1124")]
+        );
+        // Decimal and thousands marks still join one number, which is then no phone, card or SSN; a `.` always
+        // joins (`0.4532015112830366` is a fraction, though its digits pass as a card).
+        for text in [
+            "4155550132,25",
+            "Preis 4155550132.50 EUR",
+            "1,234,567",
+            "12,30 4155550",
+            "4,155,550,132",
+            "0.4532015112830366",
+            "3,078051123",
+            "Preis: 1.234.567,89 EUR",
+        ] {
             assert!(kinds(text).is_empty(), "{text}");
         }
     }
 
     #[test]
     fn marks_between_numbers() {
-        assert!(mark_joins("25 EUR") && mark_joins("234,567") && mark_joins("5"));
-        assert!(!mark_joins("415-555-0199") && !mark_joins("0151 23456790") && !mark_joins("x") && !mark_joins(""));
-        assert!(follows_number("12,30", 3) && !follows_number("0132,0151 2345", 5) && !follows_number("a,30", 2));
-        assert!(continues_number("12,30", 2) && !continues_number("12,", 2) && !continues_number("0132,415-555", 4));
+        assert!(
+            mark_joins("4155550132,25", 10)
+                && mark_joins("1,234,567", 1)
+                && mark_joins("0151 23456789.0151 2345678", 13)
+        );
+        assert!(!mark_joins("415-555-0132,415-555-0199", 12) && !mark_joins("0151 23456789,0151 2345678", 13));
+        assert!(
+            follows_number("12,30", 3)
+                && !follows_number("0151 2345678,0151 2345678", 13)
+                && !follows_number("a,30", 2)
+        );
+        assert!(
+            continues_number("12,30", 2)
+                && !continues_number("12,", 2)
+                && !continues_number("415-555-0132,415-555-0199", 12)
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! - the number must be valid (a real number range of its country), not merely of a possible length;
 //! - written nationally, it must carry the trunk prefix where the country's formatting rules require one
 //!   (`030 901820` is a Berlin number, `30 901820` is not), which keeps most random digit runs out;
-//! - it must not touch letters (`is415-555-0132`); dates and times (`05/12/2023`, `2024-01-15 07:04`),
+//! - it must not touch letters (`is415-555-0132`; letters of scripts written without spaces, such as `電話`, do not
+//!   count); dates and times (`05/12/2023`, `2024-01-15 07:04`),
 //!   dotted IPv4 addresses, US ZIP+4 codes, pieces of identifiers (`Apple-Mail-13-196941151`) and numbers
 //!   labelled as identifiers (`Order #`, `Lead ID:`) are never phone numbers (`phone_context.rs`).
 //!
@@ -22,7 +23,7 @@
 use super::numbering::{NumberingPlans, Written};
 use super::phone_context::{self as context, PhoneContext};
 use super::{char_after, char_before, continued_after, continues_identifier, continues_number};
-use super::{follows_number, is_word_char, Detection, EntityKind};
+use super::{follows_number, is_word_char, number_digits, Detection, EntityKind, LISTED_DIGITS};
 use phonenumber::country::Id;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -169,12 +170,13 @@ impl PhoneDetector {
     fn labelled(&self, text: &str, start: usize, run_end: usize) -> Option<Detection> {
         let groups = digit_groups(text, start, run_end);
         let last = widest_window(text, &groups)?;
-        let start = past_unclosed_bracket(text, start, groups[last].end);
-        let (raw, end) = self.shape(text, start, groups[last].end)?;
+        let hit_start = past_unclosed_bracket(text, start, groups[last].end);
+        let (raw, end) = self.shape(text, hit_start, groups[last].end)?;
+        // The label stands before the bracket: `Phone: (467 3395)`.
         let labelled = self.patterns.context.labelled(text, start, end);
         let digits = dialled_digits(raw);
         let normalized = if raw.starts_with('+') { format!("+{digits}") } else { digits };
-        labelled.then(|| detection(start, end, 0.5, normalized))
+        labelled.then(|| detection(hit_start, end, 0.5, normalized))
     }
 
     /// `text[from..to]` if it has a phone number's shape - digit count, not a date or decimal, clean
@@ -250,10 +252,15 @@ fn digit_groups(text: &str, start: usize, end: usize) -> Vec<Group> {
     groups
 }
 
-/// True when the punctuation between two groups contains whitespace or a slash, so a number may end or start
-/// there.
+/// True when the punctuation between two groups contains whitespace, or a slash between two whole numbers (seven
+/// digits or more on each side, as in `415-555-0132/415-555-0199`; not `15/05/2024` or `0151/23456789`), so a
+/// number may end or start there.
 fn gap_separates(text: &str, left: Group, right: Group) -> bool {
-    text[left.end..right.start].contains([' ', '\t', '\u{A0}', '/'])
+    let gap = &text[left.end..right.start];
+    gap.contains([' ', '\t', '\u{A0}'])
+        || (gap.contains('/')
+            && number_digits(text[..left.end].chars().rev()) >= LISTED_DIGITS
+            && number_digits(text[right.start..].chars()) >= LISTED_DIGITS)
 }
 
 /// `from`, or one past it when `text[from..to]` opens a bracket that it does not close: `(415-555-0132)` is the
@@ -404,6 +411,16 @@ mod tests {
         // A path or identifier after the slash still ends nothing there.
         assert!(spans("0.91.2/5229/Mon").is_empty());
         assert!(spans("v2/4155550132").is_empty());
+        // From the review: a slash inside a date or a reference is no place to start a number.
+        assert_eq!(spans("Rückruf 15/05/2024 0151 23456789"), ["0151 23456789"]);
+        assert_eq!(spans("Rückruf 15/05/2024 07700 900123"), ["07700 900123"]);
+        assert_eq!(spans("am 15/05/2024 415-555-0132"), ["415-555-0132"]);
+        for text in ["Anreise 15/05/2023 2 Erwachsene", "15/05/2023 14 Uhr", "Vorgang 2024/08912345"] {
+            assert!(spans(text).is_empty(), "{text}");
+        }
+        // A label before the bracket of a number no plan validates.
+        assert_eq!(spans("Phone: (467 3395)"), ["467 3395"]);
+        assert_eq!(spans("call me on (9472 7916)"), ["9472 7916"]);
     }
 
     #[test]
