@@ -3,7 +3,7 @@
 //! typed with an input method left in fullwidth mode); the detectors read ASCII, so they run on a copy of the text
 //! with every Unicode decimal digit (`Nd`) and fullwidth letter made ASCII, and the punctuation written inside such
 //! numbers and addresses (fullwidth forms, the ideographic space, the Arabic separators) made ASCII where it stands
-//! inside them ([`folded_char`]); the hits are mapped back. So are the Unicode dashes and spaces that word
+//! inside them ([`folded_char`]); the hits are mapped back. So are Unicode spaces, and the Unicode dashes that word
 //! processors and web pages put between a number's digits (`415‑555‑0132` with non-breaking hyphens, `4111 1111`
 //! with a no-break space, `06 12 34 56 78` with narrow ones).
 
@@ -80,36 +80,31 @@ fn non_ascii_digit(c: char) -> Option<u8> {
 /// number or an address to its neighbour, and the detectors drop glued hits (`Card／4111 1111 1111 1111`,
 /// `jane@example.com．明日10時`).
 ///
-/// Unicode dashes and spaces fold between two digits of any script (`415‑555‑0132`), except a dash between two
-/// runs of seven or more digits, which lists two numbers (`4155550132–4155550199`) that an ASCII `-` would merge.
+/// Unicode spaces always fold (a space never glues anything). A Unicode dash folds between two digits of any
+/// script, also with a space on either side (`415‑555‑0132`, `415 – 555 – 0132`), except between two numbers of
+/// seven digits or more, which it lists (`4155550132–4155550199`, `415-555-0132–415-555-0199`) and an ASCII `-`
+/// would merge.
 fn folded_char(text: &str, i: usize, c: char) -> Option<char> {
     if c.is_ascii() {
         return None;
     }
     let twin = ascii_twin(c)?;
-    if twin.is_ascii_alphanumeric() {
+    if twin.is_ascii_alphanumeric() || is_space(c) {
         return Some(twin);
     }
-    let before = text[..i].chars().next_back();
-    let after = text[i + c.len_utf8()..].chars().next();
-    let any_digit = |x: Option<char>| x.is_some_and(|x| x.is_ascii_digit() || non_ascii_digit(x).is_some());
-    if is_dash(c) || (is_space(c) && c != '\u{3000}') {
-        let (before, after) = if is_dash(c) {
-            // A dash may stand between spaces: `415 – 555 – 0132`.
-            (past_space(text[..i].chars().rev()), past_space(text[i + c.len_utf8()..].chars()))
-        } else {
-            (before, after)
-        };
-        let between_digits = any_digit(before) && any_digit(after);
-        let lists_two =
-            is_dash(c) && digit_run(text[..i].chars().rev()) >= 7 && digit_run(text[i..].chars().skip(1)) >= 7;
+    let (head, tail) = (&text[..i], &text[i + c.len_utf8()..]);
+    if is_dash(c) {
+        let any_digit = |x: Option<char>| x.is_some_and(|x| x.is_ascii_digit() || non_ascii_digit(x).is_some());
+        let between_digits = any_digit(past_space(head.chars().rev())) && any_digit(past_space(tail.chars()));
+        let lists_two = number_digits(head.chars().rev()) >= 7 && number_digits(tail.chars()) >= 7;
         return (between_digits && !lists_two).then_some(twin);
     }
+    let (before, after) = (head.chars().next_back(), tail.chars().next());
     let digit = |x: Option<char>| x.and_then(non_ascii_digit).is_some();
     let fullwidth = |x: Option<char>| x.is_some_and(|x| ('\u{FF10}'..='\u{FF5A}').contains(&x) && x.is_alphanumeric());
     let latin = |x: Option<char>| x.is_some_and(|x| x.is_ascii_alphabetic()) || fullwidth(x);
     let fold = match c {
-        '\u{3000}' | '٫' | '٬' => digit(before) && digit(after),
+        '٫' | '٬' => digit(before) && digit(after),
         '（' | '＋' if digit(after) => !before.is_some_and(char::is_alphabetic),
         '）' if digit(before) => true,
         '＠' | '．' if latin(before) && latin(after) => true,
@@ -126,9 +121,12 @@ fn past_space(mut chars: impl Iterator<Item = char>) -> Option<char> {
     }
 }
 
-/// How many digits of any script `chars` starts with.
-fn digit_run(chars: impl Iterator<Item = char>) -> usize {
-    chars.take_while(|&c| c.is_ascii_digit() || non_ascii_digit(c).is_some()).count()
+/// Digits of any script in the number that `chars` starts with: digits, `-./()` and spaces, up to anything else.
+fn number_digits(chars: impl Iterator<Item = char>) -> usize {
+    chars
+        .take_while(|&c| c.is_ascii_digit() || "-./() ".contains(c) || is_space(c) || non_ascii_digit(c).is_some())
+        .filter(|&c| c.is_ascii_digit() || non_ascii_digit(c).is_some())
+        .count()
 }
 
 /// Whether `text` has a non-ASCII decimal digit.
@@ -234,7 +232,7 @@ mod tests {
         assert!(!has_non_ascii_digit("（only punctuation）") && !has_non_ascii_digit("ascii 0123"));
         let fullwidth =
             Folded::of("ｊａｎｅ＿ｄｏｅ＠ｅｘ－ａｍｐｌｅ２．ｃｏｍ　（ｍｅ），（０３）１２　３４（５６）").unwrap();
-        assert_eq!(fullwidth.text, "jane_doe@ex-ample2.com　（me），(03)12 34(56)");
+        assert_eq!(fullwidth.text, "jane_doe@ex-ample2.com （me），(03)12 34(56)");
         assert_eq!(Folded::of("jane＠example．com").unwrap().text, "jane@example.com");
         assert_eq!(Folded::of("Tel（٠٩٠）").unwrap().text, "Tel（090)", "`（` after a letter stays");
         // Punctuation that would glue a number or an address to its neighbour, or merge two numbers, stays.
@@ -264,11 +262,18 @@ mod tests {
         let start = f.text.find("050").unwrap();
         let end = start + "050 123 4567".len();
         assert_eq!(&text[f.original(start)..f.original(end)], "٠٥٠ ١٢٣ ٤٥٦٧");
-        // Unicode dashes and spaces between digits (2- and 3-byte characters), and a dash between spaces.
+        // Unicode dashes and spaces between digits (2- and 3-byte characters); a dash between two whole numbers
+        // stays.
         let dashed =
             "415\u{2011}555\u{A0}0132 \u{2013} 4111\u{202F}1111, a\u{A0}b \u{2013} c, 4155550132\u{2013}4155550199";
         let g = Folded::of(dashed).unwrap();
-        assert_eq!(g.text, "415-555 0132 - 4111 1111, a\u{A0}b \u{2013} c, 4155550132\u{2013}4155550199");
+        assert_eq!(g.text, "415-555 0132 \u{2013} 4111 1111, a b \u{2013} c, 4155550132\u{2013}4155550199");
+        let two =
+            Folded::of("415-555-0132\u{2013}415-555-0199, 0151 23456789 \u{2013} 0171 2345678, 089\u{2011}123456");
+        assert_eq!(
+            two.unwrap().text,
+            "415-555-0132\u{2013}415-555-0199, 0151 23456789 \u{2013} 0171 2345678, 089-123456"
+        );
         for (i, _) in g.text.char_indices().chain([(g.text.len(), ' ')]) {
             assert_eq!(g.text[i..].chars().count(), dashed[g.original(i)..].chars().count(), "{i}");
         }

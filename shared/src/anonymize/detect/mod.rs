@@ -261,18 +261,28 @@ fn continues_number(text: &str, i: usize) -> bool {
     rest.starts_with(['.', ',']) && rest[1..].starts_with(|c: char| c.is_ascii_digit()) && mark_joins(text, i)
 }
 
-/// Digits a number must have, on both sides of a comma, for the comma to list two numbers.
+/// Digits a number must have, on both sides of a `.` or `,`, for the mark to list two numbers.
 const LISTED_DIGITS: usize = 7;
 
-/// Whether the `.` or `,` at byte `at`, between digits, joins one number - a decimal or thousands mark (`1.5`,
-/// `12,30`, `1,234,567`, `4155550132,25`) - rather than separating two numbers in a list. A `.` always joins; a
-/// `,` lists when the numbers on both sides (digits with `-./()` and spaces between them) have seven or more
-/// digits each: `415-555-0132,415-555-0199`, `020 7946 0958,020 7946 0959`.
+/// Whether the `.` or `,` at byte `at`, between digits, joins one number - a decimal or thousands mark - rather
+/// than separating two numbers in a list. A mark looks like a decimal or thousands mark when one to three digits
+/// follow it and no `-`, `/`, `(`, `)` follows those (`12,30`, `1,234,567`, `4155550132.25`); a list has
+/// numbers of seven digits or more (digits with `-./()` and spaces between them) on both sides
+/// (`415-555-0132,415-555-0199`, `020 7946 0958,020 7946 0959`). A `,` joins when it looks like a mark and no
+/// list is on both sides: fields of a CSV line are not joined (`0151 23456789,10115`, `4111111111111111,12/26`).
+/// A `.` joins when it looks like a mark or no list is on both sides: `0.4532015112830366` is a fraction, not a
+/// card.
 fn mark_joins(text: &str, at: usize) -> bool {
-    if text.as_bytes()[at] != b',' {
-        return true;
+    let after = &text[at + 1..];
+    let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+    let looks_like_mark = (1..=3).contains(&digits) && !after[digits..].starts_with(['-', '/', '(', ')']);
+    let lists =
+        number_digits(text[..at].chars().rev()) >= LISTED_DIGITS && number_digits(after.chars()) >= LISTED_DIGITS;
+    if text.as_bytes()[at] == b',' {
+        looks_like_mark && !lists
+    } else {
+        looks_like_mark || !lists
     }
-    number_digits(text[..at].chars().rev()) < LISTED_DIGITS || number_digits(text[at + 1..].chars()) < LISTED_DIGITS
 }
 
 /// Digits in the number that `chars` starts with: digits, `-`, `.`, `/`, `(`, `)` and spaces, up to anything else.
@@ -297,8 +307,13 @@ fn continued_after(text: &str, i: usize) -> bool {
     let mut after = text.get(i..).unwrap_or("").chars();
     match (after.next(), after.next()) {
         (Some('@'), _) => true,
-        // A slash before another whole phone number lists it: `415-555-0132/415-555-0199`.
-        (Some('/'), Some(c)) => c.is_alphanumeric() && number_digits(text[i + 1..].chars()) < LISTED_DIGITS,
+        // A path goes on after a slash (`/5229/Mon`); another number or a number's suffix ends there
+        // (`415-555-0132/415-555-0199`, `089 123456/123457`).
+        (Some('/'), Some(c)) if c.is_alphanumeric() => {
+            let rest = &text[i + 1..];
+            let number = rest.find(|c: char| !(c.is_ascii_digit() || "-.()".contains(c))).unwrap_or(rest.len());
+            number == 0 || rest[number..].starts_with(|c: char| c.is_alphanumeric() || c == '/' || c == '_')
+        }
         (Some('_'), Some(c)) => c.is_alphanumeric(),
         (Some(':'), Some(c)) => c.is_ascii_digit(),
         _ => false,
@@ -438,6 +453,8 @@ mod tests {
             ("4111\u{2009}1111\u{2009}1111\u{2009}1111", EntityKind::PaymentCard),
             ("078\u{2010}05\u{2010}1123", EntityKind::UsSsn),
             ("DE89\u{A0}3704\u{A0}0044\u{A0}0532\u{A0}0130\u{A0}00", EntityKind::Iban),
+            ("GB29\u{A0}NWBK\u{A0}6016\u{A0}1331\u{A0}9268\u{A0}19", EntityKind::Iban), // letters at the group edges
+            ("0151\u{3000}23456789", EntityKind::Phone),                                // ideographic space
         ] {
             assert_eq!(kinds(&format!("Tel. {text}, thanks")), vec![(kind, text)], "{text}");
         }
@@ -468,7 +485,24 @@ mod tests {
             kinds("078-05-1123,078-05-1124"),
             vec![(EntityKind::UsSsn, "078-05-1123"), (EntityKind::UsSsn, "078-05-1124")]
         );
-        // From the review: numbers with spaces or dots.
+        // From the second review: fields of a CSV line, next to short fields.
+        assert_eq!(kinds("Max Mustermann,0151 23456789,10115,Berlin"), vec![(EntityKind::Phone, "0151 23456789")]);
+        assert_eq!(kinds("Alter 42,0151 23456789"), vec![(EntityKind::Phone, "0151 23456789")]);
+        assert_eq!(kinds("4111111111111111,12/26,123"), vec![(EntityKind::PaymentCard, "4111111111111111")]);
+        assert_eq!(kinds("078-05-1123,1985"), vec![(EntityKind::UsSsn, "078-05-1123")]);
+        // A dash between two whole numbers, and a dot, list them too.
+        for list in ["415-555-0132\u{2013}415-555-0199", "415-555-0132.415-555-0199"] {
+            assert_eq!(
+                kinds(list),
+                vec![(EntityKind::Phone, "415-555-0132"), (EntityKind::Phone, "415-555-0199")],
+                "{list}"
+            );
+        }
+        assert_eq!(
+            kinds("078-05-1123\u{2013}078-05-1124"),
+            vec![(EntityKind::UsSsn, "078-05-1123"), (EntityKind::UsSsn, "078-05-1124")]
+        );
+        // From the first review: numbers with spaces or dots.
         for (list, first, second) in [
             ("020 7946 0958,020 7946 0959", "020 7946 0958", "020 7946 0959"),
             ("01 42 68 53 00,01 42 68 53 01", "01 42 68 53 00", "01 42 68 53 01"),
@@ -489,7 +523,6 @@ mod tests {
             "12,30 4155550",
             "4,155,550,132",
             "0.4532015112830366",
-            "3,078051123",
             "Preis: 1.234.567,89 EUR",
         ] {
             assert!(kinds(text).is_empty(), "{text}");
@@ -498,12 +531,9 @@ mod tests {
 
     #[test]
     fn marks_between_numbers() {
-        assert!(
-            mark_joins("4155550132,25", 10)
-                && mark_joins("1,234,567", 1)
-                && mark_joins("0151 23456789.0151 2345678", 13)
-        );
+        assert!(mark_joins("4155550132,25", 10) && mark_joins("1,234,567", 1) && mark_joins("0.4532015112830366", 1));
         assert!(!mark_joins("415-555-0132,415-555-0199", 12) && !mark_joins("0151 23456789,0151 2345678", 13));
+        assert!(!mark_joins("0151 23456789,10115", 13) && !mark_joins("415-555-0132.415-555-0199", 12));
         assert!(
             follows_number("12,30", 3)
                 && !follows_number("0151 2345678,0151 2345678", 13)

@@ -23,7 +23,7 @@
 use super::numbering::{NumberingPlans, Written};
 use super::phone_context::{self as context, PhoneContext};
 use super::{char_after, char_before, continued_after, continues_identifier, continues_number};
-use super::{follows_number, is_word_char, number_digits, Detection, EntityKind, LISTED_DIGITS};
+use super::{follows_number, is_word_char, mark_joins, number_digits, Detection, EntityKind, LISTED_DIGITS};
 use phonenumber::country::Id;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -102,18 +102,19 @@ impl PhoneDetector {
     }
 
     /// Tries windows of consecutive digit groups, longest first from the left; a window may only start or end
-    /// where the run has whitespace or a slash, so a number is never cut out of the middle of a dash-joined
-    /// token, while numbers joined by a slash (`415-555-0132/415-555-0199`) are found one by one.
+    /// where the run has whitespace, so a number is never cut out of the middle of a dash-joined token - or at a
+    /// slash after a whole number, so that numbers joined by a slash (`415-555-0132/415-555-0199`,
+    /// `089 123456/123457`) are found ([`may_end_at`], [`may_start_at`]).
     fn find_in_run(&self, text: &str, start: usize, end: usize, out: &mut Vec<Detection>) {
         let groups = digit_groups(text, start, end);
         let mut first = 0;
         while first < groups.len() {
             let mut taken = None;
-            if first == 0 || gap_separates(text, groups[first - 1], groups[first]) {
+            if first == 0 || may_start_at(text, groups[first - 1], groups[first]) {
                 let from = if first == 0 { start } else { opening_bracket(text, groups[first - 1], groups[first]) };
                 for last in (first..first + widest(&groups[first..])).rev() {
                     let at_run_end = last + 1 == groups.len();
-                    if !at_run_end && !gap_separates(text, groups[last], groups[last + 1]) {
+                    if !at_run_end && !may_end_at(text, groups[last], groups[last + 1]) {
                         continue;
                     }
                     if let Some(d) = self.window(text, from, groups[last].end) {
@@ -230,7 +231,7 @@ fn widest(groups: &[Group]) -> usize {
 
 /// The last group of the widest window from the run start that ends where a number may end.
 fn widest_window(text: &str, groups: &[Group]) -> Option<usize> {
-    (0..widest(groups)).rev().find(|&l| l + 1 == groups.len() || gap_separates(text, groups[l], groups[l + 1]))
+    (0..widest(groups)).rev().find(|&l| l + 1 == groups.len() || may_end_at(text, groups[l], groups[l + 1]))
 }
 
 /// The digit groups of the run `text[start..end]`.
@@ -252,15 +253,31 @@ fn digit_groups(text: &str, start: usize, end: usize) -> Vec<Group> {
     groups
 }
 
-/// True when the punctuation between two groups contains whitespace, or a slash between two whole numbers (seven
-/// digits or more on each side, as in `415-555-0132/415-555-0199`; not `15/05/2024` or `0151/23456789`), so a
-/// number may end or start there.
-fn gap_separates(text: &str, left: Group, right: Group) -> bool {
+/// True when a number may end between two groups: the punctuation between them has whitespace, a slash after a
+/// whole number (seven digits or more: `415-555-0132/...`, `089 123456/123457`; not in `15/05/2024`), or a `.`
+/// that lists two numbers (`415-555-0132.415-555-0199`, see [`mark_joins`]).
+fn may_end_at(text: &str, left: Group, right: Group) -> bool {
     let gap = &text[left.end..right.start];
-    gap.contains([' ', '\t', '\u{A0}'])
+    has_space(gap)
+        || (gap.contains('/') && number_digits(text[..left.end].chars().rev()) >= LISTED_DIGITS)
+        || (gap == "." && !mark_joins(text, left.end))
+}
+
+/// True when a number may start between two groups: the punctuation between them has whitespace, a slash between
+/// two whole numbers (`415-555-0132/415-555-0199`; not `15/05/2024 0151 23456789`, `2024/08912345` or the suffix
+/// in `089 123456/123457`), or a `.` that lists two numbers.
+fn may_start_at(text: &str, left: Group, right: Group) -> bool {
+    let gap = &text[left.end..right.start];
+    has_space(gap)
         || (gap.contains('/')
             && number_digits(text[..left.end].chars().rev()) >= LISTED_DIGITS
             && number_digits(text[right.start..].chars()) >= LISTED_DIGITS)
+        || (gap == "." && !mark_joins(text, left.end))
+}
+
+/// True when the punctuation `gap` has whitespace.
+fn has_space(gap: &str) -> bool {
+    gap.contains([' ', '\t', '\u{A0}'])
 }
 
 /// `from`, or one past it when `text[from..to]` opens a bracket that it does not close: `(415-555-0132)` is the
@@ -407,6 +424,7 @@ mod tests {
         assert_eq!(spans("Tel: 415.555.0132/415.555.0199"), ["415.555.0132", "415.555.0199"]);
         // A slash inside one number keeps it whole.
         assert_eq!(spans("0151/23456789"), ["0151/23456789"]);
+        assert_eq!(spans("089 123456/123457"), ["089 123456/123457"]);
         assert_eq!(spans("030/901820"), ["030/901820"]);
         // A path or identifier after the slash still ends nothing there.
         assert!(spans("0.91.2/5229/Mon").is_empty());
