@@ -96,7 +96,8 @@ fn folded_char(text: &str, i: usize, c: char) -> Option<char> {
     if is_dash(c) {
         let any_digit = |x: Option<char>| x.is_some_and(|x| x.is_ascii_digit() || non_ascii_digit(x).is_some());
         let between_digits = any_digit(past_space(head.chars().rev())) && any_digit(past_space(tail.chars()));
-        let lists_two = number_digits(head.chars().rev()) >= 7 && number_digits(tail.chars()) >= 7;
+        let lists_two =
+            number_digits(skip_space(head.chars().rev())) >= 7 && number_digits(skip_space(tail.chars())) >= 7;
         return (between_digits && !lists_two).then_some(twin);
     }
     let (before, after) = (head.chars().next_back(), tail.chars().next());
@@ -121,12 +122,22 @@ fn past_space(mut chars: impl Iterator<Item = char>) -> Option<char> {
     }
 }
 
-/// Digits of any script in the number that `chars` starts with: digits, `-./()` and spaces, up to anything else.
+/// Digits of any script in the number that `chars` starts with: digits and `-./()`, up to anything else (a space
+/// too: `0151 23456789 – 0171 2345678` has 8 digits before the dash and 4 after it, and is folded).
 fn number_digits(chars: impl Iterator<Item = char>) -> usize {
     chars
-        .take_while(|&c| c.is_ascii_digit() || "-./() ".contains(c) || is_space(c) || non_ascii_digit(c).is_some())
+        .take_while(|&c| c.is_ascii_digit() || "-./()".contains(c) || non_ascii_digit(c).is_some())
         .filter(|&c| c.is_ascii_digit() || non_ascii_digit(c).is_some())
         .count()
+}
+
+/// `chars` past one leading space.
+fn skip_space(chars: impl Iterator<Item = char>) -> impl Iterator<Item = char> {
+    let mut chars = chars.peekable();
+    if chars.peek().is_some_and(|&c| c == ' ' || is_space(c)) {
+        chars.next();
+    }
+    chars
 }
 
 /// Whether `text` has a non-ASCII decimal digit.
@@ -267,13 +278,13 @@ mod tests {
         let dashed =
             "415\u{2011}555\u{A0}0132 \u{2013} 4111\u{202F}1111, a\u{A0}b \u{2013} c, 4155550132\u{2013}4155550199";
         let g = Folded::of(dashed).unwrap();
-        assert_eq!(g.text, "415-555 0132 \u{2013} 4111 1111, a b \u{2013} c, 4155550132\u{2013}4155550199");
+        assert_eq!(g.text, "415-555 0132 - 4111 1111, a b \u{2013} c, 4155550132\u{2013}4155550199");
+        // Only the digits touching a dash count: earlier numbers and dates do not keep it from folding.
+        let three = Folded::of("Tel. 030 1234567 / 0151\u{2013}23456789, am 15.05.2024 0151\u{2011}23456789");
+        assert_eq!(three.unwrap().text, "Tel. 030 1234567 / 0151-23456789, am 15.05.2024 0151-23456789");
         let two =
             Folded::of("415-555-0132\u{2013}415-555-0199, 0151 23456789 \u{2013} 0171 2345678, 089\u{2011}123456");
-        assert_eq!(
-            two.unwrap().text,
-            "415-555-0132\u{2013}415-555-0199, 0151 23456789 \u{2013} 0171 2345678, 089-123456"
-        );
+        assert_eq!(two.unwrap().text, "415-555-0132\u{2013}415-555-0199, 0151 23456789 - 0171 2345678, 089-123456");
         for (i, _) in g.text.char_indices().chain([(g.text.len(), ' ')]) {
             assert_eq!(g.text[i..].chars().count(), dashed[g.original(i)..].chars().count(), "{i}");
         }

@@ -265,24 +265,58 @@ fn continues_number(text: &str, i: usize) -> bool {
 const LISTED_DIGITS: usize = 7;
 
 /// Whether the `.` or `,` at byte `at`, between digits, joins one number - a decimal or thousands mark - rather
-/// than separating two numbers in a list. A mark looks like a decimal or thousands mark when one to three digits
-/// follow it and no `-`, `/`, `(`, `)` follows those (`12,30`, `1,234,567`, `4155550132.25`); a list has
-/// numbers of seven digits or more (digits with `-./()` and spaces between them) on both sides
-/// (`415-555-0132,415-555-0199`, `020 7946 0958,020 7946 0959`). A `,` joins when it looks like a mark and no
-/// list is on both sides: fields of a CSV line are not joined (`0151 23456789,10115`, `4111111111111111,12/26`).
-/// A `.` joins when it looks like a mark or no list is on both sides: `0.4532015112830366` is a fraction, not a
-/// card.
+/// than separating two numbers or fields.
+///
+/// A mark looks like a decimal or thousands mark when one to three digits follow it and no `-`, `/`, `(`, `)` or
+/// further group follows those (`12,30`, `1,234,567`, `4155550132.25`, `1,234.56`; not `42,415 555 0132`). Two
+/// numbers are listed when both have seven digits or more (digits with `-./()` and spaces between them:
+/// `415-555-0132,415-555-0199`, `020 7946 0958,020 7946 0959`).
+/// - A `,` after `0` joins (`0,4532015112830366`). After a number written as no amount is - with `-/()`, or with
+///   spaced or dotted groups other than thousands (`0151 23456789,42`, `415-555-0132,12`) - it separates (CSV
+///   fields). Otherwise it joins when it looks like a mark and lists nothing.
+/// - A `.` joins when it looks like a mark or lists nothing: `0.4532015112830366` is a fraction, not a card.
 fn mark_joins(text: &str, at: usize) -> bool {
     let after = &text[at + 1..];
     let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-    let looks_like_mark = (1..=3).contains(&digits) && !after[digits..].starts_with(['-', '/', '(', ')']);
+    let rest = &after[digits..];
+    // More groups of a number written with spaces or dots: `42,415 555 0132`, `42,415.555.0132` (not `1,234.56`).
+    let more_groups = match rest.as_bytes() {
+        [b' ', d, ..] => d.is_ascii_digit(),
+        [b'.', tail @ ..] => {
+            let group = tail.iter().take_while(|b| b.is_ascii_digit()).count();
+            group >= 3 && tail.get(group) == Some(&b'.')
+        }
+        _ => false,
+    };
+    let looks_like_mark = (1..=3).contains(&digits) && !rest.starts_with(['-', '/', '(', ')']) && !more_groups;
     let lists =
         number_digits(text[..at].chars().rev()) >= LISTED_DIGITS && number_digits(after.chars()) >= LISTED_DIGITS;
     if text.as_bytes()[at] == b',' {
-        looks_like_mark && !lists
+        let before = number_before(&text[..at]);
+        before == "0" || (is_amount(before) && looks_like_mark && !lists)
     } else {
         looks_like_mark || !lists
     }
+}
+
+/// The number that `head` ends with: digits, `-./()` and spaces, without leading spaces.
+fn number_before(head: &str) -> &str {
+    let start = head
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| c.is_ascii_digit() || "-./() ".contains(c))
+        .last()
+        .map_or(head.len(), |(i, _)| i);
+    head[start..].trim_start()
+}
+
+/// Whether `number` is written as an amount can be: plain digits (at most eleven, no card), or groups of three
+/// after the first, set apart by spaces or dots (`1 250 000`, `1.234.567`).
+fn is_amount(number: &str) -> bool {
+    let mut groups = number.split([' ', '.']);
+    let first = groups.next().unwrap_or("");
+    let plain = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    plain(first) && first.len() <= 11 && groups.all(|g| plain(g) && g.len() == 3)
 }
 
 /// Digits in the number that `chars` starts with: digits, `-`, `.`, `/`, `(`, `)` and spaces, up to anything else.
@@ -312,7 +346,10 @@ fn continued_after(text: &str, i: usize) -> bool {
         (Some('/'), Some(c)) if c.is_alphanumeric() => {
             let rest = &text[i + 1..];
             let number = rest.find(|c: char| !(c.is_ascii_digit() || "-.()".contains(c))).unwrap_or(rest.len());
-            number == 0 || rest[number..].starts_with(|c: char| c.is_alphanumeric() || c == '/' || c == '_')
+            let after = &rest[number..];
+            number == 0
+                || after.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                || (after.starts_with('/') && !after[1..].starts_with(|c: char| c.is_ascii_digit()))
         }
         (Some('_'), Some(c)) => c.is_alphanumeric(),
         (Some(':'), Some(c)) => c.is_ascii_digit(),
@@ -514,8 +551,11 @@ mod tests {
             kinds("078 05 1123,078 05 1124"),
             vec![(EntityKind::UsSsn, "078 05 1123"), (EntityKind::UsSsn, "078 05 1124")]
         );
-        // Decimal and thousands marks still join one number, which is then no phone, card or SSN; a `.` always
-        // joins (`0.4532015112830366` is a fraction, though its digits pass as a card).
+        // From the third review: a short field after the number.
+        assert_eq!(kinds("Max,0151 23456789,42,Berlin"), vec![(EntityKind::Phone, "0151 23456789")]);
+        assert_eq!(kinds("078-05-1123,42"), vec![(EntityKind::UsSsn, "078-05-1123")]);
+        // Decimal and thousands marks still join one number, which is then no phone, card or SSN
+        // (`0.4532015112830366` is a fraction, though its digits pass as a card).
         for text in [
             "4155550132,25",
             "Preis 4155550132.50 EUR",
@@ -523,7 +563,9 @@ mod tests {
             "12,30 4155550",
             "4,155,550,132",
             "0.4532015112830366",
+            "0,4532015112830366",
             "Preis: 1.234.567,89 EUR",
+            "1 250 000,00 EUR",
         ] {
             assert!(kinds(text).is_empty(), "{text}");
         }

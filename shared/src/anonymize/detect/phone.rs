@@ -103,8 +103,8 @@ impl PhoneDetector {
 
     /// Tries windows of consecutive digit groups, longest first from the left; a window may only start or end
     /// where the run has whitespace, so a number is never cut out of the middle of a dash-joined token - or at a
-    /// slash after a whole number, so that numbers joined by a slash (`415-555-0132/415-555-0199`,
-    /// `089 123456/123457`) are found ([`may_end_at`], [`may_start_at`]).
+    /// slash or `.` between two whole numbers, so that numbers joined by one (`415-555-0132/415-555-0199`) are
+    /// found ([`may_end_at`]).
     fn find_in_run(&self, text: &str, start: usize, end: usize, out: &mut Vec<Detection>) {
         let groups = digit_groups(text, start, end);
         let mut first = 0;
@@ -112,7 +112,7 @@ impl PhoneDetector {
             let mut taken = None;
             if first == 0 || may_start_at(text, groups[first - 1], groups[first]) {
                 let from = if first == 0 { start } else { opening_bracket(text, groups[first - 1], groups[first]) };
-                for last in (first..first + widest(&groups[first..])).rev() {
+                for last in (first..first + widest(text, &groups[first..])).rev() {
                     let at_run_end = last + 1 == groups.len();
                     if !at_run_end && !may_end_at(text, groups[last], groups[last + 1]) {
                         continue;
@@ -216,22 +216,34 @@ fn dialled_digits(raw: &str) -> String {
     raw.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// How many groups from the first can form one number: at most `MAX_GROUPS` and `MAX_DIGITS`.
-fn widest(groups: &[Group]) -> usize {
+/// How many groups from the first can form one number: at most `MAX_GROUPS` and `MAX_DIGITS`, and not past a
+/// slash or a spaced dash between two whole numbers, which lists them (`06 12 34 56 78 / 01 42 68 53 00`,
+/// `078 05 1123 - 219 09 9998`; but `0171 / 123 45 67`, `0171 - 123 45 67` and `089 123456/123457` are one
+/// number each).
+fn widest(text: &str, groups: &[Group]) -> usize {
     let mut digits = 0;
-    groups
-        .iter()
-        .take(MAX_GROUPS)
-        .take_while(|g| {
-            digits += g.end - g.start;
-            digits <= MAX_DIGITS
-        })
-        .count()
+    let mut count = 0;
+    for (k, group) in groups.iter().take(MAX_GROUPS).enumerate() {
+        digits += group.end - group.start;
+        if digits > MAX_DIGITS {
+            break;
+        }
+        count = k + 1;
+        let lists_next = groups.get(k + 1).is_some_and(|next| {
+            let gap = &text[group.end..next.start];
+            (gap.contains('/') || (gap.contains('-') && has_space(gap)))
+                && number_digits(text[next.start..].chars()) >= LISTED_DIGITS
+        });
+        if lists_next && digits >= LISTED_DIGITS {
+            break;
+        }
+    }
+    count
 }
 
 /// The last group of the widest window from the run start that ends where a number may end.
 fn widest_window(text: &str, groups: &[Group]) -> Option<usize> {
-    (0..widest(groups)).rev().find(|&l| l + 1 == groups.len() || may_end_at(text, groups[l], groups[l + 1]))
+    (0..widest(text, groups)).rev().find(|&l| l + 1 == groups.len() || may_end_at(text, groups[l], groups[l + 1]))
 }
 
 /// The digit groups of the run `text[start..end]`.
@@ -253,26 +265,23 @@ fn digit_groups(text: &str, start: usize, end: usize) -> Vec<Group> {
     groups
 }
 
-/// True when a number may end between two groups: the punctuation between them has whitespace, a slash after a
-/// whole number (seven digits or more: `415-555-0132/...`, `089 123456/123457`; not in `15/05/2024`), or a `.`
-/// that lists two numbers (`415-555-0132.415-555-0199`, see [`mark_joins`]).
+/// True when a number may end between two groups: the punctuation between them has whitespace, or a slash or a
+/// `.` between two whole numbers (`415-555-0132/415-555-0199`, `415-555-0132.415-555-0199`; not in
+/// `15/05/2024`, `2024051512/1` or `4155550132/2024`).
 fn may_end_at(text: &str, left: Group, right: Group) -> bool {
     let gap = &text[left.end..right.start];
-    has_space(gap)
-        || (gap.contains('/') && number_digits(text[..left.end].chars().rev()) >= LISTED_DIGITS)
-        || (gap == "." && !mark_joins(text, left.end))
+    has_space(gap) || (gap.contains('/') && lists_two(text, left, right)) || (gap == "." && !mark_joins(text, left.end))
 }
 
-/// True when a number may start between two groups: the punctuation between them has whitespace, a slash between
-/// two whole numbers (`415-555-0132/415-555-0199`; not `15/05/2024 0151 23456789`, `2024/08912345` or the suffix
-/// in `089 123456/123457`), or a `.` that lists two numbers.
+/// True when a number may start between two groups: where it may end ([`may_end_at`]).
 fn may_start_at(text: &str, left: Group, right: Group) -> bool {
-    let gap = &text[left.end..right.start];
-    has_space(gap)
-        || (gap.contains('/')
-            && number_digits(text[..left.end].chars().rev()) >= LISTED_DIGITS
-            && number_digits(text[right.start..].chars()) >= LISTED_DIGITS)
-        || (gap == "." && !mark_joins(text, left.end))
+    may_end_at(text, left, right)
+}
+
+/// True when the numbers around the gap between two groups have seven digits or more each.
+fn lists_two(text: &str, left: Group, right: Group) -> bool {
+    number_digits(text[..left.end].chars().rev()) >= LISTED_DIGITS
+        && number_digits(text[right.start..].chars()) >= LISTED_DIGITS
 }
 
 /// True when the punctuation `gap` has whitespace.
@@ -425,6 +434,11 @@ mod tests {
         // A slash inside one number keeps it whole.
         assert_eq!(spans("0151/23456789"), ["0151/23456789"]);
         assert_eq!(spans("089 123456/123457"), ["089 123456/123457"]);
+        // From the third review: three numbers, and references with a slash suffix.
+        assert_eq!(spans("415-555-0132/415-555-0199/415-555-0100"), ["415-555-0132", "415-555-0199", "415-555-0100"]);
+        for text in ["Bestellung 2024051512/1", "Rechnungsnr. 4155550132/2024"] {
+            assert!(spans(text).is_empty(), "{text}");
+        }
         assert_eq!(spans("030/901820"), ["030/901820"]);
         // A path or identifier after the slash still ends nothing there.
         assert!(spans("0.91.2/5229/Mon").is_empty());

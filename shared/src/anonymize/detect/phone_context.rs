@@ -73,10 +73,12 @@ pub(super) fn follows_time(text: &str, start: usize) -> bool {
     before.next() == Some(':') && before.next().is_some_and(|c| c.is_ascii_digit())
 }
 
-/// `4155550132.25`: digits with a single `.` or `,` and nothing else is a decimal number, not a phone layout.
+/// `4155550132.25`: digits with a single `.` or `,` and nothing else is a decimal number, not a phone layout -
+/// unless the whole part has a leading zero, which numbers do not have and trunk prefixes do (`0151.23456789`).
 pub(super) fn is_decimal(raw: &str) -> bool {
     let punctuation: Vec<char> = raw.chars().filter(|c| !c.is_ascii_digit()).collect();
-    matches!(punctuation.as_slice(), ['.' | ','])
+    let whole = raw.split(['.', ',']).next().unwrap_or("");
+    matches!(punctuation.as_slice(), ['.' | ',']) && !(whole.len() > 1 && whole.starts_with('0'))
 }
 
 /// True when `raw` holds a dotted quad (`80.12.242.127`): an IPv4 address, found by the IP detector.
@@ -193,6 +195,7 @@ mod tests {
     fn look_alike_layouts() {
         assert!(follows_time("12:30", 3));
         assert!(is_decimal("4155550132.25") && !is_decimal("415.555.0132"));
+        assert!(is_decimal("0.4155550132") && !is_decimal("0151.23456789"));
         assert!(contains_ipv4("(80.12.242.127") && contains_ipv4("0(80.12.242.127"));
         assert!(!contains_ipv4("415.555.0132") && !contains_ipv4("01.84.17.61.18") && !contains_ipv4("300.1.2.3"));
         assert!(is_zip_plus_four("97225-2668") && !is_zip_plus_four("07805-1121"));
