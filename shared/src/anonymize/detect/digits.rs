@@ -2,8 +2,8 @@
 //! their script (`٠٥٠ ١٢٣ ٤٥٦٧`, `０３－１２３４－５６７８`), and addresses in fullwidth forms (`ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ`,
 //! typed with an input method left in fullwidth mode); the detectors read ASCII, so they run on a copy of the text
 //! with every Unicode decimal digit (`Nd`) and fullwidth letter made ASCII, and the punctuation written inside such
-//! numbers and addresses (fullwidth forms, the ideographic space, the Arabic separators) made ASCII where it stands
-//! inside them ([`folded_char`]); the hits are mapped back. So are Unicode spaces, and the Unicode dashes that word
+//! numbers and addresses (fullwidth forms, the Arabic separators) made ASCII where it stands inside them
+//! ([`folded_char`]); the hits are mapped back. So are Unicode spaces, and the Unicode dashes that word
 //! processors and web pages put between a number's digits (`415‑555‑0132` with non-breaking hyphens, `4111 1111`
 //! with a no-break space, `06 12 34 56 78` with narrow ones).
 
@@ -98,7 +98,12 @@ fn folded_char(text: &str, i: usize, c: char) -> Option<char> {
         let between_digits = any_digit(past_space(head.chars().rev())) && any_digit(past_space(tail.chars()));
         let lists_two =
             number_digits(skip_space(head.chars().rev())) >= 7 && number_digits(skip_space(tail.chars())) >= 7;
-        return (between_digits && !lists_two).then_some(twin);
+        // With a space beside it, a dash joins single groups (`415 – 555 – 0132`), not ranges of amounts written
+        // in groups (`650 000 – 700 000`).
+        let spaced =
+            head.ends_with(|c: char| c == ' ' || is_space(c)) || tail.starts_with(|c: char| c == ' ' || is_space(c));
+        let range = spaced && (more_groups(skip_space(head.chars().rev())) || more_groups(skip_space(tail.chars())));
+        return (between_digits && !lists_two && !range).then_some(twin);
     }
     let (before, after) = (head.chars().next_back(), tail.chars().next());
     let digit = |x: Option<char>| x.and_then(non_ascii_digit).is_some();
@@ -123,12 +128,19 @@ fn past_space(mut chars: impl Iterator<Item = char>) -> Option<char> {
 }
 
 /// Digits of any script in the number that `chars` starts with: digits and `-./()`, up to anything else (a space
-/// too: `0151 23456789 – 0171 2345678` has 8 digits before the dash and 4 after it, and is folded).
+/// or a Unicode dash too: in `Tel. 030 1234567 / 0151–23456789` the dash has 4 digits before it).
 fn number_digits(chars: impl Iterator<Item = char>) -> usize {
     chars
         .take_while(|&c| c.is_ascii_digit() || "-./()".contains(c) || non_ascii_digit(c).is_some())
         .filter(|&c| c.is_ascii_digit() || non_ascii_digit(c).is_some())
         .count()
+}
+
+/// Whether, past the group of digits `chars` starts with, a space and another digit follow.
+fn more_groups(chars: impl Iterator<Item = char>) -> bool {
+    let is_digit = |c: &char| c.is_ascii_digit() || non_ascii_digit(*c).is_some();
+    let mut rest = chars.skip_while(is_digit);
+    matches!((rest.next(), rest.next()), (Some(s), Some(d)) if (s == ' ' || is_space(s)) && is_digit(&d))
 }
 
 /// `chars` past one leading space.
@@ -278,13 +290,18 @@ mod tests {
         let dashed =
             "415\u{2011}555\u{A0}0132 \u{2013} 4111\u{202F}1111, a\u{A0}b \u{2013} c, 4155550132\u{2013}4155550199";
         let g = Folded::of(dashed).unwrap();
-        assert_eq!(g.text, "415-555 0132 - 4111 1111, a b \u{2013} c, 4155550132\u{2013}4155550199");
+        assert_eq!(g.text, "415-555 0132 \u{2013} 4111 1111, a b \u{2013} c, 4155550132\u{2013}4155550199");
         // Only the digits touching a dash count: earlier numbers and dates do not keep it from folding.
         let three = Folded::of("Tel. 030 1234567 / 0151\u{2013}23456789, am 15.05.2024 0151\u{2011}23456789");
         assert_eq!(three.unwrap().text, "Tel. 030 1234567 / 0151-23456789, am 15.05.2024 0151-23456789");
+        let range = Folded::of("650\u{A0}000 \u{2013} 700\u{A0}000 \u{20AC}, 415 \u{2013} 555 \u{2013} 0132");
+        assert_eq!(range.unwrap().text, "650 000 \u{2013} 700 000 \u{20AC}, 415 - 555 - 0132");
         let two =
             Folded::of("415-555-0132\u{2013}415-555-0199, 0151 23456789 \u{2013} 0171 2345678, 089\u{2011}123456");
-        assert_eq!(two.unwrap().text, "415-555-0132\u{2013}415-555-0199, 0151 23456789 - 0171 2345678, 089-123456");
+        assert_eq!(
+            two.unwrap().text,
+            "415-555-0132\u{2013}415-555-0199, 0151 23456789 \u{2013} 0171 2345678, 089-123456"
+        );
         for (i, _) in g.text.char_indices().chain([(g.text.len(), ' ')]) {
             assert_eq!(g.text[i..].chars().count(), dashed[g.original(i)..].chars().count(), "{i}");
         }

@@ -267,7 +267,7 @@ const LISTED_DIGITS: usize = 7;
 /// Whether the `.` or `,` at byte `at`, between digits, joins one number - a decimal or thousands mark - rather
 /// than separating two numbers or fields.
 ///
-/// A mark looks like a decimal or thousands mark when one to three digits follow it and no `-`, `/`, `(`, `)` or
+/// A mark looks like a decimal or thousands mark when one to three digits follow it and no `-`, `/`, `(` or
 /// further group follows those (`12,30`, `1,234,567`, `4155550132.25`, `1,234.56`; not `42,415 555 0132`). Two
 /// numbers are listed when both have seven digits or more (digits with `-./()` and spaces between them:
 /// `415-555-0132,415-555-0199`, `020 7946 0958,020 7946 0959`).
@@ -288,7 +288,7 @@ fn mark_joins(text: &str, at: usize) -> bool {
         }
         _ => false,
     };
-    let looks_like_mark = (1..=3).contains(&digits) && !rest.starts_with(['-', '/', '(', ')']) && !more_groups;
+    let looks_like_mark = (1..=3).contains(&digits) && !rest.starts_with(['-', '/', '(']) && !more_groups;
     let lists =
         number_digits(text[..at].chars().rev()) >= LISTED_DIGITS && number_digits(after.chars()) >= LISTED_DIGITS;
     if text.as_bytes()[at] == b',' {
@@ -299,7 +299,7 @@ fn mark_joins(text: &str, at: usize) -> bool {
     }
 }
 
-/// The number that `head` ends with: digits, `-./()` and spaces, without leading spaces.
+/// The number that `head` ends with: digits, `-./()` and spaces, from its first digit (`(0` is `0`).
 fn number_before(head: &str) -> &str {
     let start = head
         .char_indices()
@@ -307,7 +307,7 @@ fn number_before(head: &str) -> &str {
         .take_while(|&(_, c)| c.is_ascii_digit() || "-./() ".contains(c))
         .last()
         .map_or(head.len(), |(i, _)| i);
-    head[start..].trim_start()
+    head[start..].trim_start_matches(|c: char| !c.is_ascii_digit())
 }
 
 /// Whether `number` is written as an amount can be: plain digits (at most eleven, no card), or groups of three
@@ -564,6 +564,9 @@ mod tests {
             "4,155,550,132",
             "0.4532015112830366",
             "0,4532015112830366",
+            "Faktor (0,4532015112830366)",
+            "ca. 0,4532015112830366",
+            "(4155550132,25)",
             "Preis: 1.234.567,89 EUR",
             "1 250 000,00 EUR",
         ] {

@@ -104,17 +104,20 @@ impl PhoneDetector {
     /// Tries windows of consecutive digit groups, longest first from the left; a window may only start or end
     /// where the run has whitespace, so a number is never cut out of the middle of a dash-joined token - or at a
     /// slash or `.` between two whole numbers, so that numbers joined by one (`415-555-0132/415-555-0199`) are
-    /// found ([`may_end_at`]).
+    /// found ([`may_end_at`]). A valid number may also end at a `-` that a number of seven digits or more follows
+    /// (`415-555-0132-415-555-0199`, `0151 23456789-0171 2345678`), and the next window starts there.
     fn find_in_run(&self, text: &str, start: usize, end: usize, out: &mut Vec<Detection>) {
         let groups = digit_groups(text, start, end);
         let mut first = 0;
+        let mut ended_at_dash = false;
         while first < groups.len() {
             let mut taken = None;
-            if first == 0 || may_start_at(text, groups[first - 1], groups[first]) {
+            if first == 0 || ended_at_dash || may_start_at(text, groups[first - 1], groups[first]) {
                 let from = if first == 0 { start } else { opening_bracket(text, groups[first - 1], groups[first]) };
-                for last in (first..first + widest(text, &groups[first..])).rev() {
+                for last in (first..first + widest(text, &groups[first..], true)).rev() {
                     let at_run_end = last + 1 == groups.len();
-                    if !at_run_end && !may_end_at(text, groups[last], groups[last + 1]) {
+                    let at_dash = !at_run_end && dash_ends(text, &groups[first..=last + 1]);
+                    if !at_run_end && !at_dash && !may_end_at(text, groups[last], groups[last + 1]) {
                         continue;
                     }
                     if let Some(d) = self.window(text, from, groups[last].end) {
@@ -131,6 +134,8 @@ impl PhoneDetector {
                     }
                 }
             }
+            ended_at_dash = taken
+                .is_some_and(|last| last + 1 < groups.len() && &text[groups[last].end..groups[last + 1].start] == "-");
             first = taken.map_or(first + 1, |last| last + 1);
         }
     }
@@ -216,11 +221,12 @@ fn dialled_digits(raw: &str) -> String {
     raw.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// How many groups from the first can form one number: at most `MAX_GROUPS` and `MAX_DIGITS`, and not past a
-/// slash or a spaced dash between two whole numbers, which lists them (`06 12 34 56 78 / 01 42 68 53 00`,
-/// `078 05 1123 - 219 09 9998`; but `0171 / 123 45 67`, `0171 - 123 45 67` and `089 123456/123457` are one
-/// number each).
-fn widest(text: &str, groups: &[Group]) -> usize {
+/// How many groups from the first can form one number: at most `MAX_GROUPS` and `MAX_DIGITS`, and, when
+/// `stop_at_lists`, not past a slash or spaced dash between two whole numbers ([`whole_before`]), which lists them
+/// (`06 12 34 56 78 / 01 42 68 53 00`, `078 05 1123 - 219 09 9998`; but
+/// `0171 / 123 45 67`, `0171 - 123 45 67`, `089 123456/123457` and `0049 171 / 1234567` are one number each: a
+/// written country code or international prefix does not count towards a whole number).
+fn widest(text: &str, groups: &[Group], stop_at_lists: bool) -> usize {
     let mut digits = 0;
     let mut count = 0;
     for (k, group) in groups.iter().take(MAX_GROUPS).enumerate() {
@@ -233,17 +239,21 @@ fn widest(text: &str, groups: &[Group]) -> usize {
             let gap = &text[group.end..next.start];
             (gap.contains('/') || (gap.contains('-') && has_space(gap)))
                 && number_digits(text[next.start..].chars()) >= LISTED_DIGITS
+                && whole_before(text, group.end)
         });
-        if lists_next && digits >= LISTED_DIGITS {
+        if stop_at_lists && lists_next {
             break;
         }
     }
     count
 }
 
-/// The last group of the widest window from the run start that ends where a number may end.
+/// The last group of the widest window from the run start that ends where a number may end. Lists are not split
+/// here: a fallback hit covers all their numbers (`Phone: 467 3395 / 467 3396`).
 fn widest_window(text: &str, groups: &[Group]) -> Option<usize> {
-    (0..widest(text, groups)).rev().find(|&l| l + 1 == groups.len() || may_end_at(text, groups[l], groups[l + 1]))
+    (0..widest(text, groups, false))
+        .rev()
+        .find(|&l| l + 1 == groups.len() || may_end_at(text, groups[l], groups[l + 1]))
 }
 
 /// The digit groups of the run `text[start..end]`.
@@ -276,6 +286,58 @@ fn may_end_at(text: &str, left: Group, right: Group) -> bool {
 /// True when a number may start between two groups: where it may end ([`may_end_at`]).
 fn may_start_at(text: &str, left: Group, right: Group) -> bool {
     may_end_at(text, left, right)
+}
+
+/// True when the number that ends at byte `end` (digits, `-./()`, and spaces between digits; at most 40
+/// characters back) is whole: seven digits or more, not counting a written international prefix (`0049 171` and
+/// `+49 171` are not whole).
+fn whole_before(text: &str, end: usize) -> bool {
+    let head = &text[..end];
+    let mut start = end;
+    let mut chars = head.char_indices().rev().take(40).peekable();
+    let mut after = None;
+    while let Some((i, c)) = chars.next() {
+        let before = chars.peek().map(|&(_, b)| b);
+        let inside = c.is_ascii_digit()
+            || "-./()".contains(c)
+            || (c == ' '
+                && before.is_some_and(|b| b.is_ascii_digit())
+                && after.is_some_and(|a: char| a.is_ascii_digit()));
+        if !inside {
+            break;
+        }
+        start = i;
+        after = Some(c);
+    }
+    let number = head[start..].trim_start_matches(|c: char| !c.is_ascii_digit());
+    let prefix = if head[..start].ends_with('+') {
+        3
+    } else if number.starts_with("00") {
+        4
+    } else {
+        0
+    };
+    number_digits(number.chars()) >= LISTED_DIGITS + prefix
+}
+
+/// True when a window of all but the last of `groups` may end at the bare `-` before the last: the window has
+/// seven digits or more, not counting a written international prefix, and so has the number after the dash
+/// (digits, spaces and `-`).
+fn dash_ends(text: &str, groups: &[Group]) -> bool {
+    let [window @ .., last, next] = groups else { return false };
+    let Some(first) = window.first().or(Some(last)) else { return false };
+    let prefix = if text[..first.start].ends_with('+') {
+        3
+    } else if text[first.start..].starts_with("00") {
+        4
+    } else {
+        0
+    };
+    let window_digits: usize = window.iter().chain([last]).map(|g| g.end - g.start).sum();
+    let after = text[next.start..].chars().take_while(|c| c.is_ascii_digit() || *c == ' ' || *c == '-');
+    &text[last.end..next.start] == "-"
+        && window_digits >= LISTED_DIGITS + prefix
+        && after.filter(char::is_ascii_digit).count() >= LISTED_DIGITS
 }
 
 /// True when the numbers around the gap between two groups have seven digits or more each.
@@ -439,6 +501,16 @@ mod tests {
         for text in ["Bestellung 2024051512/1", "Rechnungsnr. 4155550132/2024"] {
             assert!(spans(text).is_empty(), "{text}");
         }
+        // From the fourth review: a labelled list, numbers with spaces joined by a dash, a written prefix.
+        assert_eq!(spans("Phone: 467 3395 / 467 3396"), ["467 3395 / 467 3396"]);
+        assert_eq!(spans("0151 23456789-0171 2345678"), ["0151 23456789", "0171 2345678"]);
+        assert_eq!(spans("4155550132-4155550199"), ["4155550132", "4155550199"]);
+        assert_eq!(spans("415-555-0132-415-555-0199"), ["415-555-0132", "415-555-0199"]);
+        assert_eq!(spans("020-7946-0958-020-7946-0959"), ["020-7946-0958", "020-7946-0959"]);
+        assert_eq!(spans("0049-151-23456789"), ["0049-151-23456789"]);
+        assert_eq!(spans("+1-415-555-0132"), ["+1-415-555-0132"]);
+        assert_eq!(spans("0049 171 / 1234567"), ["0049 171 / 1234567"]);
+        assert!(spans("ISBN 978-3-16-148410-0").is_empty());
         assert_eq!(spans("030/901820"), ["030/901820"]);
         // A path or identifier after the slash still ends nothing there.
         assert!(spans("0.91.2/5229/Mon").is_empty());
