@@ -98,11 +98,11 @@ fn folded_char(text: &str, i: usize, c: char) -> Option<char> {
         let between_digits = any_digit(past_space(head.chars().rev())) && any_digit(past_space(tail.chars()));
         let lists_two =
             number_digits(skip_space(head.chars().rev())) >= 7 && number_digits(skip_space(tail.chars())) >= 7;
-        // With a space beside it, a dash joins single groups (`415 – 555 – 0132`), not ranges of amounts written
-        // in groups (`650 000 – 700 000`).
+        // With a space beside it, a dash joins the groups of a number (`415 – 555 – 0132`, `+44 20 – 7946 0958`),
+        // not a range of amounts written in groups of three (`650 000 – 700 000`).
         let spaced =
             head.ends_with(|c: char| c == ' ' || is_space(c)) || tail.starts_with(|c: char| c == ' ' || is_space(c));
-        let range = spaced && (more_groups(skip_space(head.chars().rev())) || more_groups(skip_space(tail.chars())));
+        let range = spaced && amount(skip_space(head.chars().rev()), true) && amount(skip_space(tail.chars()), false);
         return (between_digits && !lists_two && !range).then_some(twin);
     }
     let (before, after) = (head.chars().next_back(), tail.chars().next());
@@ -131,16 +131,32 @@ fn past_space(mut chars: impl Iterator<Item = char>) -> Option<char> {
 /// or a Unicode dash too: in `Tel. 030 1234567 / 0151–23456789` the dash has 4 digits before it).
 fn number_digits(chars: impl Iterator<Item = char>) -> usize {
     chars
+        .take(48)
         .take_while(|&c| c.is_ascii_digit() || "-./()".contains(c) || non_ascii_digit(c).is_some())
         .filter(|&c| c.is_ascii_digit() || non_ascii_digit(c).is_some())
         .count()
 }
 
-/// Whether, past the group of digits `chars` starts with, a space and another digit follow.
-fn more_groups(chars: impl Iterator<Item = char>) -> bool {
+/// Whether the number that `chars` starts with (read backwards when `reversed`) is an amount in groups of three:
+/// two groups or more set apart by single spaces, the first of one to three digits, the others of three
+/// (`650 000`, `1 250 000`; not `44 20` or `415`).
+fn amount(chars: impl Iterator<Item = char>, reversed: bool) -> bool {
     let is_digit = |c: &char| c.is_ascii_digit() || non_ascii_digit(*c).is_some();
-    let mut rest = chars.skip_while(is_digit);
-    matches!((rest.next(), rest.next()), (Some(s), Some(d)) if (s == ' ' || is_space(s)) && is_digit(&d))
+    let mut groups = vec![0usize];
+    let mut chars = chars.take(40).peekable();
+    while let Some(c) = chars.next() {
+        if is_digit(&c) {
+            *groups.last_mut().expect("never empty") += 1;
+        } else if (c == ' ' || is_space(c)) && chars.peek().is_some_and(is_digit) {
+            groups.push(0);
+        } else {
+            break;
+        }
+    }
+    if reversed {
+        groups.reverse();
+    }
+    groups.len() >= 2 && (1..=3).contains(&groups[0]) && groups[1..].iter().all(|&g| g == 3)
 }
 
 /// `chars` past one leading space.
@@ -290,18 +306,17 @@ mod tests {
         let dashed =
             "415\u{2011}555\u{A0}0132 \u{2013} 4111\u{202F}1111, a\u{A0}b \u{2013} c, 4155550132\u{2013}4155550199";
         let g = Folded::of(dashed).unwrap();
-        assert_eq!(g.text, "415-555 0132 \u{2013} 4111 1111, a b \u{2013} c, 4155550132\u{2013}4155550199");
+        assert_eq!(g.text, "415-555 0132 - 4111 1111, a b \u{2013} c, 4155550132\u{2013}4155550199");
         // Only the digits touching a dash count: earlier numbers and dates do not keep it from folding.
         let three = Folded::of("Tel. 030 1234567 / 0151\u{2013}23456789, am 15.05.2024 0151\u{2011}23456789");
         assert_eq!(three.unwrap().text, "Tel. 030 1234567 / 0151-23456789, am 15.05.2024 0151-23456789");
         let range = Folded::of("650\u{A0}000 \u{2013} 700\u{A0}000 \u{20AC}, 415 \u{2013} 555 \u{2013} 0132");
         assert_eq!(range.unwrap().text, "650 000 \u{2013} 700 000 \u{20AC}, 415 - 555 - 0132");
+        let grouped = Folded::of("+44 20 \u{2013} 7946 0958, +1 415 \u{2013} 555 \u{2013} 0132");
+        assert_eq!(grouped.unwrap().text, "+44 20 - 7946 0958, +1 415 - 555 - 0132");
         let two =
             Folded::of("415-555-0132\u{2013}415-555-0199, 0151 23456789 \u{2013} 0171 2345678, 089\u{2011}123456");
-        assert_eq!(
-            two.unwrap().text,
-            "415-555-0132\u{2013}415-555-0199, 0151 23456789 \u{2013} 0171 2345678, 089-123456"
-        );
+        assert_eq!(two.unwrap().text, "415-555-0132\u{2013}415-555-0199, 0151 23456789 - 0171 2345678, 089-123456");
         for (i, _) in g.text.char_indices().chain([(g.text.len(), ' ')]) {
             assert_eq!(g.text[i..].chars().count(), dashed[g.original(i)..].chars().count(), "{i}");
         }

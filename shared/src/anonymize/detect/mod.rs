@@ -310,18 +310,21 @@ fn number_before(head: &str) -> &str {
     head[start..].trim_start_matches(|c: char| !c.is_ascii_digit())
 }
 
-/// Whether `number` is written as an amount can be: plain digits (at most eleven, no card), or groups of three
-/// after the first, set apart by spaces or dots (`1 250 000`, `1.234.567`).
+/// Whether `number` is written as an amount can be: plain digits (at most eleven, no card, no leading zero:
+/// `0301234567` is a phone number), or groups of three after the first, set apart by spaces or dots
+/// (`1 250 000`, `1.234.567`).
 fn is_amount(number: &str) -> bool {
     let mut groups = number.split([' ', '.']);
     let first = groups.next().unwrap_or("");
     let plain = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
-    plain(first) && first.len() <= 11 && groups.all(|g| plain(g) && g.len() == 3)
+    let leading_zero = first.len() > 1 && first.starts_with('0');
+    plain(first) && first.len() <= 11 && !leading_zero && groups.all(|g| plain(g) && g.len() == 3)
 }
 
-/// Digits in the number that `chars` starts with: digits, `-`, `.`, `/`, `(`, `)` and spaces, up to anything else.
+/// Digits in the number that `chars` starts with (within 48 characters): digits, `-`, `.`, `/`, `(`, `)` and spaces, up to anything else.
 fn number_digits(chars: impl Iterator<Item = char>) -> usize {
     chars
+        .take(48)
         .take_while(|&c| c.is_ascii_digit() || matches!(c, '-' | '.' | '/' | '(' | ')' | ' '))
         .filter(char::is_ascii_digit)
         .count()
@@ -521,6 +524,12 @@ mod tests {
         assert_eq!(
             kinds("078-05-1123,078-05-1124"),
             vec![(EntityKind::UsSsn, "078-05-1123"), (EntityKind::UsSsn, "078-05-1124")]
+        );
+        // The whole labelled list is one hit (fifth review).
+        assert_eq!(kinds("Phone: 467 3395 / 467 3396"), vec![(EntityKind::Phone, "467 3395 / 467 3396")]);
+        assert_eq!(
+            kinds("0151 23456789 \u{2013} 0171 2345678"),
+            vec![(EntityKind::Phone, "0151 23456789"), (EntityKind::Phone, "0171 2345678")]
         );
         // From the second review: fields of a CSV line, next to short fields.
         assert_eq!(kinds("Max Mustermann,0151 23456789,10115,Berlin"), vec![(EntityKind::Phone, "0151 23456789")]);
