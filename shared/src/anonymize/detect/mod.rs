@@ -487,7 +487,6 @@ mod tests {
             ("415\u{2011}555\u{2011}0132", EntityKind::Phone), // non-breaking hyphens
             ("415\u{2013}555\u{2013}0132", EntityKind::Phone), // en dashes
             ("415\u{2012}555\u{2012}0132", EntityKind::Phone), // figure dashes
-            ("415 \u{2013} 555 \u{2013} 0132", EntityKind::Phone),
             ("06\u{202F}12\u{202F}34\u{202F}56\u{202F}78", EntityKind::Phone), // narrow no-break spaces
             ("4111\u{A0}1111\u{A0}1111\u{A0}1111", EntityKind::PaymentCard),
             ("4111\u{2009}1111\u{2009}1111\u{2009}1111", EntityKind::PaymentCard),
@@ -504,6 +503,12 @@ mod tests {
             vec![(EntityKind::Phone, "4155550132"), (EntityKind::Phone, "4155550199")]
         );
         assert!(kinds("2010\u{2013}2015, 10 \u{2013} 12 Uhr").is_empty());
+        // A spaced dash separates (sixth review): the number after a time, a price or an order number is found.
+        for text in
+            ["ab 14:30 \u{2013} 0151 23456789", "Order 4711 \u{2013} 0151 23456789", "49,90 \u{2013} 0151 23456789"]
+        {
+            assert_eq!(kinds(text), vec![(EntityKind::Phone, "0151 23456789")], "{text}");
+        }
     }
 
     #[test]

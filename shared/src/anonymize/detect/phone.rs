@@ -95,10 +95,16 @@ impl PhoneDetector {
             }
             let before = out.len();
             self.find_in_run(text, start, m.end(), out);
-            // After a label, a run is a phone number even where no plan validates it, or only part of it
-            // (`Phone: 467 3395 / 467 3396`); the longer hit wins the overlap.
-            if !covers_run(text, start, m.end(), &out[before..]) {
-                out.extend(self.labelled(text, start, m.end()));
+            // After a label, a run is a phone number even where no plan validates it, or only a later part of it
+            // (`Phone: 467 3395 / 467 3396`): then the labelled hit must hold every hit found, and wins the overlap.
+            // Not when only its end is left (`Mobil: 0151 23456789 18-20 Uhr`).
+            let found = &out[before..];
+            if found.is_empty() || !covers_start(text, start, m.end(), found) {
+                if let Some(d) = self.labelled(text, start, m.end()) {
+                    if found.iter().all(|f| d.start <= f.start && f.end <= d.end) {
+                        out.push(d);
+                    }
+                }
             }
         }
     }
@@ -345,9 +351,10 @@ fn past_unclosed_bracket(text: &str, from: usize, to: usize) -> usize {
     }
 }
 
-/// True when the hits `found` cover every digit of the run `text[start..end]`.
-fn covers_run(text: &str, start: usize, end: usize, found: &[Detection]) -> bool {
-    digit_groups(text, start, end).iter().all(|g| found.iter().any(|d| d.start <= g.start && d.end >= g.end))
+/// True when the hits `found` cover the first digit group of the run `text[start..end]`.
+fn covers_start(text: &str, start: usize, end: usize, found: &[Detection]) -> bool {
+    let first = digit_groups(text, start, end).into_iter().next();
+    first.is_none_or(|g| found.iter().any(|d| d.start <= g.start && d.end >= g.end))
 }
 
 /// Where a window starting at `right` begins: at a `(` written just before the group, else the group.
@@ -492,6 +499,11 @@ mod tests {
         // From the fourth review: a labelled list, numbers with spaces joined by a dash, a written prefix.
         // (The whole list is one hit; the part a plan validates loses the overlap to it.)
         assert!(spans("Phone: 467 3395 / 467 3396").contains(&"467 3395 / 467 3396"));
+        // From the sixth review: a labelled hit never cuts a valid number, nor takes what follows a number.
+        assert_eq!(spans("Tel: 467 3395 / 0151 23456789"), ["0151 23456789"]);
+        for text in ["Mobil: 0151 23456789 18-20 Uhr", "Mobil 0151 23456789 2 mal"] {
+            assert_eq!(spans(text), ["0151 23456789"], "{text}");
+        }
         assert_eq!(spans("0151 23456789-0171 2345678"), ["0151 23456789", "0171 2345678"]);
         assert_eq!(spans("4155550132-4155550199"), ["4155550132", "4155550199"]);
         assert_eq!(spans("415-555-0132-415-555-0199"), ["415-555-0132", "415-555-0199"]);
