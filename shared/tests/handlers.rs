@@ -6,7 +6,9 @@ use leadpipe_shared::event::LeadEvent;
 use leadpipe_shared::handlers::extract::{handle_event, ExtractError, ExtractPorts};
 use leadpipe_shared::handlers::sqs::SqsMessage;
 use leadpipe_shared::handlers::{archive, forward};
-use leadpipe_shared::pipeline::ports::{Ledger, ObjectReader, ObjectStore, PortError, Producer, Topic};
+use leadpipe_shared::pipeline::ports::{
+    Deadline, Ledger, NoDeadline, ObjectReader, ObjectStore, PortError, Producer, Topic,
+};
 use leadpipe_shared::pipeline::{ExtractSettings, ExtractStep, KafkaRecord};
 use leadpipe_shared::RuleSet;
 use serde_json::{json, Value};
@@ -221,11 +223,11 @@ async fn forward_fails_only_poison_and_never_produces_twice() {
     let batch = vec![msg("a", body.clone()), msg("p", "poison".into()), msg("b", envelope)];
     let mut kafka = MemKafka::default();
     let ledger = MemKafka::default();
-    let s = forward::handle_batch(&batch, &mut kafka, &ledger, 1).await;
+    let s = forward::handle_batch(&batch, &mut kafka, &ledger, 1, &NoDeadline).await;
     assert_eq!(s.failures.message_ids, vec!["p".to_string()]);
     assert_eq!((s.delivered, s.already_delivered, s.unreadable), (1, 1, 1));
     assert!(s.errors[0].1.starts_with("not a lead event: invalid JSON at line 1"), "{:?}", s.errors);
-    let s = forward::handle_batch(&batch[..1], &mut kafka, &ledger, 1).await;
+    let s = forward::handle_batch(&batch[..1], &mut kafka, &ledger, 1, &NoDeadline).await;
     assert_eq!((s.delivered, s.already_delivered), (0, 1));
     assert_eq!(kafka.records.len(), 1);
 }
@@ -242,14 +244,14 @@ async fn archive_isolates_an_unencodable_record_and_fails_a_day_whose_store_fail
         msg("junk", "{".into()),
     ];
     let store = MemStore::default();
-    let s = archive::handle_batch(&batch, &store).await;
+    let s = archive::handle_batch(&batch, &store, &NoDeadline).await;
     assert_eq!(s.failures.message_ids, vec!["junk".to_string(), "bad".to_string()]);
     assert_eq!((s.unreadable, s.unencodable), (1, 1));
     assert_eq!(s.objects.len(), 1);
     assert_eq!(s.objects[0].1, 1);
     assert!(s.objects[0].0.starts_with(&format!("leads/dt={}/part-", good.partition_day())));
     let failing = MemStore { fail: true, ..MemStore::default() };
-    let s = archive::handle_batch(&batch[..1], &failing).await;
+    let s = archive::handle_batch(&batch[..1], &failing, &NoDeadline).await;
     assert_eq!(s.failures.message_ids, vec!["good".to_string()]);
 }
 
@@ -259,8 +261,37 @@ async fn a_delivered_record_whose_ledger_mark_fails_is_not_retried() {
     let batch = vec![msg("a", serde_json::to_string(&e).expect("json"))];
     let mut kafka = MemKafka::default();
     let ledger = MemKafka { fail_marks: true, ..MemKafka::default() };
-    let s = forward::handle_batch(&batch, &mut kafka, &ledger, 1).await;
+    let s = forward::handle_batch(&batch, &mut kafka, &ledger, 1, &NoDeadline).await;
     assert!(s.failures.message_ids.is_empty(), "failing it would make the redelivery a certain duplicate");
     assert_eq!((s.delivered, s.unmarked), (1, 1));
     assert!(s.errors[0].1.starts_with("delivered, but the ledger marker failed"));
+}
+
+/// A deadline that has already passed.
+struct Passed;
+
+impl Deadline for Passed {
+    fn passed(&self) -> bool {
+        true
+    }
+    fn reached(&self) -> impl std::future::Future<Output = ()> + Send {
+        std::future::ready(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn past_the_deadline_nothing_is_sent_or_stored_and_every_message_is_retried() {
+    let e = one_event().await;
+    let batch = vec![msg("a", serde_json::to_string(&e).expect("json")), msg("p", "poison".into())];
+    let (mut kafka, ledger) = (MemKafka::default(), MemKafka::default());
+    let s = forward::handle_batch(&batch, &mut kafka, &ledger, 1, &Passed).await;
+    assert!(kafka.records.is_empty());
+    assert_eq!(s.failures.message_ids, ["p", "a"]);
+    assert_eq!((s.delivered, s.failed_retriable, s.unreadable), (0, 1, 1));
+    assert_eq!(s.errors[1], ("a".into(), "deadline: not sent: the invocation ran out of time".into()));
+    let store = MemStore::default();
+    let s = archive::handle_batch(&batch, &store, &Passed).await;
+    assert!(s.objects.is_empty() && store.objects.lock().expect("lock").is_empty());
+    assert_eq!(s.failures.message_ids, ["p", "a"]);
+    assert_eq!(s.errors[1], ("a".into(), "not stored: the invocation ran out of time".into()));
 }

@@ -3,10 +3,11 @@
 //! back. After each fault the batch is forwarded again (as a redelivery would) and a consumer reads the topic
 //! back: every event exactly once. (The outage faults on a real broker are in tests/python/test_faults.py.)
 
+use leadpipe_shared::adapters::clock::TokioDeadline;
 use leadpipe_shared::adapters::kafka::{KafkaProducer, KafkaSettings};
 use leadpipe_shared::event::LeadEvent;
 use leadpipe_shared::pipeline::ports::{Ledger, PortError};
-use leadpipe_shared::pipeline::{forward_batch, ForwardOutcome};
+use leadpipe_shared::pipeline::{forward_batch, forward_batch_until, ForwardOutcome};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
@@ -196,4 +197,45 @@ async fn all_brokers_down_fails_the_batch_retriably_and_it_is_delivered_once_whe
     }
     assert_eq!(delivered_now, 7);
     assert_each_once(&read_back(&cluster, 10), 10);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_broker_stops_the_batch_at_the_deadline_and_what_was_delivered_is_kept() {
+    let cluster = cluster();
+    let mut kafka = producer(&cluster, Duration::from_secs(30));
+    let ledger = MemLedger::default();
+    let batch = events(10);
+    let out = forward_batch(&batch[..1], &mut kafka, &ledger, 1).await;
+    assert_eq!(delivered(&out), 1, "{:?}", failures(&out));
+    for b in 1..=3 {
+        cluster.broker_round_trip_time(b, Duration::from_millis(250)).expect("rtt");
+    }
+    // Ten records one after the other at >= 250 ms each do not fit in one second.
+    let started = Instant::now();
+    let out = forward_batch_until(&batch, &mut kafka, &ledger, 1, &TokioDeadline::after(Duration::from_secs(1))).await;
+    // Back at the deadline, not after the 30 s delivery timeout.
+    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+    assert_eq!(out[0], ForwardOutcome::AlreadyDelivered);
+    let stopped: Vec<usize> = (0..out.len())
+        .filter(|&i| matches!(&out[i], ForwardOutcome::Failed(e) if e.system == "deadline" && e.retriable))
+        .collect();
+    assert!(!stopped.is_empty(), "{out:?}");
+    assert_eq!(delivered(&out) + 1 + stopped.len(), 10, "{out:?}");
+    // At most the one record in flight at the deadline was given up; every later one was never sent.
+    let in_flight: Vec<usize> =
+        stopped.iter().copied().filter(|&i| failures(&out[i..=i])[0].message.starts_with("given up")).collect();
+    assert!(in_flight.len() <= 1, "{out:?}");
+    assert!(stopped.iter().all(|&i| in_flight.contains(&i) || i > in_flight.first().copied().unwrap_or(0)));
+    // The transport redelivers the stopped records: each reaches the topic; the one given up in flight may have
+    // reached it already (unmarked), which is the unmarked window's bound of one.
+    for b in 1..=3 {
+        cluster.broker_round_trip_time(b, Duration::ZERO).expect("rtt");
+    }
+    let out = forward_batch(&batch, &mut kafka, &ledger, 1).await;
+    assert!(failures(&out).is_empty(), "{:?}", failures(&out));
+    let seen = read_back(&cluster, 10);
+    assert_eq!(seen.len(), 10, "{seen:?}");
+    let twice: Vec<_> = seen.iter().filter(|(_, &c)| c > 1).map(|(k, _)| k.clone()).collect();
+    let given_up: Vec<_> = in_flight.iter().map(|&i| batch[i].event_id.clone()).collect();
+    assert!(twice.iter().all(|k| given_up.contains(k)) && seen.values().all(|&c| c <= 2), "{seen:?}");
 }

@@ -5,6 +5,7 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use leadpipe_shared::adapters::aws::{sdk_config, AwsSettings};
+use leadpipe_shared::adapters::clock::TokioDeadline;
 use leadpipe_shared::adapters::s3::{s3_client_from, S3Store};
 use leadpipe_shared::handlers::archive::{handle_batch, ArchiveSummary};
 use leadpipe_shared::handlers::env::{ArchiveEnv, Env};
@@ -52,16 +53,8 @@ impl Archive {
             .into_iter()
             .map(|r| SqsMessage { message_id: r.message_id.unwrap_or_default(), body: r.body.unwrap_or_default() })
             .collect();
-        let budget = work_budget(event.context.deadline, now, self.margin);
-        let summary = match tokio::time::timeout(budget, handle_batch(&batch, &self.store)).await {
-            Ok(summary) => summary,
-            Err(_) => {
-                let mut s = ArchiveSummary::default();
-                s.failures.fail_all(&batch);
-                s.errors.push(("*".into(), format!("stopped {} ms before the deadline", self.margin.as_millis())));
-                s
-            }
-        };
+        let deadline = TokioDeadline::after(work_budget(event.context.deadline, now, self.margin));
+        let summary = handle_batch(&batch, &self.store, &deadline).await;
         report(&summary, batch.len(), started.elapsed(), now, &event.context.request_id);
         let mut r = SqsBatchResponse::default();
         r.batch_item_failures = summary

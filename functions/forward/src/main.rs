@@ -5,6 +5,7 @@ use anyhow::anyhow;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use leadpipe_shared::adapters::aws::{sdk_config, AwsSettings};
+use leadpipe_shared::adapters::clock::TokioDeadline;
 use leadpipe_shared::adapters::kafka::KafkaProducer;
 use leadpipe_shared::adapters::s3::{s3_client_from, S3Ledger};
 use leadpipe_shared::adapters::secrets::load_kafka_credentials;
@@ -66,23 +67,9 @@ impl Forward {
             .into_iter()
             .map(|r| SqsMessage { message_id: r.message_id.unwrap_or_default(), body: r.body.unwrap_or_default() })
             .collect();
-        let budget = work_budget(event.context.deadline, now, self.margin);
+        let deadline = TokioDeadline::after(work_budget(event.context.deadline, now, self.margin));
         let mut producer = self.producer.lock().await;
-        let summary = match tokio::time::timeout(
-            budget,
-            handle_batch(&batch, &mut *producer, &self.ledger, self.unmarked_window),
-        )
-        .await
-        {
-            Ok(summary) => summary,
-            Err(_) => {
-                // Out of time: nothing is acknowledged; the ledger keeps what was delivered from a second copy.
-                let mut s = ForwardSummary::default();
-                s.failures.fail_all(&batch);
-                s.errors.push(("*".into(), format!("stopped {} ms before the deadline", self.margin.as_millis())));
-                s
-            }
-        };
+        let summary = handle_batch(&batch, &mut *producer, &self.ledger, self.unmarked_window, &deadline).await;
         report(&summary, batch.len(), started.elapsed(), now, &event.context.request_id);
         Ok(response(&summary.failures.message_ids))
     }

@@ -3,6 +3,8 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(any(feature = "aws", feature = "kafka"))]
+pub mod clock;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 #[cfg(feature = "aws")]

@@ -6,9 +6,11 @@ use super::forward::error_class;
 use super::sqs::{BatchFailures, SqsMessage};
 use crate::archive::{encode_batch, ArchiveObject};
 use crate::event::LeadEvent;
-use crate::pipeline::ports::ObjectStore;
+use crate::pipeline::ports::{Deadline, ObjectStore};
+use futures_util::future::{select, Either};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::pin;
 
 /// What one invocation did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,8 +27,13 @@ pub struct ArchiveSummary {
     pub errors: Vec<(String, String)>,
 }
 
-/// Archives a batch.
-pub async fn handle_batch<S: ObjectStore>(batch: &[SqsMessage], store: &S) -> ArchiveSummary {
+/// Archives a batch. No object is stored once the `deadline` has passed, and a store still in flight when it
+/// comes is given up: their messages fail retriably, the objects stored before count.
+pub async fn handle_batch<S: ObjectStore, D: Deadline>(
+    batch: &[SqsMessage],
+    store: &S,
+    deadline: &D,
+) -> ArchiveSummary {
     let mut summary = ArchiveSummary::default();
     let mut by_day: BTreeMap<String, Vec<(&str, LeadEvent)>> = BTreeMap::new();
     for m in batch {
@@ -53,12 +60,21 @@ pub async fn handle_batch<S: ObjectStore>(batch: &[SqsMessage], store: &S) -> Ar
             }
         };
         for ArchiveObject { key, rows, bytes, .. } in objects {
-            match store.put(&key, bytes).await {
+            let stored = if deadline.passed() {
+                Err("not stored: the invocation ran out of time".to_string())
+            } else {
+                match select(pin!(store.put(&key, bytes)), pin!(deadline.reached())).await {
+                    Either::Left((Ok(()), _)) => Ok(()),
+                    Either::Left((Err(err), _)) => Err(err.to_string()),
+                    Either::Right(_) => Err("given up in flight: the invocation ran out of time".to_string()),
+                }
+            };
+            match stored {
                 Ok(()) => summary.objects.push((key, rows)),
                 Err(err) => {
                     for id in &ids {
                         summary.failures.fail(id);
-                        summary.errors.push((id.to_string(), err.to_string()));
+                        summary.errors.push((id.to_string(), err.clone()));
                     }
                 }
             }

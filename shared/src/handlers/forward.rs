@@ -5,8 +5,8 @@
 
 use super::sqs::{BatchFailures, SqsMessage};
 use crate::event::LeadEvent;
-use crate::pipeline::ports::{Ledger, Producer};
-use crate::pipeline::{forward_batch, ForwardOutcome};
+use crate::pipeline::ports::{Deadline, Ledger, Producer};
+use crate::pipeline::{forward_batch_until, ForwardOutcome};
 
 /// What one invocation did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,12 +29,14 @@ pub struct ForwardSummary {
     pub errors: Vec<(String, String)>,
 }
 
-/// Forwards a batch; `unmarked_window` bounds what a crash can duplicate (see [`forward_batch`]).
-pub async fn handle_batch<P: Producer, L: Ledger>(
+/// Forwards a batch; `unmarked_window` bounds what a crash can duplicate, and records the `deadline` stops fail
+/// retriably while those delivered before it count as delivered (see [`forward_batch_until`]).
+pub async fn handle_batch<P: Producer, L: Ledger, D: Deadline>(
     batch: &[SqsMessage],
     producer: &mut P,
     ledger: &L,
     unmarked_window: usize,
+    deadline: &D,
 ) -> ForwardSummary {
     let mut summary = ForwardSummary::default();
     let mut events = Vec::with_capacity(batch.len());
@@ -52,7 +54,9 @@ pub async fn handle_batch<P: Producer, L: Ledger>(
             }
         }
     }
-    for (id, outcome) in ids.into_iter().zip(forward_batch(&events, producer, ledger, unmarked_window).await) {
+    for (id, outcome) in
+        ids.into_iter().zip(forward_batch_until(&events, producer, ledger, unmarked_window, deadline).await)
+    {
         match outcome {
             ForwardOutcome::Delivered => summary.delivered += 1,
             ForwardOutcome::AlreadyDelivered => summary.already_delivered += 1,

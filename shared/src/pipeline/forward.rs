@@ -1,10 +1,13 @@
 //! The forward step: lead events -> Kafka records (key = event id, headers for routing and dedup), skipping
 //! revisions the ledger says were delivered, and marking the ledger only after the broker acknowledged.
 
-use super::ports::{Ledger, PortError, Producer};
+use super::ports::{Deadline, Ledger, NoDeadline, PortError, Producer};
 use crate::event::LeadEvent;
+use futures_util::future::{select, Either};
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::pin;
 
 /// One record as produced to Kafka (and as written to the local `kafka/<topic>.jsonl`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +71,21 @@ pub async fn forward_batch<P: Producer, L: Ledger>(
     ledger: &L,
     unmarked_window: usize,
 ) -> Vec<ForwardOutcome> {
+    forward_batch_until(events, producer, ledger, unmarked_window, &NoDeadline).await
+}
+
+/// [`forward_batch`] within a deadline: no chunk starts after it has passed, and a chunk still waiting for the
+/// broker or the ledger when it comes is given up. Those records fail retriably; what was delivered before
+/// keeps its outcome (so the invocation reports it delivered and the transport does not send it again). A
+/// record given up in flight may still reach the broker: its redelivery is skipped by the ledger if the mark was
+/// written, and is a duplicate (within the unmarked window) if not, as after a crash.
+pub async fn forward_batch_until<P: Producer, L: Ledger, D: Deadline>(
+    events: &[LeadEvent],
+    producer: &mut P,
+    ledger: &L,
+    unmarked_window: usize,
+    deadline: &D,
+) -> Vec<ForwardOutcome> {
     let mut outcomes: Vec<Option<ForwardOutcome>> = vec![None; events.len()];
     let mut unique: Vec<usize> = Vec::new();
     for (i, e) in events.iter().enumerate() {
@@ -79,11 +97,12 @@ pub async fn forward_batch<P: Producer, L: Ledger>(
         }
     }
     // Ledger round trips dominate a batch's time: the checks run concurrently, in order.
-    let checks: Vec<_> =
-        stream::iter(unique.iter().map(|&i| ledger.is_delivered(&events[i].event_id, &events[i].revision)))
-            .buffered(LEDGER_CONCURRENCY)
-            .collect()
-            .await;
+    let checks = stream::iter(unique.iter().map(|&i| ledger.is_delivered(&events[i].event_id, &events[i].revision)))
+        .buffered(LEDGER_CONCURRENCY)
+        .collect::<Vec<_>>();
+    let Some(checks) = before(deadline, checks).await else {
+        return finish(outcomes, || out_of_time("waiting for the ledger check"));
+    };
     let mut to_send: Vec<usize> = Vec::new();
     for (&i, check) in unique.iter().zip(checks) {
         match check {
@@ -94,64 +113,88 @@ pub async fn forward_batch<P: Producer, L: Ledger>(
     }
     let mut chunks = to_send.chunks(unmarked_window.max(1));
     for chunk in chunks.by_ref() {
-        let outage = produce_and_mark(chunk, events, producer, ledger, &mut outcomes).await;
-        if let Some(err) = outage {
-            for &i in chunks.by_ref().flatten() {
-                outcomes[i] = Some(ForwardOutcome::Failed(PortError {
-                    message: format!("not sent: an earlier record of the batch failed: {}", err.message),
-                    ..err.clone()
-                }));
+        if deadline.passed() {
+            return finish(outcomes, || out_of_time("not sent"));
+        }
+        match before(deadline, produce_and_mark(chunk, events, producer, ledger)).await {
+            None => {
+                for &i in chunk {
+                    outcomes[i] = Some(ForwardOutcome::Failed(out_of_time("given up in flight")));
+                }
+                return finish(outcomes, || out_of_time("not sent"));
             }
-            break;
+            Some((results, outage)) => {
+                for (&i, outcome) in chunk.iter().zip(results) {
+                    outcomes[i] = Some(outcome);
+                }
+                if let Some(err) = outage {
+                    for &i in chunks.by_ref().flatten() {
+                        outcomes[i] = Some(ForwardOutcome::Failed(PortError {
+                            message: format!("not sent: an earlier record of the batch failed: {}", err.message),
+                            ..err.clone()
+                        }));
+                    }
+                    break;
+                }
+            }
         }
     }
-    outcomes
-        .into_iter()
-        .map(|o| {
-            o.unwrap_or_else(|| {
-                ForwardOutcome::Failed(PortError {
-                    system: "kafka",
-                    message: "no delivery report".into(),
-                    retriable: true,
-                })
-            })
-        })
-        .collect()
+    finish(outcomes, || PortError { system: "kafka", message: "no delivery report".into(), retriable: true })
 }
 
-/// Produces one chunk, marks what the broker acknowledged, and records each outcome. Returns the first
-/// retriable produce error (an outage: the rest of the batch would fail the same way), if any.
+/// `work`'s output, or `None` when the deadline comes first.
+async fn before<T, D: Deadline>(deadline: &D, work: impl Future<Output = T>) -> Option<T> {
+    match select(pin!(work), pin!(deadline.reached())).await {
+        Either::Left((out, _)) => Some(out),
+        Either::Right(_) => None,
+    }
+}
+
+/// The outcomes, with `missing()` failing every event that has none.
+fn finish(outcomes: Vec<Option<ForwardOutcome>>, missing: impl Fn() -> PortError) -> Vec<ForwardOutcome> {
+    outcomes.into_iter().map(|o| o.unwrap_or_else(|| ForwardOutcome::Failed(missing()))).collect()
+}
+
+/// The retriable error of a record the deadline stopped.
+fn out_of_time(what: &str) -> PortError {
+    PortError { system: "deadline", message: format!("{what}: the invocation ran out of time"), retriable: true }
+}
+
+/// Produces one chunk and marks what the broker acknowledged. Returns the chunk's outcomes, in order, and the
+/// first retriable produce error (an outage: the rest of the batch would fail the same way), if any.
 async fn produce_and_mark<P: Producer, L: Ledger>(
     chunk: &[usize],
     events: &[LeadEvent],
     producer: &mut P,
     ledger: &L,
-    outcomes: &mut [Option<ForwardOutcome>],
-) -> Option<PortError> {
+) -> (Vec<ForwardOutcome>, Option<PortError>) {
     let records: Vec<KafkaRecord> = chunk.iter().map(|&i| record_for(&events[i])).collect();
     let reports = producer.produce(&records).await;
     let acked: Vec<usize> = chunk.iter().zip(&reports).filter(|(_, r)| r.is_ok()).map(|(&i, _)| i).collect();
-    let marks: Vec<_> =
+    let mut marks =
         stream::iter(acked.iter().map(|&i| ledger.mark_delivered(&events[i].event_id, &events[i].revision)))
             .buffered(LEDGER_CONCURRENCY)
-            .collect()
-            .await;
-    for (&i, mark) in acked.iter().zip(marks) {
-        outcomes[i] = Some(match mark {
-            Ok(()) => ForwardOutcome::Delivered,
-            Err(err) => ForwardOutcome::DeliveredUnmarked(err),
-        });
-    }
+            .collect::<Vec<_>>()
+            .await
+            .into_iter();
     let mut outage = None;
-    for (&i, report) in chunk.iter().zip(reports) {
-        if let Err(err) = report {
-            if err.retriable && outage.is_none() {
-                outage = Some(err.clone());
+    let outcomes = reports
+        .into_iter()
+        .map(|report| match report {
+            // One mark per acknowledged record, in order.
+            Ok(()) => match marks.next() {
+                Some(Err(err)) => ForwardOutcome::DeliveredUnmarked(err),
+                Some(Ok(())) | None => ForwardOutcome::Delivered,
+            },
+            Err(err) => {
+                if err.retriable && outage.is_none() {
+                    outage = Some(err.clone());
+                }
+                ForwardOutcome::Failed(err)
             }
-            outcomes[i] = Some(ForwardOutcome::Failed(err));
-        }
-    }
-    outage
+        })
+        .collect();
+    (outcomes, outage)
 }
 
 #[cfg(test)]
@@ -159,7 +202,8 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    /// A producer and ledger that log every call in order; records whose key starts with `fail` fail.
+    /// A producer and ledger that log every call in order; records whose key starts with `fail` fail, and a chunk
+    /// with a key starting with `hang` never gets its delivery reports.
     #[derive(Default)]
     struct Log {
         calls: Mutex<Vec<String>>,
@@ -170,6 +214,9 @@ mod tests {
         async fn produce(&mut self, records: &[KafkaRecord]) -> Vec<Result<(), PortError>> {
             let keys: Vec<_> = records.iter().map(|r| r.key.as_str()).collect();
             self.calls.lock().expect("lock").push(format!("produce {}", keys.join(",")));
+            if records.iter().any(|r| r.key.starts_with("hang")) {
+                std::future::pending::<()>().await;
+            }
             records
                 .iter()
                 .map(|r| match r.key.starts_with("fail") {
@@ -251,5 +298,66 @@ mod tests {
         assert_eq!(calls(&log), ["produce a", "mark a", "produce fail-b", "produce c", "mark c"]);
         assert!(matches!(&out[1], ForwardOutcome::Failed(e) if !e.retriable));
         assert_eq!(out[2], ForwardOutcome::Delivered);
+    }
+
+    /// A deadline that passes after `produces` produce calls, or that comes as soon as anything waits.
+    struct AfterProduces<'a> {
+        log: &'a Log,
+        produces: usize,
+        comes_now: bool,
+    }
+
+    impl Deadline for AfterProduces<'_> {
+        fn passed(&self) -> bool {
+            calls(self.log).iter().filter(|c| c.starts_with("produce")).count() >= self.produces
+        }
+        fn reached(&self) -> impl Future<Output = ()> + Send {
+            let now = self.comes_now;
+            async move {
+                if !now {
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+
+    fn out_of_time_message(o: &ForwardOutcome) -> &str {
+        match o {
+            ForwardOutcome::Failed(e) if e.retriable && e.system == "deadline" => &e.message,
+            other => panic!("not stopped by the deadline: {other:?}"),
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn no_chunk_starts_after_the_deadline_and_what_was_delivered_counts() {
+        let log = Log::default();
+        let deadline = AfterProduces { log: &log, produces: 2, comes_now: false };
+        let out = forward_batch_until(&events(&["a", "b", "c", "d"]), &mut &log, &&log, 1, &deadline).await;
+        assert_eq!(calls(&log), ["produce a", "mark a", "produce b", "mark b"]);
+        assert_eq!(out[..2], [ForwardOutcome::Delivered, ForwardOutcome::Delivered]);
+        for o in &out[2..] {
+            assert_eq!(out_of_time_message(o), "not sent: the invocation ran out of time");
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_chunk_in_flight_when_the_deadline_comes_is_given_up() {
+        let log = Log::default();
+        let deadline = AfterProduces { log: &log, produces: usize::MAX, comes_now: true };
+        let batch = events(&["a", "a", "hang-b", "c"]);
+        let out = forward_batch_until(&batch, &mut &log, &&log, 1, &deadline).await;
+        assert_eq!(calls(&log), ["produce a", "mark a", "produce hang-b"]);
+        assert_eq!(out[..2], [ForwardOutcome::Delivered, ForwardOutcome::AlreadyDelivered]);
+        assert_eq!(out_of_time_message(&out[2]), "given up in flight: the invocation ran out of time");
+        assert_eq!(out_of_time_message(&out[3]), "not sent: the invocation ran out of time");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_deadline_already_passed_produces_nothing() {
+        let log = Log::default();
+        let deadline = AfterProduces { log: &log, produces: 0, comes_now: true };
+        let out = forward_batch_until(&events(&["a", "b"]), &mut &log, &&log, 1, &deadline).await;
+        assert!(calls(&log).is_empty(), "{:?}", calls(&log));
+        assert!(out.iter().all(|o| !out_of_time_message(o).is_empty()));
     }
 }

@@ -13,7 +13,9 @@ mod reprocess;
 
 pub use archive_step::archive_batch;
 pub use extract_step::{Delivery, ExtractOutput, ExtractSettings, ExtractStep, SpamPolicy};
-pub use forward::{forward_batch, record_for, ForwardOutcome, KafkaRecord, DEFAULT_UNMARKED_WINDOW};
+pub use forward::{
+    forward_batch, forward_batch_until, record_for, ForwardOutcome, KafkaRecord, DEFAULT_UNMARKED_WINDOW,
+};
 pub use mailboxes::Mailboxes;
 pub use quarantine::{QuarantineLayout, QuarantineRecord};
 pub use report::RunReport;

@@ -51,3 +51,25 @@ pub trait ObjectReader {
     /// The bytes of `s3://bucket/key` (or its local equivalent).
     fn get(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Vec<u8>, PortError>> + Send;
 }
+
+/// The end of the time an invocation may use: steps stop starting work once it has passed and give up on what is
+/// still in flight when it comes.
+pub trait Deadline {
+    /// True once no new work should start.
+    fn passed(&self) -> bool;
+    /// Resolves when the deadline comes (never, for [`NoDeadline`]).
+    fn reached(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// No deadline: local replays and tests without time limits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDeadline;
+
+impl Deadline for NoDeadline {
+    fn passed(&self) -> bool {
+        false
+    }
+    fn reached(&self) -> impl Future<Output = ()> + Send {
+        std::future::pending()
+    }
+}
