@@ -1,12 +1,14 @@
 //! PII written the ways people and their software write it: every value below, in every punctuation the value's
 //! layout allows (ASCII, Unicode dashes, no-break and narrow spaces), in every surrounding below (labels glued by
-//! brackets, scripts without spaces, lists, CSV fields, quotes), must be covered whole by a detection - of any
-//! kind: a leak is a value left in clear text, whatever it is taken for.
+//! brackets, scripts without spaces, lists, CSV fields, quotes), must be covered by detections - of any kind: a
+//! leak is a letter or digit of a value left in clear text, whatever it is taken for. (Until session 12 one hit had
+//! to cover the whole value; since then a hit that loses part of its span in an overlap keeps the rest, and the
+//! test prints the values covered by more than one hit.)
 //!
 //! When this test was written (session 11), the release before it (f581076) left 1,896 of the 2,460 values in
-//! clear text, most of them written with Unicode dashes or spaces; all are found since, but for 18 in the known
-//! gaps below (which leave part of a value). The test prints every miss before it fails, so a regression shows the
-//! whole picture.
+//! clear text, most of them written with Unicode dashes or spaces; all are found since, but for 18 in two known
+//! gaps (which leave part of a value; 9 in one since session 12). The test prints every miss before it fails, so
+//! a regression shows the whole picture.
 
 use leadpipe_shared::anonymize::detect::{Detector, DetectorConfig};
 
@@ -110,18 +112,30 @@ const SURROUNDINGS: &[&str] = &[
     "{}\u{2013}{2}",
     "Phone: {} / {2}",
     "Nummer: {}\nBitte zurückrufen",
+    // A number before the value, which the value's first group could extend (session 12: each left the value, or
+    // its end, in clear text).
+    "ab 14:30 {}",
+    "call at 2:30 {}",
+    "PLZ 80331 {}",
+    "Order 302-4567890 {}",
+    "Order #302-4567890 {}",
+    "Lead ID: 4711 {}",
+    "Ref AB12 {}",
+    "Kunde K-12 {}",
+    "Zimmer 3 {}",
 ];
 
-/// Known gaps: (value, surrounding) pairs where a value may be left partly in clear text. Two numbers joined by a
-/// bare dash, each written with inner separators: the longest valid window reaches into the second number
-/// (`06 12 34 56 78–01 42 68` is taken, `53 00` is left). The test fails when a listed pair no longer misses, so the
+/// Known gaps: (value, surrounding) pairs where a value may be left partly in clear text. Two SSNs joined by a
+/// bare dash, each written with inner spaces: a phone window reaches across the dash into the second (French
+/// phones in that layout are found since session 12). The test fails when a listed pair no longer misses, so the
 /// list can only shrink.
-const KNOWN_GAPS: &[(&str, &str)] = &[("French phone", "{}\u{2013}{2}"), ("SSN", "{}\u{2013}{2}")];
+const KNOWN_GAPS: &[(&str, &str)] = &[("SSN", "{}\u{2013}{2}")];
 
 #[test]
-fn every_rendering_of_every_value_is_found_whole() {
+fn every_rendering_of_every_value_is_covered() {
     let detector = Detector::new(DetectorConfig::default());
     let mut cases = 0;
+    let mut in_pieces = Vec::new();
     let mut misses = Vec::new();
     let mut known = Vec::new();
     for value in values() {
@@ -140,7 +154,14 @@ fn every_rendering_of_every_value_is_found_whole() {
                 let found = detector.detect(&text);
                 for (start, end) in wanted {
                     cases += 1;
-                    if !found.iter().any(|d| d.start <= start && d.end >= end) {
+                    if found.iter().any(|d| d.start <= start && d.end >= end) {
+                        continue;
+                    }
+                    if covered(&text, start, end, &found) {
+                        in_pieces.push(format!("{} in {text:?}: {:?}", value.what, spans(&text, &found)));
+                        continue;
+                    }
+                    {
                         let gap = KNOWN_GAPS.iter().find(|(what, around)| *what == value.what && around == surrounding);
                         if let Some(gap) = gap {
                             known.push(*gap);
@@ -160,11 +181,25 @@ fn every_rendering_of_every_value_is_found_whole() {
     for miss in &misses {
         println!("MISSED {miss}");
     }
+    // Covered by two hits (one lost part of its span to another in the overlap): no character in clear text, but
+    // the value gets two pseudonyms. Listed for the record.
+    for piece in &in_pieces {
+        println!("IN PIECES {piece}");
+    }
+    println!("{} of {cases} values covered by more than one hit", in_pieces.len());
     println!("{} misses in the known gaps {KNOWN_GAPS:?}", known.len());
     for gap in KNOWN_GAPS {
         assert!(known.contains(gap), "{gap:?} is no longer a gap: remove it from KNOWN_GAPS");
     }
     assert!(misses.is_empty(), "{} of {cases} values are left in clear text (listed above)", misses.len());
+}
+
+/// True when every letter and digit of `text[start..end]` lies inside some hit.
+fn covered(text: &str, start: usize, end: usize, found: &[leadpipe_shared::anonymize::detect::Detection]) -> bool {
+    text[start..end]
+        .char_indices()
+        .filter(|(_, c)| c.is_alphanumeric())
+        .all(|(i, _)| found.iter().any(|d| d.start <= start + i && start + i < d.end))
 }
 
 fn spans<'t>(text: &'t str, found: &[leadpipe_shared::anonymize::detect::Detection]) -> Vec<&'t str> {

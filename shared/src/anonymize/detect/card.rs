@@ -54,19 +54,27 @@ impl CardDetector {
 
     pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
         for m in self.run.find_iter(text) {
-            let (start, end) = (m.start(), m.end());
+            let (mut start, mut end) = (m.start(), m.end());
+            // A first or last group that belongs to what stands around it (`Ref AB12 4111 ...`, `K-12 4111 ...`,
+            // `... 1111 12AB`) is left out when a space sets it apart from the rest; the rest may be a card.
             let before = char_before(text, start);
             if before.is_some_and(|c| is_word_char(c) || c == '+')
                 || follows_number(text, start)
                 || continues_identifier(text, start)
             {
-                continue;
+                match text[start..end].find(' ') {
+                    Some(space) => start += space + 1,
+                    None => continue,
+                }
             }
             if char_after(text, end).is_some_and(is_word_char)
                 || continues_number(text, end)
                 || continued_after(text, end)
             {
-                continue;
+                match text[start..end].rfind(' ') {
+                    Some(space) => end = start + space,
+                    None => continue,
+                }
             }
             find_in_run(text, start, end, out);
         }

@@ -120,7 +120,7 @@ mod tests {
         // Resolved like the Detector does: an embedded IPv4 tail is part of its IPv6 address.
         let mut out = Vec::new();
         IpDetector::new().find(text, &mut out);
-        super::super::overlap::resolve(out).into_iter().map(|d| (&text[d.start..d.end], d.normalized)).collect()
+        super::super::overlap::resolve(text, out).into_iter().map(|d| (&text[d.start..d.end], d.normalized)).collect()
     }
 
     fn spans(text: &str) -> Vec<&str> {

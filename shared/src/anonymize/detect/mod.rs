@@ -211,7 +211,7 @@ impl Detector {
                 EntityKind::Url => self.url.find(text, &mut found),
             }
         }
-        overlap::resolve(found)
+        overlap::resolve(text, found)
     }
 }
 

@@ -1,32 +1,68 @@
 //! Overlap resolution: the detectors run independently, so one stretch of text can be claimed twice (a URL that
 //! holds an IP address, an SSN-shaped run that is also a valid phone number). The scrubber needs one answer per
 //! byte, so the longest hit wins, then the most confident, then the kind declared first in `EntityKind`; the
-//! earliest start breaks any remaining tie so the result never depends on detector order.
+//! earliest start breaks any remaining tie so the result never depends on detector order. A hit that loses only
+//! part of its span keeps the rest (trimmed to letters and digits): every byte some detector claimed stays
+//! covered, so a wrong winner (`80331 078 05` read as a phone in `PLZ 80331 078 05 1123`) cannot leave the end
+//! of the right one (the SSN's `1123`) in clear text.
 
 use super::Detection;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-/// Keeps a non-overlapping subset of `found`, sorted by start.
-pub(super) fn resolve(mut found: Vec<Detection>) -> Vec<Detection> {
+/// Keeps a non-overlapping cover of `found` in `text`, sorted by start: the hits that win their overlaps whole,
+/// and the uncovered parts of those that lose part of their span.
+pub(super) fn resolve(text: &str, mut found: Vec<Detection>) -> Vec<Detection> {
     found.sort_by(priority);
-    // start -> end of every accepted span; accepted spans never overlap, so checking the nearest one on each
-    // side is enough.
+    // start -> end of every accepted span; accepted spans never overlap.
     let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
     let mut kept = Vec::new();
     for d in found {
         if d.is_empty() {
             continue;
         }
-        let clashes_before = taken.range(..=d.start).next_back().is_some_and(|(_, &end)| end > d.start);
-        let clashes_after = taken.range(d.start..d.end).next().is_some();
-        if !clashes_before && !clashes_after {
-            taken.insert(d.start, d.end);
-            kept.push(d);
+        for (start, end) in uncovered(&taken, d.start, d.end) {
+            let Some((start, end)) = trimmed(text, start, end, start != d.start, end != d.end) else { continue };
+            taken.insert(start, end);
+            kept.push(Detection { start, end, ..d.clone() });
         }
     }
     kept.sort_by_key(|d| (d.start, d.end));
     kept
+}
+
+/// The parts of `start..end` that no span in `taken` covers.
+fn uncovered(taken: &BTreeMap<usize, usize>, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let mut parts = Vec::new();
+    let mut from = start;
+    // The span that starts before `start` and may reach into it, then those starting inside.
+    let before = taken.range(..start).next_back().map(|(&s, &e)| (s, e));
+    for (s, e) in before.into_iter().chain(taken.range(start..end).map(|(&s, &e)| (s, e))) {
+        if e <= from {
+            continue;
+        }
+        if s > from {
+            parts.push((from, s));
+        }
+        from = from.max(e);
+    }
+    if from < end {
+        parts.push((from, end));
+    }
+    parts
+}
+
+/// `text[start..end]` without the characters that are not letters or digits at its start (when `cut_start`) and
+/// its end (when `cut_end`), where another hit cut it; none if a cut part has no letter or digit.
+fn trimmed(text: &str, start: usize, end: usize, cut_start: bool, cut_end: bool) -> Option<(usize, usize)> {
+    let part = &text[start..end];
+    if (cut_start || cut_end) && !part.chars().any(char::is_alphanumeric) {
+        return None;
+    }
+    let not_kept = |c: char| !c.is_alphanumeric();
+    let from = if cut_start { start + (part.len() - part.trim_start_matches(not_kept).len()) } else { start };
+    let to = if cut_end { start + part.trim_end_matches(not_kept).len() } else { end };
+    Some((from, to))
 }
 
 fn priority(a: &Detection, b: &Detection) -> Ordering {
@@ -50,6 +86,13 @@ mod tests {
         found.iter().map(|d| (d.kind, d.start, d.end)).collect()
     }
 
+    /// A text of letters as long as the spans below need.
+    const TEXT: &str = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
+
+    fn resolve(found: Vec<Detection>) -> Vec<Detection> {
+        super::resolve(TEXT, found)
+    }
+
     #[test]
     fn longest_span_wins() {
         let kept = resolve(vec![
@@ -69,18 +112,33 @@ mod tests {
     }
 
     #[test]
-    fn partial_overlaps_on_either_side_are_dropped_and_neighbours_kept() {
+    fn partial_overlaps_keep_only_their_uncovered_parts() {
         let kept = resolve(vec![
             det(EntityKind::PaymentCard, 10, 20, 0.9),
             det(EntityKind::Phone, 5, 11, 0.9),
-            det(EntityKind::Phone, 19, 22, 0.9),
+            det(EntityKind::Phone, 19, 24, 0.9),
             det(EntityKind::Ip, 20, 22, 0.9),
             det(EntityKind::Ip, 0, 10, 0.1),
+            det(EntityKind::UsSsn, 18, 26, 0.1),
         ]);
         assert_eq!(
             spans(&kept),
-            vec![(EntityKind::Ip, 0, 10), (EntityKind::PaymentCard, 10, 20), (EntityKind::Ip, 20, 22)]
+            vec![(EntityKind::Ip, 0, 10), (EntityKind::PaymentCard, 10, 20), (EntityKind::UsSsn, 20, 26)]
         );
+    }
+
+    #[test]
+    fn a_part_left_is_trimmed_to_letters_and_digits_and_dropped_when_none_are_left() {
+        let text = "PLZ 80331 078 05 1123, 4111 1111 1111 1111 ";
+        let phone = det(EntityKind::Phone, 4, 16, 0.6);
+        let ssn = det(EntityKind::UsSsn, 10, 21, 0.8);
+        let kept = super::resolve(text, vec![ssn, phone]);
+        let parts: Vec<_> = kept.iter().map(|d| (d.kind, &text[d.start..d.end])).collect();
+        assert_eq!(parts, [(EntityKind::Phone, "80331 078 05"), (EntityKind::UsSsn, "1123")]);
+        let card = det(EntityKind::PaymentCard, 23, 42, 0.9);
+        let touching = det(EntityKind::Ip, 21, 25, 0.9);
+        let kept = super::resolve(text, vec![card, touching]);
+        assert_eq!(spans(&kept), [(EntityKind::PaymentCard, 23, 42)]);
     }
 
     #[test]
@@ -90,6 +148,6 @@ mod tests {
         let one = resolve(vec![a.clone(), b.clone()]);
         let two = resolve(vec![b, a]);
         assert_eq!(one, two);
-        assert_eq!(spans(&one), vec![(EntityKind::Phone, 0, 8)]);
+        assert_eq!(spans(&one), vec![(EntityKind::Phone, 0, 8), (EntityKind::UsSsn, 8, 12)]);
     }
 }
