@@ -1,46 +1,63 @@
 //! Overlap resolution: the detectors run independently, so one stretch of text can be claimed twice (a URL that
 //! holds an IP address, an SSN-shaped run that is also a valid phone number). The scrubber needs one answer per
 //! byte, so the longest hit wins, then the most confident, then the kind declared first in `EntityKind`; the
-//! earliest start breaks any remaining tie so the result never depends on detector order. A hit that loses only
-//! part of its span keeps the rest (trimmed to letters and digits): every byte some detector claimed stays
-//! covered, so a wrong winner (`80331 078 05` read as a phone in `PLZ 80331 078 05 1123`) cannot leave the end
-//! of the right one (the SSN's `1123`) in clear text.
+//! earliest start breaks any remaining tie so the result never depends on detector order.
+//!
+//! A hit that loses part of its span to less confident ones keeps the rest when at least three letters or digits
+//! are left: a longer but weaker reading (`80331 078 05` as a phone in `PLZ 80331 078 05 1123`) cannot leave the
+//! end of a surer one (the SSN's `1123`) in clear text. Such a piece's normalised value is its own text, so its
+//! pseudonym says nothing about the whole value.
 
 use super::Detection;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-/// Keeps a non-overlapping cover of `found` in `text`, sorted by start: the hits that win their overlaps whole,
-/// and the uncovered parts of those that lose part of their span.
+/// Fewest letters or digits a piece of a partly overlapped hit must have to be kept.
+const MIN_PIECE: usize = 3;
+
+/// Keeps a non-overlapping subset of `found` in `text`, sorted by start: the hits that win their overlaps, and
+/// the uncovered pieces of more confident hits that lost part of their span.
 pub(super) fn resolve(text: &str, mut found: Vec<Detection>) -> Vec<Detection> {
     found.sort_by(priority);
-    // start -> end of every accepted span; accepted spans never overlap.
-    let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
+    // start -> (end, confidence) of every accepted span; accepted spans never overlap.
+    let mut taken: BTreeMap<usize, (usize, f32)> = BTreeMap::new();
     let mut kept = Vec::new();
     for d in found {
         if d.is_empty() {
             continue;
         }
-        for (start, end) in uncovered(&taken, d.start, d.end) {
+        let (parts, strongest) = uncovered(&taken, d.start, d.end);
+        if parts == [(d.start, d.end)] {
+            taken.insert(d.start, (d.end, d.confidence));
+            kept.push(d);
+            continue;
+        }
+        if strongest.is_some_and(|c| c >= d.confidence) {
+            continue;
+        }
+        for (start, end) in parts {
             let Some((start, end)) = trimmed(text, start, end, start != d.start, end != d.end) else { continue };
-            taken.insert(start, end);
-            kept.push(Detection { start, end, ..d.clone() });
+            taken.insert(start, (end, d.confidence));
+            kept.push(Detection { start, end, normalized: text[start..end].to_string(), ..d.clone() });
         }
     }
     kept.sort_by_key(|d| (d.start, d.end));
     kept
 }
 
-/// The parts of `start..end` that no span in `taken` covers.
-fn uncovered(taken: &BTreeMap<usize, usize>, start: usize, end: usize) -> Vec<(usize, usize)> {
+/// The parts of `start..end` that no span in `taken` covers, and the highest confidence of those that overlap
+/// it (none when none does).
+fn uncovered(taken: &BTreeMap<usize, (usize, f32)>, start: usize, end: usize) -> (Vec<(usize, usize)>, Option<f32>) {
     let mut parts = Vec::new();
+    let mut strongest = None::<f32>;
     let mut from = start;
     // The span that starts before `start` and may reach into it, then those starting inside.
-    let before = taken.range(..start).next_back().map(|(&s, &e)| (s, e));
-    for (s, e) in before.into_iter().chain(taken.range(start..end).map(|(&s, &e)| (s, e))) {
+    let before = taken.range(..start).next_back().map(|(&s, &v)| (s, v));
+    for (s, (e, confidence)) in before.into_iter().chain(taken.range(start..end).map(|(&s, &v)| (s, v))) {
         if e <= from {
             continue;
         }
+        strongest = Some(strongest.map_or(confidence, |c| c.max(confidence)));
         if s > from {
             parts.push((from, s));
         }
@@ -49,14 +66,14 @@ fn uncovered(taken: &BTreeMap<usize, usize>, start: usize, end: usize) -> Vec<(u
     if from < end {
         parts.push((from, end));
     }
-    parts
+    (parts, strongest)
 }
 
 /// `text[start..end]` without the characters that are not letters or digits at its start (when `cut_start`) and
-/// its end (when `cut_end`), where another hit cut it; none if a cut part has no letter or digit.
+/// its end (when `cut_end`), where another hit cut it; none if it has fewer than [`MIN_PIECE`] letters or digits.
 fn trimmed(text: &str, start: usize, end: usize, cut_start: bool, cut_end: bool) -> Option<(usize, usize)> {
     let part = &text[start..end];
-    if (cut_start || cut_end) && !part.chars().any(char::is_alphanumeric) {
+    if part.chars().filter(|c| c.is_alphanumeric()).count() < MIN_PIECE {
         return None;
     }
     let not_kept = |c: char| !c.is_alphanumeric();
@@ -112,14 +129,15 @@ mod tests {
     }
 
     #[test]
-    fn partial_overlaps_keep_only_their_uncovered_parts() {
+    fn a_more_confident_partial_overlap_keeps_its_uncovered_part_and_a_weaker_one_is_dropped() {
         let kept = resolve(vec![
             det(EntityKind::PaymentCard, 10, 20, 0.9),
             det(EntityKind::Phone, 5, 11, 0.9),
             det(EntityKind::Phone, 19, 24, 0.9),
             det(EntityKind::Ip, 20, 22, 0.9),
             det(EntityKind::Ip, 0, 10, 0.1),
-            det(EntityKind::UsSsn, 18, 26, 0.1),
+            det(EntityKind::UsSsn, 18, 26, 0.95),
+            det(EntityKind::Phone, 24, 30, 0.1),
         ]);
         assert_eq!(
             spans(&kept),
@@ -128,15 +146,17 @@ mod tests {
     }
 
     #[test]
-    fn a_part_left_is_trimmed_to_letters_and_digits_and_dropped_when_none_are_left() {
+    fn a_piece_is_trimmed_to_letters_and_digits_and_dropped_with_fewer_than_three() {
         let text = "PLZ 80331 078 05 1123, 4111 1111 1111 1111 ";
         let phone = det(EntityKind::Phone, 4, 16, 0.6);
         let ssn = det(EntityKind::UsSsn, 10, 21, 0.8);
         let kept = super::resolve(text, vec![ssn, phone]);
         let parts: Vec<_> = kept.iter().map(|d| (d.kind, &text[d.start..d.end])).collect();
         assert_eq!(parts, [(EntityKind::Phone, "80331 078 05"), (EntityKind::UsSsn, "1123")]);
+        // The piece's pseudonym is of the piece alone.
+        assert_eq!(kept[1].normalized, "1123");
         let card = det(EntityKind::PaymentCard, 23, 42, 0.9);
-        let touching = det(EntityKind::Ip, 21, 25, 0.9);
+        let touching = det(EntityKind::Ip, 21, 25, 0.95);
         let kept = super::resolve(text, vec![card, touching]);
         assert_eq!(spans(&kept), [(EntityKind::PaymentCard, 23, 42)]);
     }
@@ -148,6 +168,6 @@ mod tests {
         let one = resolve(vec![a.clone(), b.clone()]);
         let two = resolve(vec![b, a]);
         assert_eq!(one, two);
-        assert_eq!(spans(&one), vec![(EntityKind::Phone, 0, 8), (EntityKind::UsSsn, 8, 12)]);
+        assert_eq!(spans(&one), vec![(EntityKind::Phone, 0, 8)]);
     }
 }

@@ -66,6 +66,15 @@ pub(super) fn warm_up() {
     LazyLock::force(&PATTERNS);
 }
 
+/// What the first number of a run belongs to (see `PhoneDetector::belongs_before`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PartOf {
+    /// A number before it: `14:30`, `12,5`.
+    Number,
+    /// An identifier or a word: `AB12`, `K-12`, `Order 302-4567890`.
+    Identifier,
+}
+
 /// A digit group inside a run: byte offsets into the text.
 #[derive(Clone, Copy)]
 struct Group {
@@ -81,10 +90,14 @@ impl PhoneDetector {
     pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
         for m in self.patterns.run.find_iter(text) {
             let mut start = m.start();
-            if self.belongs_before(text, start) {
-                // The run's first number belongs to what stands before it (a time, a word, an identifier); a
-                // number after a space may still be a phone: `ab 14:30 0151 23456789`, `Order 302-4567890 0151 ...`.
-                match next_number(text, start, m.end()) {
+            if let Some(part_of) = self.belongs_before(text, start) {
+                // The run's first number belongs to what stands before it; a number after a space may still be a
+                // phone: `ab 14:30 0151 23456789`, `Order 302-4567890 0151 23456789`. After an identifier, only
+                // one written with a trunk prefix, `+` or inner punctuation (`415-555-0132`): identifiers have
+                // spaces too (`Ticket #01684 934 072 247`).
+                let next = next_number(text, start, m.end())
+                    .filter(|&n| part_of == PartOf::Number || looks_dialled(&text[n..m.end()]));
+                match next {
                     Some(next) => start = next,
                     None => continue,
                 }
@@ -105,102 +118,110 @@ impl PhoneDetector {
         }
     }
 
-    /// True when the number starting at byte `start` is part of what stands before it: glued to a word or a
-    /// currency sign, the decimals or minutes of a number before it, a piece of an identifier or a value labelled
-    /// as one.
-    fn belongs_before(&self, text: &str, start: usize) -> bool {
+    /// What the number starting at byte `start` is part of, if it belongs to what stands before it: the decimals
+    /// or minutes of a number, or an identifier (glued to a word or a currency sign, a piece of a code, a value
+    /// labelled as one).
+    fn belongs_before(&self, text: &str, start: usize) -> Option<PartOf> {
         // An opening bracket sets the number apart even when a word comes right before it: `Tel(415) ...`.
         let bracketed = text.as_bytes()[start] == b'(';
         let glued_before =
             !bracketed && char_before(text, start).is_some_and(|c| is_word_char(c) || "#$€£¥@".contains(c));
-        glued_before
-            || follows_number(text, start)
-            || context::follows_time(text, start)
-            || continues_identifier(text, start)
-            || self.patterns.context.identifier(text, start)
+        if follows_number(text, start) || context::follows_time(text, start) {
+            Some(PartOf::Number)
+        } else if glued_before || continues_identifier(text, start) || self.patterns.context.identifier(text, start) {
+            Some(PartOf::Identifier)
+        } else {
+            None
+        }
     }
 
-    /// Splits a run into phone numbers. A window of consecutive digit groups may only start or end where the run
-    /// has whitespace, so a number is never cut out of the middle of a dash-joined token - or at a slash or `.`
-    /// between two whole numbers, so that numbers joined by one (`415-555-0132/415-555-0199`) are found
-    /// ([`may_end_at`]). A valid number may also end at a `-` that a number of seven digits or more follows
+    /// Tries windows of consecutive digit groups, longest first from the left; a window may only start or end
+    /// where the run has whitespace, so a number is never cut out of the middle of a dash-joined token - or at a
+    /// slash or `.` between two whole numbers, so that numbers joined by one (`415-555-0132/415-555-0199`) are
+    /// found ([`may_end_at`]). A valid number may also end at a `-` that a number of seven digits or more follows
     /// (`415-555-0132-415-555-0199`, `0151 23456789-0171 2345678`), and the next window starts there.
     ///
-    /// Of the ways to split the run into valid windows, the one covering the most digits wins; on a tie, the
-    /// widest window from the left (libphonenumber's order). So a number before a phone that happens to form a
-    /// valid number with its first group does not leave the rest of the phone in clear text: `PLZ 80331 0151
-    /// 23456789` is `0151 23456789`, not `80331 0151`.
+    /// A window that took the first group of a number written with a trunk prefix after it, leaving that
+    /// number's rest where no number starts, gives way to that number: `PLZ 80331 0151 23456789` is
+    /// `0151 23456789`, not `80331 0151` ([`Self::prefixed_inside`]).
     fn find_in_run(&self, text: &str, start: usize, end: usize, out: &mut Vec<Detection>) {
         let groups = digit_groups(text, start, end);
-        let n = groups.len();
-        let windows: Vec<Vec<(usize, Detection)>> =
-            (0..n).map(|i| self.windows_from(text, start, &groups, i)).collect();
-        let ends_at_dash = |last: usize| last + 1 < n && &text[groups[last].end..groups[last + 1].start] == "-";
-        let digits = |first: usize, last: usize| groups[first..=last].iter().map(|g| g.end - g.start).sum::<usize>();
-        // best[i][d]: the most digits valid windows cover in groups i.., and the window taken at i (an index into
-        // windows[i]) or none; d = 1 when the window before ended at a dash right before group i.
-        let mut best = vec![[(0usize, None::<usize>); 2]; n + 1];
-        for i in (0..n).rev() {
-            for after_dash in [false, true] {
-                let may_start = i == 0 || after_dash || may_start_at(text, groups[i - 1], groups[i]);
-                let mut pick = None::<(usize, Option<usize>)>;
-                for (k, &(last, _)) in windows[i].iter().enumerate().filter(|_| may_start) {
-                    let total = digits(i, last) + best[last + 1][usize::from(ends_at_dash(last))].0;
-                    if pick.is_none_or(|(t, _)| total > t) {
-                        pick = Some((total, Some(k)));
-                    }
-                }
-                let skip = best[i + 1][0].0;
-                if pick.is_none_or(|(t, _)| skip > t) {
-                    pick = Some((skip, None));
-                }
-                best[i][usize::from(after_dash)] = pick.unwrap_or((skip, None));
-            }
-        }
-        let (mut i, mut after_dash) = (0, false);
-        while i < n {
-            match best[i][usize::from(after_dash)].1 {
-                Some(k) => {
-                    let (last, d) = &windows[i][k];
-                    out.push(d.clone());
-                    after_dash = ends_at_dash(*last);
-                    i = last + 1;
-                }
-                None => {
-                    after_dash = false;
-                    i += 1;
+        let mut first = 0;
+        let mut ended_at_dash = false;
+        while first < groups.len() {
+            let mut taken = self.widest_valid(text, start, &groups, first, ended_at_dash);
+            if let Some((last, _)) = &taken {
+                if let Some(instead) = self.prefixed_inside(text, start, &groups, first, *last) {
+                    taken = Some(instead);
                 }
             }
+            ended_at_dash = taken.as_ref().is_some_and(|(last, _)| ends_at_dash(text, &groups, *last));
+            first = match taken {
+                Some((last, d)) => {
+                    out.push(d);
+                    last + 1
+                }
+                None => first + 1,
+            };
         }
     }
 
-    /// The valid windows that start at group `i` of the run starting at byte `start`, widest first, as (last
-    /// group, detection); none where no number may start. Narrower windows only while the wider ones stop short of
-    /// the run's end (a narrower one then may leave room for a number after it).
-    fn windows_from(&self, text: &str, start: usize, groups: &[Group], i: usize) -> Vec<(usize, Detection)> {
-        let mut found = Vec::new();
-        if i > 0 && !may_start_at(text, groups[i - 1], groups[i]) && &text[groups[i - 1].end..groups[i].start] != "-" {
-            return found;
+    /// The widest valid window starting at group `first` (`after_dash`: the window before ended at a bare dash
+    /// right before it), as (last group, detection); none where no number may start or none is valid.
+    fn widest_valid(
+        &self,
+        text: &str,
+        start: usize,
+        groups: &[Group],
+        first: usize,
+        after_dash: bool,
+    ) -> Option<(usize, Detection)> {
+        if !(first == 0 || after_dash || may_start_at(text, groups[first - 1], groups[first])) {
+            return None;
         }
-        let from = if i == 0 { start } else { opening_bracket(text, groups[i - 1], groups[i]) };
-        for last in (i..i + widest(text, &groups[i..], true)).rev() {
+        let from = if first == 0 { start } else { opening_bracket(text, groups[first - 1], groups[first]) };
+        for last in (first..first + widest(text, &groups[first..], true)).rev() {
             let at_run_end = last + 1 == groups.len();
-            let at_dash = !at_run_end && dash_ends(text, &groups[i..=last + 1]);
+            let at_dash = !at_run_end && dash_ends(text, &groups[first..=last + 1]);
             if !at_run_end && !at_dash && !may_end_at(text, groups[last], groups[last + 1]) {
                 continue;
             }
             if let Some(d) = self.window(text, from, groups[last].end) {
-                found.push((last, d));
-                if at_run_end {
-                    break;
-                }
+                return Some((last, d));
             }
         }
         // A written country code is never dropped to read the rest as another country's number.
-        if found.is_empty() && i == 0 && text[start..].starts_with('+') {
-            found.extend(self.possible_international(text, start, groups).map(|(d, last)| (last, d)));
+        if first == 0 && text[start..].starts_with('+') {
+            return self.possible_international(text, start, groups).map(|(d, last)| (last, d));
         }
-        found
+        None
+    }
+
+    /// For the window `first..=last`: a number that starts at one of its later groups written with a trunk
+    /// prefix (`0151`) or a `+`, and reaches past `last` across a space (or a bare `/` or `.`), when no number starts right after
+    /// `last` - the window took that number's first group and would leave the rest in clear text. Numbers without a trunk prefix
+    /// are left as taken (`612 345 678 28001`: the window is the Spanish number, the postcode stays).
+    fn prefixed_inside(
+        &self,
+        text: &str,
+        start: usize,
+        groups: &[Group],
+        first: usize,
+        last: usize,
+    ) -> Option<(usize, Detection)> {
+        // Only across spaces or a bare `/` or `.` (`0151/23456789`): a spaced slash or dash may list another
+        // number (`078 05 1123 / 219 09 9998`).
+        let spaced =
+            |gap: &str| matches!(gap, "/" | ".") || (!gap.is_empty() && gap.bytes().all(|b| matches!(b, b' ' | b'\t')));
+        if last + 1 >= groups.len()
+            || !spaced(&text[groups[last].end..groups[last + 1].start])
+            || self.widest_valid(text, start, groups, last + 1, false).is_some()
+        {
+            return None;
+        }
+        (first + 1..=last)
+            .filter(|&k| text.as_bytes()[groups[k].start] == b'0' || text[..groups[k].start].ends_with('+'))
+            .find_map(|k| self.widest_valid(text, start, groups, k, false).filter(|(l, _)| *l > last))
     }
 
     /// The detection for `text[from..to]` (plus any extension), if it is a valid phone number.
@@ -275,6 +296,11 @@ impl PhoneDetector {
 
 fn detection(start: usize, end: usize, confidence: f32, normalized: String) -> Detection {
     Detection { kind: EntityKind::Phone, start, end, confidence, normalized }
+}
+
+/// True when a bare `-` follows group `last` of a run.
+fn ends_at_dash(text: &str, groups: &[Group], last: usize) -> bool {
+    last + 1 < groups.len() && &text[groups[last].end..groups[last + 1].start] == "-"
 }
 
 /// The digits to dial: `+41 (0)44 ...` drops the bracketed trunk prefix, which is not dialled after a
@@ -384,6 +410,14 @@ fn dash_ends(text: &str, groups: &[Group]) -> bool {
     &text[last.end..next.start] == "-"
         && window_digits >= LISTED_DIGITS + prefix_digits(text, *first)
         && (after_digits >= 10 || (formatted && after_digits >= LISTED_DIGITS))
+}
+
+/// True when the number at the start of `rest` is written like a phone number rather than a group of an
+/// identifier: with a trunk prefix or `+`, in brackets, or with punctuation inside its first token.
+fn looks_dialled(rest: &str) -> bool {
+    let token = &rest[..rest.find([' ', '\t', '\u{A0}']).unwrap_or(rest.len())];
+    rest.starts_with(['0', '+', '('])
+        || token.trim_end_matches(|c: char| !c.is_ascii_digit()).contains(['-', '.', '/', ')'])
 }
 
 /// Where the next number of the run `text[start..end]` starts: after the first whitespace, at its first digit
@@ -562,15 +596,38 @@ mod tests {
             ("Kunde K-12 +49 151 23456789", "+49 151 23456789"),
             ("PLZ 80331 0151 23456789", "0151 23456789"),
             ("PLZ 80331 415 555 0132", "415 555 0132"),
+            ("Kunde 12345 (030) 12345678", "(030) 12345678"),
+            ("Order 302-4567890 415-555-0132", "415-555-0132"),
+            ("Lead ID: 4711 (415) 555-0132", "(415) 555-0132"),
         ] {
             assert_eq!(spans(text), [phone], "{text}");
         }
-        // What stands before stays out, and a run that is all identifier is still no phone.
-        for text in ["Order 302-4567890", "Lead ID: 4711 0815", "ab 14:30 Uhr", "Ref AB12-0151-23456789"] {
-            assert!(spans(text).is_empty(), "{text}");
+        // What stands before stays out, a run that is all identifier is still no phone, and after an identifier
+        // only a number written with a trunk prefix or `+` is read (from the review).
+        for text in [
+            "Order 302-4567890",
+            "Lead ID: 4711 0815",
+            "ab 14:30 Uhr",
+            "Ref AB12-0151-23456789",
+            "Ticket #01684 934 072 247",
+            "K-12 3456 7890 1234",
+        ] {
+            assert!(spans(text).is_empty(), "{text}: {:?}", spans(text));
         }
-        // Ties keep the widest number from the left.
+        // A number without a trunk prefix keeps its first group when a number follows it (from the review).
+        for (text, phone) in [
+            ("Ana García\t612 345 678\t28001\tMadrid", "612 345 678"),
+            ("Mario Rossi\t333 123 4567\t2024", "333 123 4567"),
+            ("joignable au 612 345 678 75008 Paris", "612 345 678"),
+            ("Rückruf unter 050 123 4567 18 20 Uhr", "050 123 4567"),
+            ("030 901820 / 4111 1111 1111 1111", "030 901820"),
+        ] {
+            assert_eq!(spans(text), [phone], "{text}");
+        }
         assert_eq!(spans("0151 23456789 0171 2345678"), ["0151 23456789", "0171 2345678"]);
+        // The cost: an identifier with spaces whose later groups form a number with a trunk prefix.
+        assert_eq!(spans("Bestellnummer 2024 0815 4711"), ["0815 4711"]);
+        assert_eq!(spans("Kundennummer 38171 058 3513"), ["058 3513"]);
     }
 
     #[test]
@@ -634,17 +691,5 @@ mod tests {
         assert!(spans("My CN number is 13812345678").is_empty());
         assert_eq!(spans("+86 138 1234 5678"), ["+86 138 1234 5678"]);
         assert_eq!(spans("+81 90-1234-5678"), ["+81 90-1234-5678"]);
-    }
-}
-#[cfg(test)]
-mod zz_probe {
-    #[test]
-    fn zz_probe() {
-        let d = super::PhoneDetector::new(crate::anonymize::detect::DetectorConfig::default().phone_regions);
-        for t in std::fs::read_to_string("/tmp/probe.txt").unwrap().lines() {
-            let mut out = Vec::new();
-            d.find(t, &mut out);
-            println!("{t:?} => {:?}", out.iter().map(|h| &t[h.start..h.end]).collect::<Vec<_>>());
-        }
     }
 }
