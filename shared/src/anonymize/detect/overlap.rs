@@ -3,7 +3,7 @@
 //! byte, so the longest hit wins, then the most confident, then the kind declared first in `EntityKind`; the
 //! earliest start breaks any remaining tie so the result never depends on detector order.
 //!
-//! A hit that loses part of its span to less confident ones keeps the rest when at least three letters or digits
+//! A hit that loses part of its span to less confident ones keeps the rest when at least four letters or digits
 //! are left: a longer but weaker reading (`80331 078 05` as a phone in `PLZ 80331 078 05 1123`) cannot leave the
 //! end of a surer one (the SSN's `1123`) in clear text. Such a piece's normalised value is its own text, so its
 //! pseudonym says nothing about the whole value.
@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// Fewest letters or digits a piece of a partly overlapped hit must have to be kept.
-const MIN_PIECE: usize = 3;
+const MIN_PIECE: usize = 4;
 
 /// Keeps a non-overlapping subset of `found` in `text`, sorted by start: the hits that win their overlaps, and
 /// the uncovered pieces of more confident hits that lost part of their span.
@@ -146,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn a_piece_is_trimmed_to_letters_and_digits_and_dropped_with_fewer_than_three() {
+    fn a_piece_is_trimmed_to_letters_and_digits_and_dropped_with_fewer_than_four() {
         let text = "PLZ 80331 078 05 1123, 4111 1111 1111 1111 ";
         let phone = det(EntityKind::Phone, 4, 16, 0.6);
         let ssn = det(EntityKind::UsSsn, 10, 21, 0.8);

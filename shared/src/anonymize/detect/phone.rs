@@ -95,8 +95,17 @@ impl PhoneDetector {
                 // phone: `ab 14:30 0151 23456789`, `Order 302-4567890 0151 23456789`. After an identifier, only
                 // one written with a trunk prefix, `+` or inner punctuation (`415-555-0132`): identifiers have
                 // spaces too (`Ticket #01684 934 072 247`).
-                let next = next_number(text, start, m.end())
-                    .filter(|&n| part_of == PartOf::Number || looks_dialled(&text[n..m.end()]));
+                let mut next = next_number(text, start, m.end());
+                if part_of == PartOf::Identifier {
+                    // `Ref AB12 4711 0151 23456789`: the first number so written, a few numbers on at most.
+                    for _ in 0..MAX_GROUPS {
+                        match next {
+                            Some(n) if !looks_dialled(&text[n..m.end()]) => next = next_number(text, n, m.end()),
+                            _ => break,
+                        }
+                    }
+                    next = next.filter(|&n| looks_dialled(&text[n..m.end()]));
+                }
                 match next {
                     Some(next) => start = next,
                     None => continue,
@@ -141,18 +150,19 @@ impl PhoneDetector {
     /// found ([`may_end_at`]). A valid number may also end at a `-` that a number of seven digits or more follows
     /// (`415-555-0132-415-555-0199`, `0151 23456789-0171 2345678`), and the next window starts there.
     ///
-    /// A window that took the first group of a number written with a trunk prefix after it, leaving that
-    /// number's rest where no number starts, gives way to that number: `PLZ 80331 0151 23456789` is
-    /// `0151 23456789`, not `80331 0151` ([`Self::prefixed_inside`]).
+    /// A window that took the first groups of a number written with a trunk prefix after its first group,
+    /// leaving that number's rest where no number starts, is widened over that number: `PLZ 80331 0151 23456789` is one
+    /// hit (the phone `0151 23456789`), not `80331 0151` and a rest in clear text ([`Self::prefixed_inside`]).
     fn find_in_run(&self, text: &str, start: usize, end: usize, out: &mut Vec<Detection>) {
         let groups = digit_groups(text, start, end);
         let mut first = 0;
         let mut ended_at_dash = false;
         while first < groups.len() {
             let mut taken = self.widest_valid(text, start, &groups, first, ended_at_dash);
-            if let Some((last, _)) = &taken {
-                if let Some(instead) = self.prefixed_inside(text, start, &groups, first, *last) {
-                    taken = Some(instead);
+            if let Some((last, d)) = &taken {
+                if let Some((wider, number)) = self.prefixed_inside(text, start, &groups, first, *last) {
+                    // One hit over both, so nothing the window covered is uncovered; it is that number.
+                    taken = Some((wider, Detection { start: d.start, ..number }));
                 }
             }
             ended_at_dash = taken.as_ref().is_some_and(|(last, _)| ends_at_dash(text, &groups, *last));
@@ -197,10 +207,13 @@ impl PhoneDetector {
         None
     }
 
-    /// For the window `first..=last`: a number that starts at one of its later groups written with a trunk
-    /// prefix (`0151`) or a `+`, and reaches past `last` across a space (or a bare `/` or `.`), when no number starts right after
-    /// `last` - the window took that number's first group and would leave the rest in clear text. Numbers without a trunk prefix
-    /// are left as taken (`612 345 678 28001`: the window is the Spanish number, the postcode stays).
+    /// For the window `first..=last`: a number that starts at its second group, written with a trunk prefix
+    /// (`0151`), and reaches past `last` across spaces (or a bare `/` or `.`), when no number starts right after
+    /// `last` - the window took that number's first groups and would leave the rest in clear text
+    /// (`PLZ 80331 0151 23456789`, `PLZ 80331 06 12 34 56 78`). Not from a later group (`020 7946 0958 2024`:
+    /// `0958 2024` is no number there) nor for one without a trunk prefix (`612 345 678 28001`). The cost: a
+    /// number whose second group starts with 0 and a number after it are one hit, read as the later reading
+    /// (`612 045 678 28001`), so nothing is left in clear text, but the pseudonym is not the phone's.
     fn prefixed_inside(
         &self,
         text: &str,
@@ -209,19 +222,19 @@ impl PhoneDetector {
         first: usize,
         last: usize,
     ) -> Option<(usize, Detection)> {
-        // Only across spaces or a bare `/` or `.` (`0151/23456789`): a spaced slash or dash may list another
-        // number (`078 05 1123 / 219 09 9998`).
-        let spaced =
-            |gap: &str| matches!(gap, "/" | ".") || (!gap.is_empty() && gap.bytes().all(|b| matches!(b, b' ' | b'\t')));
-        if last + 1 >= groups.len()
-            || !spaced(&text[groups[last].end..groups[last + 1].start])
+        // A spaced slash or dash may list another number (`078 05 1123 / 219 09 9998`).
+        let joins =
+            |gap: &str| matches!(gap, "/" | ".") || (!gap.is_empty() && gap.bytes().all(|b| b == b' ' || b == b'\t'));
+        let second = first + 1;
+        if last < second
+            || last + 1 >= groups.len()
+            || text.as_bytes()[groups[second].start] != b'0'
+            || !joins(&text[groups[last].end..groups[last + 1].start])
             || self.widest_valid(text, start, groups, last + 1, false).is_some()
         {
             return None;
         }
-        (first + 1..=last)
-            .filter(|&k| text.as_bytes()[groups[k].start] == b'0' || text[..groups[k].start].ends_with('+'))
-            .find_map(|k| self.widest_valid(text, start, groups, k, false).filter(|(l, _)| *l > last))
+        self.widest_valid(text, start, groups, second, false).filter(|(l, _)| *l > last)
     }
 
     /// The detection for `text[from..to]` (plus any extension), if it is a valid phone number.
@@ -594,11 +607,12 @@ mod tests {
             ("Lead ID: 4711 0151 23456789", "0151 23456789"),
             ("Ref AB12 0151 23456789", "0151 23456789"),
             ("Kunde K-12 +49 151 23456789", "+49 151 23456789"),
-            ("PLZ 80331 0151 23456789", "0151 23456789"),
+            ("PLZ 80331 0151 23456789", "80331 0151 23456789"),
             ("PLZ 80331 415 555 0132", "415 555 0132"),
             ("Kunde 12345 (030) 12345678", "(030) 12345678"),
             ("Order 302-4567890 415-555-0132", "415-555-0132"),
             ("Lead ID: 4711 (415) 555-0132", "(415) 555-0132"),
+            ("Ref AB12 4711 0151 23456789", "0151 23456789"),
         ] {
             assert_eq!(spans(text), [phone], "{text}");
         }
@@ -621,6 +635,12 @@ mod tests {
             ("joignable au 612 345 678 75008 Paris", "612 345 678"),
             ("Rückruf unter 050 123 4567 18 20 Uhr", "050 123 4567"),
             ("030 901820 / 4111 1111 1111 1111", "030 901820"),
+            // From the second review: a later group starting with 0 is no trunk prefix inside a wider number.
+            ("020 7946 0958 2024", "020 7946 0958"),
+            ("Mario Rossi\t333 123 0567\t2024", "333 123 0567"),
+            ("212 555 0100 2024", "212 555 0100"),
+            ("+49 151 2345 0789 80331 München", "+49 151 2345 0789"),
+            ("+33 6 12 34 05 78 75008 Paris", "+33 6 12 34 05 78"),
         ] {
             assert_eq!(spans(text), [phone], "{text}");
         }
@@ -628,6 +648,9 @@ mod tests {
         // The cost: an identifier with spaces whose later groups form a number with a trunk prefix.
         assert_eq!(spans("Bestellnummer 2024 0815 4711"), ["0815 4711"]);
         assert_eq!(spans("Kundennummer 38171 058 3513"), ["058 3513"]);
+        // And a number whose second group starts with 0 takes a number after it along (nothing in clear text).
+        assert_eq!(spans("Ana García\t612 045 678\t28001\tMadrid"), ["612 045 678\t28001"]);
+        assert_eq!(spans("PLZ 80331 06 12 34 56 78"), ["80331 06 12 34 56 78"]);
     }
 
     #[test]
