@@ -382,6 +382,15 @@ mod tests {
     }
 
     #[test]
+    fn a_phone_whose_window_took_a_cards_first_group_keeps_the_rest() {
+        // From the third review of session 12: the card wins the overlap, the phone's own digits stay covered.
+        assert_eq!(
+            kinds("+49 30 901820 4111 1111 1111 1111"),
+            [(EntityKind::Phone, "+49 30 901820"), (EntityKind::PaymentCard, "4111 1111 1111 1111")]
+        );
+    }
+
+    #[test]
     fn finds_every_kind_in_one_message() {
         let text = "Hi, I'm jane.doe@example.org, call +44 20 7946 0958 or (415) 555-0132. Card 4111 1111 1111 \
                     1111, IBAN DE89 3704 0044 0532 0130 00, SSN 078-05-1123, from 203.0.113.7 via \

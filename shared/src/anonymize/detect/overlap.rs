@@ -3,10 +3,11 @@
 //! byte, so the longest hit wins, then the most confident, then the kind declared first in `EntityKind`; the
 //! earliest start breaks any remaining tie so the result never depends on detector order.
 //!
-//! A hit that loses part of its span to less confident ones keeps the rest when at least four letters or digits
-//! are left: a longer but weaker reading (`80331 078 05` as a phone in `PLZ 80331 078 05 1123`) cannot leave the
-//! end of a surer one (the SSN's `1123`) in clear text. Such a piece's normalised value is its own text, so its
-//! pseudonym says nothing about the whole value.
+//! A hit that loses part of its span keeps the rest: to less confident hits when at least four letters or digits
+//! are left, so a longer but weaker reading (`80331 078 05` as a phone in `PLZ 80331 078 05 1123`) cannot leave
+//! the end of a surer one (the SSN's `1123`) in clear text; to others only when seven digits or more are left (a
+//! whole number: `+49 30 901820` whose window took the first group of the card after it). Such a piece's
+//! normalised value is its own text, so its pseudonym says nothing about the whole value.
 
 use super::Detection;
 use std::cmp::Ordering;
@@ -32,11 +33,14 @@ pub(super) fn resolve(text: &str, mut found: Vec<Detection>) -> Vec<Detection> {
             kept.push(d);
             continue;
         }
-        if strongest.is_some_and(|c| c >= d.confidence) {
-            continue;
-        }
+        let more_confident = strongest.is_none_or(|c| c < d.confidence);
         for (start, end) in parts {
             let Some((start, end)) = trimmed(text, start, end, start != d.start, end != d.end) else { continue };
+            // A weaker hit keeps only what is a whole number by itself (`+49 30 901820` before a card).
+            let digits = text[start..end].bytes().filter(u8::is_ascii_digit).count();
+            if !more_confident && digits < super::LISTED_DIGITS {
+                continue;
+            }
             taken.insert(start, (end, d.confidence));
             kept.push(Detection { start, end, normalized: text[start..end].to_string(), ..d.clone() });
         }
