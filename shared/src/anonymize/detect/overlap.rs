@@ -5,8 +5,8 @@
 //!
 //! A hit that loses part of its span keeps the rest: to less confident hits when at least four letters or digits
 //! are left, so a longer but weaker reading (`80331 078 05` as a phone in `PLZ 80331 078 05 1123`) cannot leave
-//! the end of a surer one (the SSN's `1123`) in clear text; to others only when seven digits or more are left (a
-//! whole number: `+49 30 901820` whose window took the first group of the card after it). Such a piece's
+//! the end of a surer one (the SSN's `1123`) in clear text; to others only when six digits or more are left
+//! (`+49 30 901820`, whose window took the first group of the card after it). Such a piece's
 //! normalised value is its own text, so its pseudonym says nothing about the whole value.
 
 use super::Detection;
@@ -15,6 +15,10 @@ use std::collections::BTreeMap;
 
 /// Fewest letters or digits a piece of a partly overlapped hit must have to be kept.
 const MIN_PIECE: usize = 4;
+
+/// Fewest digits a piece must have when the hit lost to a more confident one (a postcode or year next to a card
+/// is no such piece; `34 56 78`, the end of a phone number, is).
+const WEAKER_PIECE_DIGITS: usize = 6;
 
 /// Keeps a non-overlapping subset of `found` in `text`, sorted by start: the hits that win their overlaps, and
 /// the uncovered pieces of more confident hits that lost part of their span.
@@ -36,9 +40,9 @@ pub(super) fn resolve(text: &str, mut found: Vec<Detection>) -> Vec<Detection> {
         let more_confident = strongest.is_none_or(|c| c < d.confidence);
         for (start, end) in parts {
             let Some((start, end)) = trimmed(text, start, end, start != d.start, end != d.end) else { continue };
-            // A weaker hit keeps only what is a whole number by itself (`+49 30 901820` before a card).
+            // A weaker hit keeps only what could be a number by itself (`+49 30 901820` before a card).
             let digits = text[start..end].bytes().filter(u8::is_ascii_digit).count();
-            if !more_confident && digits < super::LISTED_DIGITS {
+            if !more_confident && digits < WEAKER_PIECE_DIGITS {
                 continue;
             }
             taken.insert(start, (end, d.confidence));

@@ -149,16 +149,16 @@ impl PhoneDetector {
         let mut first = 0;
         let mut ended_at_dash = false;
         while first < groups.len() {
-            let mut taken = self.widest_valid(text, start, &groups, first, ended_at_dash).map(|(l, d)| (l, vec![d]));
-            if let Some((last, hits)) = &mut taken {
-                if let Some((wider, read)) = self.prefixed_inside(text, start, &groups, first, *last, &hits[0]) {
-                    (*last, *hits) = (wider, read);
+            let mut taken = self.widest_valid(text, start, &groups, first, ended_at_dash);
+            if let Some((last, d)) = &mut taken {
+                if let Some((wider, number)) = self.prefixed_inside(text, start, &groups, first, *last, d) {
+                    (*last, *d) = (wider, number);
                 }
             }
             ended_at_dash = taken.as_ref().is_some_and(|(last, _)| ends_at_dash(text, &groups, *last));
             first = match taken {
-                Some((last, hits)) => {
-                    out.extend(hits);
+                Some((last, d)) => {
+                    out.push(d);
                     last + 1
                 }
                 None => first + 1,
@@ -198,15 +198,13 @@ impl PhoneDetector {
     }
 
     /// For the window `first..=last` (hit `window`), when no number starts right after `last` but a number
-    /// written with a trunk prefix (`0151`) starts at one of its later groups and reaches past `last` across
-    /// spaces (or a bare `/` or `.`): the window took that number's first groups and would leave the rest in clear
-    /// text. Read instead, as (last group, hits), nothing the window covered uncovered:
-    /// - from the second group: one hit over both, the later number (`PLZ 80331 0151 23456789`,
-    ///   `PLZ 80331 06 12 34 56 78`); the cost, `612 045 678 28001` is one hit read as `045 678 28001`;
-    /// - from a later group, only when the groups before it are a valid number too and it reaches six digits or
-    ///   more past the window: two hits (`Tel 089 1234567 0151 23456789`); `020 7946 0958 2024` stays as taken.
-    ///
-    /// Numbers without a trunk prefix are left as taken (`612 345 678 28001`).
+    /// written with a trunk prefix (`0151`) starts at its second group and reaches past `last` across spaces (or
+    /// a bare `/` or `.`): the window took that number's first groups and would leave the rest in clear text
+    /// (`PLZ 80331 0151 23456789`, `PLZ 80331 06 12 34 56 78`). Read instead as one hit over both, the later
+    /// number, so nothing the window covered is uncovered. Not from a later group (`020 7946 0958 2024`: `0958
+    /// 2024` is no number there; `0171 234 0567 4111 ...`: the card after it) nor for a number without a trunk
+    /// prefix (`612 345 678 28001`). The cost: `612 045 678 28001` is one hit read as `045 678 28001` (nothing in
+    /// clear text, but the pseudonym is not the phone's).
     fn prefixed_inside(
         &self,
         text: &str,
@@ -215,7 +213,7 @@ impl PhoneDetector {
         first: usize,
         last: usize,
         window: &Detection,
-    ) -> Option<(usize, Vec<Detection>)> {
+    ) -> Option<(usize, Detection)> {
         // A spaced slash or dash may list another number (`078 05 1123 / 219 09 9998`).
         let joins =
             |gap: &str| matches!(gap, "/" | ".") || (!gap.is_empty() && gap.bytes().all(|b| b == b' ' || b == b'\t'));
@@ -225,18 +223,12 @@ impl PhoneDetector {
         {
             return None;
         }
-        (first + 1..=last).filter(|&k| text.as_bytes()[groups[k].start] == b'0').find_map(|k| {
-            let (wider, number) = self.widest_valid(text, start, groups, k, false).filter(|(l, _)| *l > last)?;
-            if k == first + 1 {
-                return Some((wider, vec![Detection { start: window.start, ..number }]));
-            }
-            // Six digits or more past the window: not a year or postcode after one number (`... 0958 2024`).
-            let past: usize = groups[last + 1..=wider].iter().map(|g| g.end - g.start).sum();
-            let head = (past >= 6 && may_end_at(text, groups[k - 1], groups[k]))
-                .then(|| self.window(text, window.start, groups[k - 1].end))
-                .flatten()?;
-            Some((wider, vec![head, number]))
-        })
+        let second = first + 1;
+        if last < second || text.as_bytes()[groups[second].start] != b'0' {
+            return None;
+        }
+        let (wider, number) = self.widest_valid(text, start, groups, second, false).filter(|(l, _)| *l > last)?;
+        Some((wider, Detection { start: window.start, ..number }))
     }
 
     /// The detection for `text[from..to]` (plus any extension), if it is a valid phone number.
@@ -636,10 +628,8 @@ mod tests {
             ("joignable au 612 345 678 75008 Paris", "612 345 678"),
             ("Rückruf unter 050 123 4567 18 20 Uhr", "050 123 4567"),
             ("030 901820 / 4111 1111 1111 1111", "030 901820"),
-            // From the third review: a valid number before a number with a trunk prefix stays whole and the
-            // second is found.
-            ("Tel 089 1234567 0151 23456789", "089 1234567|0151 23456789"),
-            ("030 901820 030 901820", "030 901820|030 901820"),
+            // From the fourth review: a number's last group starting with 0 before a card stays with the number.
+            ("0171 234 0567 4111 1111 1111 1111", "0171 234 0567"),
             // From the second review: a later group starting with 0 is no trunk prefix inside a wider number.
             ("020 7946 0958 2024", "020 7946 0958"),
             ("Mario Rossi\t333 123 0567\t2024", "333 123 0567"),
