@@ -111,7 +111,7 @@ fn find_in_run(text: &str, start: usize, end: usize, shortest: usize, out: &mut 
             let (from, _) = groups[first];
             let (to, len) = groups[last];
             let window = &run[from..to + len];
-            if is_card(window, &groups[first..=last]) && digits(window).len() >= shortest {
+            if is_card(window, &groups[first..=last], shortest) {
                 out.push(Detection {
                     kind: EntityKind::PaymentCard,
                     start: start + from,
@@ -127,10 +127,13 @@ fn find_in_run(text: &str, start: usize, end: usize, shortest: usize, out: &mut 
     }
 }
 
-/// Length, layout, Luhn check and issuer prefix all fit a card.
-fn is_card(window: &str, groups: &[(usize, usize)]) -> bool {
+/// Length (`shortest` to 19 digits), layout, Luhn check and issuer prefix all fit a card.
+fn is_card(window: &str, groups: &[(usize, usize)], shortest: usize) -> bool {
     let digits = digits(window);
-    (12..=19).contains(&digits.len()) && grouping_ok(window, groups) && luhn_ok(&digits) && network_matches(&digits)
+    (shortest..=19).contains(&digits.len())
+        && grouping_ok(window, groups)
+        && luhn_ok(&digits)
+        && network_matches(&digits)
 }
 
 /// One group, or groups of four (the last one shorter), or the 4-6-5 / 4-6-4 layout of Amex and Diners, with

@@ -21,7 +21,7 @@ const MIN_PIECE: usize = 4;
 const WEAKER_PIECE_DIGITS: usize = 6;
 
 /// Keeps a non-overlapping subset of `found` in `text`, sorted by start: the hits that win their overlaps, and
-/// the uncovered pieces of more confident hits that lost part of their span.
+/// the uncovered pieces of hits that lost part of their span (see the module documentation for which).
 pub(super) fn resolve(text: &str, mut found: Vec<Detection>) -> Vec<Detection> {
     found.sort_by(priority);
     // start -> (end, confidence) of every accepted span; accepted spans never overlap.

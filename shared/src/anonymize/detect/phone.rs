@@ -142,8 +142,9 @@ impl PhoneDetector {
     /// (`415-555-0132-415-555-0199`, `0151 23456789-0171 2345678`), and the next window starts there.
     ///
     /// A window that took the first groups of a number written with a trunk prefix after its first group,
-    /// leaving that number's rest where no number starts, is widened over that number: `PLZ 80331 0151 23456789` is one
-    /// hit (the phone `0151 23456789`), not `80331 0151` and a rest in clear text ([`Self::prefixed_inside`]).
+    /// leaving that number's rest where no number starts, is widened over that number: `PLZ 80331 0151 23456789`
+    /// is one hit (the phone `0151 23456789`), not `80331 0151` and a rest in clear text
+    /// ([`Self::prefixed_inside`]).
     fn find_in_run(&self, text: &str, start: usize, end: usize, out: &mut Vec<Detection>) {
         let groups = digit_groups(text, start, end);
         let mut first = 0;
@@ -428,14 +429,12 @@ fn looks_dialled(rest: &str) -> bool {
 }
 
 /// Where the next number of the run `text[start..end]` starts: after the first whitespace, at its first digit
-/// or at a `(` or `+` right before it; none when the run has no whitespace.
+/// or at a `(` right before it (a run has no `+` inside); none when the run has no whitespace.
 fn next_number(text: &str, start: usize, end: usize) -> Option<usize> {
     let run = &text[start..end];
     let space = run.find([' ', '\t', '\u{A0}'])?;
     let digit = space + run[space..].find(|c: char| c.is_ascii_digit())?;
-    let gap = &run[space..digit];
-    let opening = gap.len() - gap.trim_end_matches(['(', '+']).len();
-    Some(start + digit - opening.min(1))
+    Some(start + if run[..digit].ends_with('(') { digit - 1 } else { digit })
 }
 
 /// True when the numbers around the gap between two groups have seven digits or more each.
