@@ -4,22 +4,38 @@
 //! `[0-9]` match alike. So each pattern is compiled with `\d` read as `[0-9]` (and `\D` as `[^0-9]`); the pattern
 //! as written is compiled only when a text with a digit of another script (`٤٢`, `４２`) comes along, and used for
 //! that text. The results are the same as compiling the pattern as written, at a fraction of the init cost.
+//!
+//! A pattern is checked when the rules are loaded and compiled when a mail first needs it: the check (syntax, and
+//! the automata within the size limit) is what can make the `regex` crate's build fail, at about a third of the
+//! build's cost, and a function whose rules cover many senders compiles only the rules its mails reach.
 
 use crate::anonymize::detect::digits::has_non_ascii_digit;
 use regex::{Captures, Regex, RegexBuilder};
+use regex_automata::nfa::thompson::{Compiler, Config as NfaConfig, WhichCaptures};
 use regex_syntax::ast::{self, Ast, ClassPerlKind, ClassSetItem, Visitor};
 use std::sync::OnceLock;
 
 /// How much larger than the ASCII form's size limit the pattern as written may compile.
 const UNICODE_SIZE_FACTOR: usize = 8;
 
-/// A compiled rule regex. Its matches are those of the pattern as written.
+/// A rule regex, checked and compiled on first use. Its matches are those of the pattern as written.
 #[derive(Debug, Clone)]
 pub struct RulePattern {
     /// The pattern with `\d` read as `[0-9]`; the pattern itself when it has no `\d` or `\D`.
-    ascii: Regex,
+    ascii: Lazy,
     /// The pattern as written, when it differs from `ascii`, compiled on first use.
     unicode: Option<UnicodeForm>,
+    /// The names of the capture groups (`None` for unnamed ones), group 0 first.
+    names: Box<[Option<Box<str>>]>,
+}
+
+/// A checked pattern, compiled on first use.
+#[derive(Debug, Clone)]
+struct Lazy {
+    pattern: Box<str>,
+    size_limit: usize,
+    /// `None` only if the build fails after the check passed, which the check rules out (see [`checked_names`]).
+    regex: OnceLock<Option<Regex>>,
 }
 
 /// The pattern as written, compiled on the first text with a non-ASCII digit.
@@ -32,48 +48,84 @@ struct UnicodeForm {
 }
 
 impl RulePattern {
-    /// Compiles `pattern`; `size_limit` bounds the compiled form that is used for texts with ASCII digits. The
+    /// Checks `pattern`; `size_limit` bounds the compiled form that is used for texts with ASCII digits. The
     /// pattern as written may take [`UNICODE_SIZE_FACTOR`] times that; beyond it (`\d{300}`), texts with digits of
     /// other scripts are read with the `[0-9]` form too (`\d` does not match those digits, and `\D` does).
+    /// Errors are the `regex` crate's, for the pattern as written.
     pub fn new(pattern: &str, size_limit: usize) -> Result<Self, regex::Error> {
+        let ascii_pattern = with_ascii_digits(pattern);
+        let unicode = |ascii: Lazy, names| Self {
+            ascii,
+            unicode: Some(UnicodeForm {
+                pattern: pattern.into(),
+                size_limit: size_limit.saturating_mul(UNICODE_SIZE_FACTOR),
+                regex: OnceLock::new(),
+            }),
+            names,
+        };
+        let checked = checked_names(ascii_pattern.as_deref().unwrap_or(pattern), size_limit);
+        match (ascii_pattern, checked) {
+            (Some(ascii), Some(names)) => return Ok(unicode(Lazy::new(&ascii, size_limit), names)),
+            (None, Some(names)) => return Ok(Self { ascii: Lazy::new(pattern, size_limit), unicode: None, names }),
+            _ => {}
+        }
+        // The check failed: the build says why, in the `regex` crate's words (or builds what the check was too
+        // strict for, such as a large literal alternation that needs no automaton).
         let build = |p: &str| RegexBuilder::new(p).size_limit(size_limit).build();
+        let names = |re: &Regex| re.capture_names().map(|n| n.map(Into::into)).collect();
         let Some(ascii_pattern) = with_ascii_digits(pattern) else {
-            return Ok(Self { ascii: build(pattern)?, unicode: None });
+            let re = build(pattern)?;
+            return Ok(Self { names: names(&re), ascii: Lazy::ready(pattern, size_limit, re), unicode: None });
         };
         // The rewrite nests one level deeper and quotes itself in errors: when it does not compile, the pattern as
         // written is compiled instead, so errors are always those of the pattern as written.
         let Ok(ascii) = build(&ascii_pattern) else {
-            return Ok(Self { ascii: build(pattern)?, unicode: None });
+            let re = build(pattern)?;
+            return Ok(Self { names: names(&re), ascii: Lazy::ready(pattern, size_limit, re), unicode: None });
         };
-        let unicode = UnicodeForm {
-            pattern: pattern.into(),
-            size_limit: size_limit.saturating_mul(UNICODE_SIZE_FACTOR),
-            regex: OnceLock::new(),
-        };
-        Ok(Self { ascii, unicode: Some(unicode) })
+        Ok(unicode(Lazy::ready(&ascii_pattern, size_limit, ascii.clone()), names(&ascii)))
     }
 
     /// Whether the pattern matches anywhere in `text`.
     pub fn is_match(&self, text: &str) -> bool {
-        self.regex_for(text).is_match(text)
+        self.regex_for(text).is_some_and(|re| re.is_match(text))
     }
 
     /// The capture groups of the first match in `text`.
     pub fn captures<'t>(&self, text: &'t str) -> Option<Captures<'t>> {
-        self.regex_for(text).captures(text)
+        self.regex_for(text)?.captures(text)
     }
 
     /// The names of the capture groups (`None` for unnamed ones), as in [`Regex::capture_names`].
-    pub fn capture_names(&self) -> regex::CaptureNames<'_> {
-        self.ascii.capture_names()
+    pub fn capture_names(&self) -> impl Iterator<Item = Option<&str>> {
+        self.names.iter().map(Option::as_deref)
+    }
+
+    /// Whether the ASCII form has been compiled (by a text that needed it).
+    pub fn is_compiled(&self) -> bool {
+        self.ascii.regex.get().is_some()
     }
 
     /// The regex that reads `text` as the pattern as written would.
-    fn regex_for(&self, text: &str) -> &Regex {
+    fn regex_for(&self, text: &str) -> Option<&Regex> {
         match &self.unicode {
-            Some(form) if has_non_ascii_digit(text) => form.regex().unwrap_or(&self.ascii),
-            _ => &self.ascii,
+            Some(form) if has_non_ascii_digit(text) => form.regex().or_else(|| self.ascii.regex()),
+            _ => self.ascii.regex(),
         }
+    }
+}
+
+impl Lazy {
+    fn new(pattern: &str, size_limit: usize) -> Self {
+        Self { pattern: pattern.into(), size_limit, regex: OnceLock::new() }
+    }
+
+    fn ready(pattern: &str, size_limit: usize, regex: Regex) -> Self {
+        Self { pattern: pattern.into(), size_limit, regex: OnceLock::from(Some(regex)) }
+    }
+
+    fn regex(&self) -> Option<&Regex> {
+        self.regex.get_or_init(|| RegexBuilder::new(&self.pattern).size_limit(self.size_limit).build().ok()).as_ref()
     }
 }
 
@@ -81,6 +133,19 @@ impl UnicodeForm {
     fn regex(&self) -> Option<&Regex> {
         self.regex.get_or_init(|| RegexBuilder::new(&self.pattern).size_limit(self.size_limit).build().ok()).as_ref()
     }
+}
+
+/// The capture group names of `pattern` when the `regex` crate will build it within `size_limit`: it parses
+/// with the crate's syntax settings (the defaults), and its forward and reverse automata fit the limit, the only
+/// steps of the crate's build that can fail. Configured as the crate's build configures them.
+fn checked_names(pattern: &str, size_limit: usize) -> Option<Box<[Option<Box<str>>]>> {
+    let hir = regex_syntax::ParserBuilder::new().build().parse(pattern).ok()?;
+    let config = NfaConfig::new().utf8(true).shrink(false).nfa_size_limit(Some(size_limit));
+    let forward = Compiler::new().configure(config.clone()).build_from_hir(&hir).ok()?;
+    let reverse = config.which_captures(WhichCaptures::None).reverse(true);
+    Compiler::new().configure(reverse).build_from_hir(&hir).ok()?;
+    let names = forward.group_info().pattern_names(regex_automata::PatternID::ZERO);
+    Some(names.map(|n| n.map(Into::into)).collect())
 }
 
 /// `pattern` with every `\d` written `[0-9]` and every `\D` `[^0-9]` (inside a class, `0-9` and `[^0-9]`), or
@@ -181,6 +246,64 @@ mod tests {
         let deep = format!("{}\\d{}", "(".repeat(250), ")".repeat(250));
         assert!(Regex::new(&deep).is_ok() && Regex::new(&deep.replace(r"\d", "[0-9]")).is_err());
         assert!(RulePattern::new(&deep, LIMIT).expect("compiles as written").is_match("7"));
+    }
+
+    #[test]
+    fn patterns_are_checked_at_load_and_compiled_on_first_use() {
+        let p = RulePattern::new(r"ID (?P<value>\d{4})\b", LIMIT).expect("compiles");
+        assert!(!p.is_compiled());
+        assert_eq!(p.capture_names().collect::<Vec<_>>(), [None, Some("value")]);
+        assert!(!p.is_match("no id here"));
+        assert!(p.is_compiled());
+        assert_eq!(p.captures("ID 4711").map(|c| c["value"].to_string()).as_deref(), Some("4711"));
+    }
+
+    #[test]
+    fn over_size_patterns_fail_at_load_with_the_crates_error() {
+        for pattern in [r"(?P<value>\w{600})", r"[\w\s]{200,300}x", r"\d{300}(?i)ä{40000}"] {
+            let expected = RegexBuilder::new(pattern).size_limit(LIMIT).build().expect_err("too big").to_string();
+            let err = RulePattern::new(pattern, LIMIT).expect_err("too big").to_string();
+            assert_eq!(err, expected, "{pattern}");
+        }
+    }
+
+    #[test]
+    fn a_pattern_that_passes_the_check_builds_at_any_limit() {
+        // The lazy build must not fail where the check passed: tried at limits around each pattern's size.
+        let patterns = [
+            r"\(Ref (?P<value>CP-[0-9]{8})\)",
+            r"(?i)^new inquiry for .+\(Listing HF-[0-9]+\)$",
+            r"(?i)kilom[ée]trage\s*:\s*(?P<value>[0-9][0-9 ]*[0-9])\s*km",
+            r"Annonce\s*:\s*VM-\d+\s*–\s*(?P<value>[^\r\n]+)",
+            r"\b\w+@\w+\.\w{2,}\b",
+            r"(?m)^(?:[^\n]*\n){3}(?P<value>\S+)$",
+            r"(?i)(?:é|e)[\p{L}\p{N}]{3,40}$",
+        ];
+        for pattern in patterns {
+            let limits = (8..22).map(|bits| 1usize << bits).flat_map(|l| [l, l + l / 3, l + 2 * l / 3]);
+            let (mut passed, mut failed) = (0, 0);
+            for limit in limits {
+                if checked_names(pattern, limit).is_some() {
+                    assert!(RegexBuilder::new(pattern).size_limit(limit).build().is_ok(), "{pattern} at {limit}");
+                    passed += 1;
+                } else {
+                    failed += 1;
+                }
+            }
+            assert!(passed > 0 && failed > 0, "{pattern}: the limits must straddle its size");
+        }
+    }
+
+    #[test]
+    fn where_the_check_is_stricter_than_the_crate_the_crate_decides() {
+        // Thousands of literals: the crate searches them with Aho-Corasick and builds no automaton of its own,
+        // so the size limit never applies; the check's automaton would exceed it.
+        let words: Vec<String> = (0..20_000).map(|i| format!("lead{i:06}x")).collect();
+        let pattern = words.join("|");
+        assert!(RegexBuilder::new(&pattern).size_limit(LIMIT).build().is_ok());
+        assert!(checked_names(&pattern, LIMIT).is_none());
+        let p = RulePattern::new(&pattern, LIMIT).expect("the crate builds it");
+        assert!(p.is_compiled() && p.is_match("ref lead019999x") && !p.is_match("lead1x"));
     }
 
     #[test]
