@@ -18,6 +18,7 @@ pub(crate) mod digits;
 mod email;
 mod iban;
 mod ip;
+mod labels;
 pub(crate) mod numbering;
 mod overlap;
 mod phone;

@@ -21,7 +21,7 @@
 //! An extension written after the number (`x4587`, `ext. 12`) belongs to the hit.
 
 use super::numbering::{NumberingPlans, Written};
-use super::phone_context::{self as context, PhoneContext};
+use super::phone_context as context;
 use super::{char_after, char_before, continued_after, continues_identifier, continues_number};
 use super::{follows_number, is_word_char, mark_joins, number_digits, Detection, EntityKind, LISTED_DIGITS};
 use phonenumber::country::Id;
@@ -53,12 +53,11 @@ pub(super) struct PhoneDetector {
 struct Patterns {
     run: Regex,
     extension: Regex,
-    context: PhoneContext,
 }
 
 static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
     let re = |p| Regex::new(p).expect("phone pattern compiles");
-    Patterns { run: re(RUN), extension: re(EXTENSION), context: PhoneContext::new() }
+    Patterns { run: re(RUN), extension: re(EXTENSION) }
 });
 
 /// Compiles the constant patterns now (see [`super::warm_up`]).
@@ -128,7 +127,7 @@ impl PhoneDetector {
             !bracketed && char_before(text, start).is_some_and(|c| is_word_char(c) || "#$€£¥@".contains(c));
         if follows_number(text, start) || context::follows_time(text, start) {
             Some(PartOf::Number)
-        } else if glued_before || continues_identifier(text, start) || self.patterns.context.identifier(text, start) {
+        } else if glued_before || continues_identifier(text, start) || context::identifier(text, start) {
             Some(PartOf::Identifier)
         } else {
             None
@@ -271,7 +270,7 @@ impl PhoneDetector {
         let hit_start = past_unclosed_bracket(text, start, groups[last].end);
         let (raw, end) = self.shape(text, hit_start, groups[last].end)?;
         // The label stands before the bracket: `Phone: (467 3395)`.
-        let labelled = self.patterns.context.labelled(text, start, end);
+        let labelled = context::labelled(text, start, end);
         let digits = dialled_digits(raw);
         let normalized = if raw.starts_with('+') { format!("+{digits}") } else { digits };
         labelled.then(|| detection(hit_start, end, 0.5, normalized))

@@ -3,62 +3,19 @@
 //! `Lead ID:`), and digit layouts that only look like phone numbers (dates, times, decimals, dotted IPv4
 //! addresses, ZIP+4 codes). Used by `phone.rs`.
 
-use regex::Regex;
+use super::labels;
 
-/// A label ending right before a number: `Phone:`, `Tel.`, `Mobile no.`, `call me on`, `text me at`, `Fax -`,
-/// and the same words in the languages of the configured regions.
-const LABEL_BEFORE: &str = r"(?ix)
-    (?:^|[^\p{L}])
-    (?: phone | telephone | tel | ph | mobile | mob | cell | cellphone | fax | call | text \s+ (?: me | us )
-      | whatsapp | sms
-      | handy | mobil | telefon | telefono | teléfono | téléphone | tél | portable | móvil | movil | cellulare
-      | gsm | telefoonnummer | telefoon )
-    \.?
-    (?: \s* (?: number | num | no | nr | \# ) \.? )?
-    (?: \s+ (?: me | us ) )?
-    (?: \s+ (?: at | on | to ) )?
-    \s* [:.\-–]? \s*
-    $";
-
-/// A label right after a number: `... (mobile)`, `... fax`, `...-Office`.
-const LABEL_AFTER: &str =
-    r"(?i)^[ \t]*[-–(]?[ \t]*(?:phone|tel|mobile|mob|cell|fax|office|home|work|direct|landline)\b";
-
-/// A label ending right before a number that makes it an identifier: `Order #`, `Lead ID:`, `Ref.`,
-/// `Invoice no.`, `Listing 7731904`.
-const IDENTIFIER_BEFORE: &str = r"(?ix)
-    (?:^|[^\p{L}])
-    (?: id | ref | reference | order | invoice | ticket | tracking | case | booking | reservation
-      | confirmation | transaction | serial | sku | listing | lead | item | account | acct | customer
-      | kundennummer | bestellnummer | auftrag | rechnung | commande | facture | référence | pedido | factura )
-    \.?
-    (?: \s* (?: number | num | no | nr | id | \# ) \.? )?
-    \s* [:.\#]? \s*
-    $";
-
-/// Context checks, compiled once.
-#[derive(Debug)]
-pub(super) struct PhoneContext {
-    label_before: Regex,
-    label_after: Regex,
-    identifier_before: Regex,
+/// A phone label stands right before byte `start` (`Phone:`, `Tel.`, `Mobile no.`, `call me on`, `text me at`,
+/// `Fax -`, and the same words in the languages of the configured regions) or right after byte `end`
+/// (`... (mobile)`, `... fax`, `...-Office`).
+pub(super) fn labelled(text: &str, start: usize, end: usize) -> bool {
+    labels::phone_label_before(lookbehind(text, start)) || labels::phone_label_after(&text[end..])
 }
 
-impl PhoneContext {
-    pub(super) fn new() -> Self {
-        let re = |p| Regex::new(p).expect("phone context pattern compiles");
-        Self { label_before: re(LABEL_BEFORE), label_after: re(LABEL_AFTER), identifier_before: re(IDENTIFIER_BEFORE) }
-    }
-
-    /// A phone label stands right before byte `start` or right after byte `end`.
-    pub(super) fn labelled(&self, text: &str, start: usize, end: usize) -> bool {
-        self.label_before.is_match(lookbehind(text, start)) || self.label_after.is_match(&text[end..])
-    }
-
-    /// An identifier label stands right before byte `start`.
-    pub(super) fn identifier(&self, text: &str, start: usize) -> bool {
-        self.identifier_before.is_match(lookbehind(text, start))
-    }
+/// An identifier label stands right before byte `start`: `Order #`, `Lead ID:`, `Ref.`, `Invoice no.`,
+/// `Listing 7731904`.
+pub(super) fn identifier(text: &str, start: usize) -> bool {
+    labels::identifier_label_before(lookbehind(text, start))
 }
 
 /// Up to 40 characters before byte `i`, where a label would stand.
@@ -169,26 +126,28 @@ mod tests {
 
     #[test]
     fn labels_before_and_after() {
-        let ctx = PhoneContext::new();
         for text in ["Phone: ", "Tel. ", "Mobile no.: ", "call me on ", "Telefon:\n", "Fax - "] {
             let full = format!("{text}123");
-            assert!(ctx.labelled(&full, text.len(), full.len()), "{text:?}");
+            assert!(labelled(&full, text.len(), full.len()), "{text:?}");
         }
         let text = "555 1234 (mobile)";
-        assert!(ctx.labelled(text, 0, 8));
-        assert!(!ctx.labelled("Hotel 555 1234", 6, 14));
-        assert!(!ctx.labelled("see text 555 1234", 9, 17));
+        assert!(labelled(text, 0, 8));
+        assert!(!labelled("Hotel 555 1234", 6, 14));
+        assert!(!labelled("see text 555 1234", 9, 17));
+        // Only the 40 characters before the number are read.
+        let near = format!("Phone:{}555 1234", " ".repeat(34));
+        let far = format!("Phone:{}555 1234", " ".repeat(35));
+        assert!(labelled(&near, 40, near.len()) && !labelled(&far, 41, far.len()));
     }
 
     #[test]
     fn identifier_labels() {
-        let ctx = PhoneContext::new();
         for text in ["Order #", "Lead ID: ", "Ref. ", "Invoice no. ", "Listing ", "ESMTP id "] {
             let full = format!("{text}4155550132");
-            assert!(ctx.identifier(&full, text.len()), "{text:?}");
+            assert!(identifier(&full, text.len()), "{text:?}");
         }
-        assert!(!ctx.identifier("Customer phone: 4155550132", 16));
-        assert!(!ctx.identifier("Valid 4155550132", 6));
+        assert!(!identifier("Customer phone: 4155550132", 16));
+        assert!(!identifier("Valid 4155550132", 6));
     }
 
     #[test]
