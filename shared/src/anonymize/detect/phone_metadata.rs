@@ -224,8 +224,10 @@ fn build(territories: Vec<loader::Metadata>) -> Database {
 fn territories(xml: &'static str) -> Vec<Territory> {
     let mut out = Vec::new();
     let mut rest = xml;
-    while let (Some(start), comment) = (rest.find("<territory "), rest.find("<!--")) {
-        if let Some(c) = comment.filter(|&c| c < start) {
+    while let Some(start) = rest.find("<territory ") {
+        // Inside a comment when the last comment opened before it has not closed (the file has ~1,800 comments
+        // between its 254 territories: looking back from each territory reads the file once).
+        if let Some(c) = rest[..start].rfind("<!--").filter(|&c| !rest[c..start].contains("-->")) {
             match rest[c..].find("-->") {
                 Some(end) => rest = &rest[c + end + 3..],
                 None => break,
@@ -292,6 +294,16 @@ mod tests {
                 assert_eq!(da.general().national_number().as_str(), db.general().national_number().as_str());
             }
         }
+    }
+
+    #[test]
+    fn territories_in_comments_are_skipped() {
+        let xml = "<!-- <territory id=\"XA\" countryCode=\"1\"></territory> --> <!-- x -->\
+                   <territory id=\"XB\" countryCode=\"2\"><!-- c --></territory>\
+                   <!-- <territory id=\"XC\" countryCode=\"3\"> --><territory id=\"XD\" countryCode=\"4\"></territory>";
+        let ids: Vec<_> = territories(xml).into_iter().map(|t| (t.id, t.code)).collect();
+        assert_eq!(ids, [("XB".to_string(), 2), ("XD".to_string(), 4)]);
+        assert!(territories("<!-- <territory id=\"XA\" countryCode=\"1\"></territory>").is_empty());
     }
 
     #[test]
