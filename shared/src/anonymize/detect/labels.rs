@@ -208,7 +208,7 @@ impl<'a> Positions<'a> {
 }
 
 /// The length in bytes of the start of `text` that is `word` (lowercase) ignoring case, if it is.
-fn starts_with_folded(text: &str, word: &str) -> Option<usize> {
+pub(super) fn starts_with_folded(text: &str, word: &str) -> Option<usize> {
     let mut chars = text.char_indices();
     for w in word.chars() {
         let (_, c) = chars.next()?;
