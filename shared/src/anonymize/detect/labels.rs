@@ -1,8 +1,9 @@
 //! The label grammars of `phone_context.rs`, matched in code: a phone label or an identifier label ending right
 //! before a number, a phone label right after one. As regexes (with `\p{L}`, Unicode `\s` and case folding) they
-//! took ~11 M instructions to compile at every cold start, a quarter of the scrubber's warm-up; read here, by
-//! carrying the set of positions each part of the grammar can end at, they cost nothing to set up and read at
-//! most 40 characters before a number. A test compares them with the regexes on generated text.
+//! took ~11 M instructions to compile at every cold start, a quarter of the scrubber's warm-up. Here a label
+//! before a number is read from the number backwards, carrying the set of offsets where each part of the grammar
+//! can start, so only the few characters that could belong to a label are looked at; nothing is set up. A test
+//! compares them with the regexes on generated text.
 //!
 //! Letters are `char::is_alphabetic` (the regexes' `\p{L}`, plus letter-like marks and numerals), word characters
 //! letters, decimal digits, `_` and the zero-width joiners (`\w` also has the other marks and connectors); spaces
@@ -87,33 +88,55 @@ const AFTER_WORDS: &[&str] =
 /// a word, then optionally `.`, a number word (`no.`, `#`), `me`/`us`, `at`/`on`/`to`, and `:`, `.`, `-` or `–`,
 /// spaced in any way.
 pub(super) fn phone_label_before(before: &str) -> bool {
-    let text = Positions::new(before);
-    let starts = text.word_starts();
-    let mut at = text.words(&starts, PHONE_WORDS);
-    at.extend(text.words(&text.spaces(&text.words(&starts, &["text"]), 1), &["me", "us"]));
-    let at = text.optional(&at, &['.']);
-    let mut at = at.clone().union(text.optional(&text.words(&text.spaces(&at, 0), PHONE_NUMBER_WORDS), &['.']));
-    at = at.clone().union(text.words(&text.spaces(&at, 1), &["me", "us"]));
-    at = at.clone().union(text.words(&text.spaces(&at, 1), &["at", "on", "to"]));
-    text.ends_with_separator(&at, &[':', '.', '-', '–'])
+    if !ends_like_a_label(before, &[':', '.', '-', '–']) {
+        return false;
+    }
+    let text = Backwards(before);
+    // Read from the end: the separator, then each optional part, then the label word.
+    let at = text.separator(&[before.len()], &[':', '.', '-', '–']);
+    let at = at.clone().union(text.spaces(&text.words(&at, &["at", "on", "to"]), 1));
+    let at = at.clone().union(text.spaces(&text.words(&at, &["me", "us"]), 1));
+    let at = at.clone().union(text.spaces(&text.words(&text.optional(&at, '.'), PHONE_NUMBER_WORDS), 0));
+    let at = text.optional(&at, '.');
+    let text_me = text.spaces(&text.words(&at, &["me", "us"]), 1);
+    text.starts_word(&text.words(&at, PHONE_WORDS)) || text.starts_word(&text.words(&text_me, &["text"]))
 }
 
 /// An identifier label ends `before`: an identifier word that does not continue a word, then optionally `.`, a
 /// number word (`no.`, `ID`, `#`), and `:`, `.` or `#`, spaced in any way.
 pub(super) fn identifier_label_before(before: &str) -> bool {
-    let text = Positions::new(before);
-    let at = text.optional(&text.words(&text.word_starts(), IDENTIFIER_WORDS), &['.']);
-    let at = at.clone().union(text.optional(&text.words(&text.spaces(&at, 0), IDENTIFIER_NUMBER_WORDS), &['.']));
-    text.ends_with_separator(&at, &[':', '.', '#'])
+    if !ends_like_a_label(before, &[':', '.', '#']) {
+        return false;
+    }
+    let text = Backwards(before);
+    let at = text.separator(&[before.len()], &[':', '.', '#']);
+    let at = at.clone().union(text.spaces(&text.words(&text.optional(&at, '.'), IDENTIFIER_NUMBER_WORDS), 0));
+    text.starts_word(&text.words(&text.optional(&at, '.'), IDENTIFIER_WORDS))
+}
+
+/// Whether `before` can end as a label does: a letter, `#` or `.`, then spaces, one of `separators` and spaces.
+/// A quick test that most texts before a number fail, before the grammar is read.
+fn ends_like_a_label(before: &str, separators: &[char]) -> bool {
+    let end = before.trim_end();
+    let end = end.strip_suffix(separators).unwrap_or(end).trim_end();
+    let end = end.strip_suffix('.').unwrap_or(end);
+    end.chars().next_back().is_some_and(|c| c.is_alphabetic() || c == '#')
 }
 
 /// A phone label starts `after` (the text after a number): spaces or tabs, optionally `-`, `–` or `(`, spaces or
 /// tabs, and a word such as `mobile` or `fax` that is not the start of a longer word.
 pub(super) fn phone_label_after(after: &str) -> bool {
-    let text = Positions::new(after);
-    let blanks = |at: &Vec<usize>| text.repeat(at, 0, |c| c == ' ' || c == '\t');
-    let at = blanks(&text.optional(&blanks(&vec![0]), &['-', '–', '(']));
-    text.words(&at, AFTER_WORDS).into_iter().any(|end| !after[end..].chars().next().is_some_and(is_word_char))
+    let rest = blanks(after);
+    let bracketed = rest.strip_prefix(['-', '–', '(']).map(blanks);
+    [Some(rest), bracketed].into_iter().flatten().any(|s| {
+        AFTER_WORDS
+            .iter()
+            .any(|w| starts_with_folded(s, w).is_some_and(|n| !s[n..].chars().next().is_some_and(is_word_char)))
+    })
+}
+
+fn blanks(s: &str) -> &str {
+    s.trim_start_matches([' ', '\t'])
 }
 
 /// A character of a word for `\b`: a letter, a decimal digit of any script, `_`, or a zero-width (non-)joiner.
@@ -121,10 +144,9 @@ fn is_word_char(c: char) -> bool {
     c.is_alphabetic() || ascii_digit(c).is_some() || matches!(c, '_' | '\u{200c}' | '\u{200d}')
 }
 
-/// A text and the sets of byte offsets that a part of a grammar can end at (sorted, without repeats).
-struct Positions<'a> {
-    text: &'a str,
-}
+/// A text read from its end: each step maps the byte offsets where the rest of a grammar starts to those where
+/// the part before it can start (sorted, without repeats).
+struct Backwards<'a>(&'a str);
 
 /// Sorts and removes repeats.
 trait Union {
@@ -140,59 +162,39 @@ impl Union for Vec<usize> {
     }
 }
 
-impl<'a> Positions<'a> {
-    fn new(text: &'a str) -> Self {
-        Self { text }
-    }
-
-    /// Where a word can start: at the start, or after a character that is not a letter.
-    fn word_starts(&self) -> Vec<usize> {
-        let mut prev_letter = false;
-        let mut out = Vec::new();
-        for (i, c) in self.text.char_indices() {
-            if !prev_letter {
-                out.push(i);
-            }
-            prev_letter = c.is_alphabetic();
-        }
-        out
-    }
-
-    /// Where one of `words` (lowercase) ends when it starts at one of `at`, ignoring case.
+impl Backwards<'_> {
+    /// Where one of `words` (lowercase) starts when it ends at one of `at`, ignoring case.
     fn words(&self, at: &[usize], words: &[&str]) -> Vec<usize> {
         let mut out = Vec::new();
-        for &p in at {
-            out.extend(words.iter().filter_map(|w| p.checked_add(starts_with_folded(&self.text[p..], w)?)));
+        for &e in at {
+            let head = &self.0[..e];
+            let Some(last) = head.chars().next_back().map(fold) else {
+                continue;
+            };
+            let candidates = words.iter().filter(|w| w.ends_with(last));
+            out.extend(candidates.filter_map(|w| Some(e - ends_with_folded(head, w)?)));
         }
         Vec::new().union(out)
     }
 
-    /// `at`, and one character of `chars` further where one follows.
-    fn optional(&self, at: &[usize], chars: &[char]) -> Vec<usize> {
-        let further = at.iter().filter_map(|&p| {
-            let c = self.text[p..].chars().next().filter(|c| chars.contains(c))?;
-            Some(p + c.len_utf8())
-        });
-        let further: Vec<usize> = further.collect();
-        at.to_vec().union(further)
+    /// `at`, and one character back where `c` stands before.
+    fn optional(&self, at: &[usize], c: char) -> Vec<usize> {
+        let back = at.iter().filter(|&&e| self.0[..e].ends_with(c)).map(|e| e - c.len_utf8());
+        let back: Vec<usize> = back.collect();
+        at.to_vec().union(back)
     }
 
-    /// Where a run of at least `min` white space characters starting at one of `at` can end.
+    /// Where a run of at least `min` white space characters ending at one of `at` can start.
     fn spaces(&self, at: &[usize], min: usize) -> Vec<usize> {
-        self.repeat(at, min, char::is_whitespace)
-    }
-
-    /// Where a run of at least `min` characters for which `class` holds, starting at one of `at`, can end.
-    fn repeat(&self, at: &[usize], min: usize, class: impl Fn(char) -> bool) -> Vec<usize> {
         let mut out = Vec::new();
-        for &p in at {
-            let (mut end, mut n) = (p, 0);
+        for &e in at {
+            let (mut start, mut n) = (e, 0);
             loop {
                 if n >= min {
-                    out.push(end);
+                    out.push(start);
                 }
-                match self.text[end..].chars().next() {
-                    Some(c) if class(c) => (end, n) = (end + c.len_utf8(), n + 1),
+                match self.0[..start].chars().next_back() {
+                    Some(c) if c.is_whitespace() => (start, n) = (start - c.len_utf8(), n + 1),
                     _ => break,
                 }
             }
@@ -200,15 +202,55 @@ impl<'a> Positions<'a> {
         Vec::new().union(out)
     }
 
-    /// Whether white space, optionally one of `separators`, and white space can reach the end from one of `at`.
-    fn ends_with_separator(&self, at: &[usize], separators: &[char]) -> bool {
-        let at = self.spaces(&self.optional(&self.spaces(at, 0), separators), 0);
-        at.last() == Some(&self.text.len())
+    /// White space, optionally one of `separators`, and white space, ending at one of `at`.
+    fn separator(&self, at: &[usize], separators: &[char]) -> Vec<usize> {
+        let spaced = self.spaces(at, 0);
+        let back = spaced.iter().filter_map(|&e| {
+            let c = self.0[..e].chars().next_back().filter(|c| separators.contains(c))?;
+            Some(e - c.len_utf8())
+        });
+        let back: Vec<usize> = back.collect();
+        self.spaces(&spaced.clone().union(back), 0)
     }
+
+    /// Whether one of `at` starts a word: the text's start, or after a character that is not a letter.
+    fn starts_word(&self, at: &[usize]) -> bool {
+        at.iter().any(|&s| !self.0[..s].chars().next_back().is_some_and(char::is_alphabetic))
+    }
+}
+
+/// The length in bytes of the end of `text` that is `word` (lowercase) ignoring case, if it is.
+fn ends_with_folded(text: &str, word: &str) -> Option<usize> {
+    let (t, w) = (text.as_bytes(), word.as_bytes());
+    if word.is_ascii() {
+        // Every character that folds to an ASCII one takes a byte or more; ASCII text folds as ASCII.
+        let tail = t.get(t.len().checked_sub(w.len())?..)?;
+        if tail.is_ascii() {
+            return tail.eq_ignore_ascii_case(w).then_some(w.len());
+        }
+    }
+    let mut chars = text.char_indices().rev();
+    let mut start = text.len();
+    for wc in word.chars().rev() {
+        let (i, c) = chars.next()?;
+        if fold(c) != wc {
+            return None;
+        }
+        start = i;
+    }
+    Some(text.len() - start)
 }
 
 /// The length in bytes of the start of `text` that is `word` (lowercase) ignoring case, if it is.
 pub(super) fn starts_with_folded(text: &str, word: &str) -> Option<usize> {
+    let (t, w) = (text.as_bytes(), word.as_bytes());
+    if word.is_ascii() {
+        // Every character that folds to an ASCII one takes a byte or more; ASCII text folds as ASCII.
+        let head = t.get(..w.len())?;
+        if head.is_ascii() {
+            return head.eq_ignore_ascii_case(w).then_some(w.len());
+        }
+    }
     let mut chars = text.char_indices();
     for w in word.chars() {
         let (_, c) = chars.next()?;

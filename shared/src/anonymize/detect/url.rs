@@ -105,19 +105,35 @@ fn candidates(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 
 /// The leftmost candidate starting at or after byte `from`: a scheme or `www.` start, else a bare host.
 fn next_candidate(text: &str, from: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    // Every candidate but a `www.` one holds a `/` (most texts a detector reads hold neither).
+    if !text[from..].contains('/') && !bytes[from..].windows(4).any(|w| w.eq_ignore_ascii_case(b"www.")) {
+        return None;
+    }
     // A bare host that failed at some start fails at every later start inside it: the rest is the same.
     let mut no_bare_before = from;
-    for (i, c) in text[from..].char_indices() {
-        let p = from + i;
-        if let Some(end) = scheme_url(text, p) {
-            return Some((p, end));
-        }
-        if p >= no_bare_before && is_host_char(c) && c != '-' {
+    let mut p = from;
+    while p < bytes.len() {
+        let (host_start, len) = match bytes[p] {
+            b @ (b'h' | b'H' | b'f' | b'F' | b'w' | b'W') => {
+                if let Some(end) = scheme_url(text, p) {
+                    return Some((p, end));
+                }
+                (b.is_ascii_alphanumeric(), 1)
+            }
+            b if b.is_ascii() => (b.is_ascii_alphanumeric(), 1),
+            _ => {
+                let c = text[p..].chars().next()?;
+                (is_host_char(c), c.len_utf8())
+            }
+        };
+        if host_start && p >= no_bare_before {
             match bare_url(text, p) {
                 Ok(end) => return Some((p, end)),
                 Err(host_end) => no_bare_before = host_end,
             }
         }
+        p += len;
     }
     None
 }
@@ -125,12 +141,14 @@ fn next_candidate(text: &str, from: usize) -> Option<(usize, usize)> {
 /// The end of `http(s)://`, `ftp://` or `www.` (any case) at byte `p` and the URL characters after it (one at
 /// least).
 fn scheme_url(text: &str, p: usize) -> Option<usize> {
+    // Called where `h`, `f` or `w` stands, in either case: no other character folds to them.
     let rest = &text[p..];
-    // No other character folds to `h`, `f` or `w`.
-    if !matches!(rest.as_bytes().first(), Some(b'h' | b'H' | b'f' | b'F' | b'w' | b'W')) {
-        return None;
-    }
-    let start = ["https://", "http://", "ftp://", "www."].iter().find_map(|s| starts_with_folded(rest, s))?;
+    let prefixes: &[&str] = match rest.as_bytes()[0] | 0x20 {
+        b'h' => &["https://", "http://"],
+        b'f' => &["ftp://"],
+        _ => &["www."],
+    };
+    let start = prefixes.iter().find_map(|s| starts_with_folded(rest, s))?;
     let end = url_chars_end(text, p + start);
     (end > p + start).then_some(end)
 }
@@ -138,7 +156,7 @@ fn scheme_url(text: &str, p: usize) -> Option<usize> {
 /// A bare host starting at byte `p` (a letter or number), an optional port, `/` and the URL characters after
 /// it: `Ok(end)`; else `Err` with where the host's characters end.
 fn bare_url(text: &str, p: usize) -> Result<usize, usize> {
-    let label_end = |i: usize| text[i..].find(|c: char| !is_host_char(c)).map_or(text.len(), |n| i + n);
+    let label_end = |i: usize| host_chars_end(text, i);
     let mut end = label_end(p);
     let mut labels = 0;
     while text[end..].starts_with('.') && text[end + 1..].chars().next().is_some_and(is_host_char) {
@@ -159,6 +177,17 @@ fn bare_url(text: &str, p: usize) -> Result<usize, usize> {
         return Err(host_end);
     }
     Ok(url_chars_end(text, end + 1))
+}
+
+/// Where the run of host characters starting at byte `i` ends (ASCII bytes read as bytes).
+fn host_chars_end(text: &str, i: usize) -> usize {
+    let bytes = text.as_bytes();
+    let ascii =
+        bytes[i..].iter().position(|&b| !(b.is_ascii_alphanumeric() || b == b'-')).map_or(bytes.len(), |n| i + n);
+    if bytes.get(ascii).is_some_and(|b| !b.is_ascii()) {
+        return text[ascii..].find(|c: char| !is_host_char(c)).map_or(text.len(), |n| ascii + n);
+    }
+    ascii
 }
 
 /// A letter, number or `-`: a host name's characters.
