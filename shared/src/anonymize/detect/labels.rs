@@ -91,15 +91,15 @@ pub(super) fn phone_label_before(before: &str) -> bool {
     if !ends_like_a_label(before, &[':', '.', '-', '–']) {
         return false;
     }
-    let text = Backwards(before);
+    let text = Backwards::new(before);
     // Read from the end: the separator, then each optional part, then the label word.
-    let at = text.separator(&[before.len()], &[':', '.', '-', '–']);
-    let at = at.clone().union(text.spaces(&text.words(&at, &["at", "on", "to"]), 1));
-    let at = at.clone().union(text.spaces(&text.words(&at, &["me", "us"]), 1));
-    let at = at.clone().union(text.spaces(&text.words(&text.optional(&at, '.'), PHONE_NUMBER_WORDS), 0));
-    let at = text.optional(&at, '.');
-    let text_me = text.spaces(&text.words(&at, &["me", "us"]), 1);
-    text.starts_word(&text.words(&at, PHONE_WORDS)) || text.starts_word(&text.words(&text_me, &["text"]))
+    let at = text.separator(text.end(), &[':', '.', '-', '–']);
+    let at = at | text.spaces(text.words(at, &["at", "on", "to"]), 1);
+    let at = at | text.spaces(text.words(at, &["me", "us"]), 1);
+    let at = at | text.spaces(text.words(text.optional(at, '.'), PHONE_NUMBER_WORDS), 0);
+    let at = text.optional(at, '.');
+    let text_me = text.spaces(text.words(at, &["me", "us"]), 1);
+    text.starts_word(text.words(at, PHONE_WORDS)) || text.starts_word(text.words(text_me, &["text"]))
 }
 
 /// An identifier label ends `before`: an identifier word that does not continue a word, then optionally `.`, a
@@ -108,10 +108,10 @@ pub(super) fn identifier_label_before(before: &str) -> bool {
     if !ends_like_a_label(before, &[':', '.', '#']) {
         return false;
     }
-    let text = Backwards(before);
-    let at = text.separator(&[before.len()], &[':', '.', '#']);
-    let at = at.clone().union(text.spaces(&text.words(&text.optional(&at, '.'), IDENTIFIER_NUMBER_WORDS), 0));
-    text.starts_word(&text.words(&text.optional(&at, '.'), IDENTIFIER_WORDS))
+    let text = Backwards::new(before);
+    let at = text.separator(text.end(), &[':', '.', '#']);
+    let at = at | text.spaces(text.words(text.optional(at, '.'), IDENTIFIER_NUMBER_WORDS), 0);
+    text.starts_word(text.words(text.optional(at, '.'), IDENTIFIER_WORDS))
 }
 
 /// Whether `before` can end as a label does: a letter, `#` or `.`, then spaces, one of `separators` and spaces.
@@ -145,53 +145,90 @@ fn is_word_char(c: char) -> bool {
 }
 
 /// A text read from its end: each step maps the byte offsets where the rest of a grammar starts to those where
-/// the part before it can start (sorted, without repeats).
+/// the part before it can start. Only the last [`Offsets::CAPACITY`] bytes are read (callers pass 40 characters,
+/// 160 bytes at most); a longer text is read from the first character boundary inside them.
 struct Backwards<'a>(&'a str);
 
-/// Sorts and removes repeats.
-trait Union {
-    fn union(self, other: Vec<usize>) -> Vec<usize>;
-}
+/// A set of byte offsets below [`Offsets::CAPACITY`].
+#[derive(Clone, Copy, Default)]
+struct Offsets([u64; 4]);
 
-impl Union for Vec<usize> {
-    fn union(mut self, other: Vec<usize>) -> Vec<usize> {
-        self.extend(other);
-        self.sort_unstable();
-        self.dedup();
-        self
+impl Offsets {
+    const CAPACITY: usize = 256;
+
+    fn insert(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    fn iter(self) -> impl Iterator<Item = usize> {
+        self.0.into_iter().enumerate().flat_map(|(k, mut bits)| {
+            std::iter::from_fn(move || {
+                let bit = (bits != 0).then(|| bits.trailing_zeros() as usize)?;
+                bits &= bits - 1;
+                Some(k * 64 + bit)
+            })
+        })
     }
 }
 
-impl Backwards<'_> {
+impl std::ops::BitOr for Offsets {
+    type Output = Offsets;
+
+    fn bitor(self, other: Offsets) -> Offsets {
+        Offsets(std::array::from_fn(|k| self.0[k] | other.0[k]))
+    }
+}
+
+impl<'a> Backwards<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut from = text.len().saturating_sub(Offsets::CAPACITY - 1);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        Self(&text[from..])
+    }
+
+    /// The end of the text.
+    fn end(&self) -> Offsets {
+        let mut at = Offsets::default();
+        at.insert(self.0.len());
+        at
+    }
+
     /// Where one of `words` (lowercase) starts when it ends at one of `at`, ignoring case.
-    fn words(&self, at: &[usize], words: &[&str]) -> Vec<usize> {
-        let mut out = Vec::new();
-        for &e in at {
+    fn words(&self, at: Offsets, words: &[&str]) -> Offsets {
+        let mut out = Offsets::default();
+        for e in at.iter() {
             let head = &self.0[..e];
             let Some(last) = head.chars().next_back().map(fold) else {
                 continue;
             };
-            let candidates = words.iter().filter(|w| w.ends_with(last));
-            out.extend(candidates.filter_map(|w| Some(e - ends_with_folded(head, w)?)));
+            for w in words.iter().filter(|w| w.ends_with(last)) {
+                if let Some(n) = ends_with_folded(head, w) {
+                    out.insert(e - n);
+                }
+            }
         }
-        Vec::new().union(out)
+        out
     }
 
     /// `at`, and one character back where `c` stands before.
-    fn optional(&self, at: &[usize], c: char) -> Vec<usize> {
-        let back = at.iter().filter(|&&e| self.0[..e].ends_with(c)).map(|e| e - c.len_utf8());
-        let back: Vec<usize> = back.collect();
-        at.to_vec().union(back)
+    fn optional(&self, at: Offsets, c: char) -> Offsets {
+        let mut out = at;
+        for e in at.iter().filter(|&e| self.0[..e].ends_with(c)) {
+            out.insert(e - c.len_utf8());
+        }
+        out
     }
 
     /// Where a run of at least `min` white space characters ending at one of `at` can start.
-    fn spaces(&self, at: &[usize], min: usize) -> Vec<usize> {
-        let mut out = Vec::new();
-        for &e in at {
+    fn spaces(&self, at: Offsets, min: usize) -> Offsets {
+        let mut out = Offsets::default();
+        for e in at.iter() {
             let (mut start, mut n) = (e, 0);
             loop {
                 if n >= min {
-                    out.push(start);
+                    out.insert(start);
                 }
                 match self.0[..start].chars().next_back() {
                     Some(c) if c.is_whitespace() => (start, n) = (start - c.len_utf8(), n + 1),
@@ -199,23 +236,24 @@ impl Backwards<'_> {
                 }
             }
         }
-        Vec::new().union(out)
+        out
     }
 
     /// White space, optionally one of `separators`, and white space, ending at one of `at`.
-    fn separator(&self, at: &[usize], separators: &[char]) -> Vec<usize> {
+    fn separator(&self, at: Offsets, separators: &[char]) -> Offsets {
         let spaced = self.spaces(at, 0);
-        let back = spaced.iter().filter_map(|&e| {
-            let c = self.0[..e].chars().next_back().filter(|c| separators.contains(c))?;
-            Some(e - c.len_utf8())
-        });
-        let back: Vec<usize> = back.collect();
-        self.spaces(&spaced.clone().union(back), 0)
+        let mut with_separator = spaced;
+        for e in spaced.iter() {
+            if let Some(c) = self.0[..e].chars().next_back().filter(|c| separators.contains(c)) {
+                with_separator.insert(e - c.len_utf8());
+            }
+        }
+        self.spaces(with_separator, 0)
     }
 
     /// Whether one of `at` starts a word: the text's start, or after a character that is not a letter.
-    fn starts_word(&self, at: &[usize]) -> bool {
-        at.iter().any(|&s| !self.0[..s].chars().next_back().is_some_and(char::is_alphabetic))
+    fn starts_word(&self, at: Offsets) -> bool {
+        at.iter().any(|s| !self.0[..s].chars().next_back().is_some_and(char::is_alphabetic))
     }
 }
 
@@ -317,6 +355,10 @@ mod tests {
             assert!(identifier_label_before(text), "{text:?}");
         }
         assert!(!identifier_label_before("Customer phone: ") && !identifier_label_before("Valid "));
+        // Longer texts than callers pass are read from their end (and cut at a character boundary).
+        assert!(phone_label_before(&format!("{} Phone: ", "x".repeat(300))));
+        assert!(!phone_label_before(&format!("{}Phone: ", "é".repeat(200))));
+        assert!(identifier_label_before(&format!("{}\tOrder #", "ab ".repeat(100))));
         assert!(phone_label_after(" (mobile)") && phone_label_after("\t- Office hours") && phone_label_after("fax"));
         assert!(!phone_label_after(" (telephone)") && !phone_label_after("  homework") && !phone_label_after("\nfax"));
     }
