@@ -146,8 +146,13 @@ fn is_word_char(c: char) -> bool {
 
 /// A text read from its end: each step maps the byte offsets where the rest of a grammar starts to those where
 /// the part before it can start. Only the last [`Offsets::CAPACITY`] bytes are read (callers pass 40 characters,
-/// 160 bytes at most); a longer text is read from the first character boundary inside them.
-struct Backwards<'a>(&'a str);
+/// 160 bytes at most); a longer text is read from the first character boundary inside them, with the character
+/// before that boundary still deciding whether a word starts there (a label further back is not seen).
+struct Backwards<'a> {
+    text: &'a str,
+    /// The character before the part read, when the text was longer.
+    before: Option<char>,
+}
 
 /// A set of byte offsets below [`Offsets::CAPACITY`].
 #[derive(Clone, Copy, Default)]
@@ -185,13 +190,13 @@ impl<'a> Backwards<'a> {
         while !text.is_char_boundary(from) {
             from += 1;
         }
-        Self(&text[from..])
+        Self { text: &text[from..], before: text[..from].chars().next_back() }
     }
 
     /// The end of the text.
     fn end(&self) -> Offsets {
         let mut at = Offsets::default();
-        at.insert(self.0.len());
+        at.insert(self.text.len());
         at
     }
 
@@ -199,7 +204,7 @@ impl<'a> Backwards<'a> {
     fn words(&self, at: Offsets, words: &[&str]) -> Offsets {
         let mut out = Offsets::default();
         for e in at.iter() {
-            let head = &self.0[..e];
+            let head = &self.text[..e];
             let Some(last) = head.chars().next_back().map(fold) else {
                 continue;
             };
@@ -215,7 +220,7 @@ impl<'a> Backwards<'a> {
     /// `at`, and one character back where `c` stands before.
     fn optional(&self, at: Offsets, c: char) -> Offsets {
         let mut out = at;
-        for e in at.iter().filter(|&e| self.0[..e].ends_with(c)) {
+        for e in at.iter().filter(|&e| self.text[..e].ends_with(c)) {
             out.insert(e - c.len_utf8());
         }
         out
@@ -230,7 +235,7 @@ impl<'a> Backwards<'a> {
                 if n >= min {
                     out.insert(start);
                 }
-                match self.0[..start].chars().next_back() {
+                match self.text[..start].chars().next_back() {
                     Some(c) if c.is_whitespace() => (start, n) = (start - c.len_utf8(), n + 1),
                     _ => break,
                 }
@@ -244,7 +249,7 @@ impl<'a> Backwards<'a> {
         let spaced = self.spaces(at, 0);
         let mut with_separator = spaced;
         for e in spaced.iter() {
-            if let Some(c) = self.0[..e].chars().next_back().filter(|c| separators.contains(c)) {
+            if let Some(c) = self.text[..e].chars().next_back().filter(|c| separators.contains(c)) {
                 with_separator.insert(e - c.len_utf8());
             }
         }
@@ -253,7 +258,7 @@ impl<'a> Backwards<'a> {
 
     /// Whether one of `at` starts a word: the text's start, or after a character that is not a letter.
     fn starts_word(&self, at: Offsets) -> bool {
-        at.iter().any(|s| !self.0[..s].chars().next_back().is_some_and(char::is_alphabetic))
+        at.iter().any(|s| !self.text[..s].chars().next_back().or(self.before).is_some_and(char::is_alphabetic))
     }
 }
 
@@ -358,6 +363,8 @@ mod tests {
         // Longer texts than callers pass are read from their end (and cut at a character boundary).
         assert!(phone_label_before(&format!("{} Phone: ", "x".repeat(300))));
         assert!(!phone_label_before(&format!("{}Phone: ", "é".repeat(200))));
+        assert!(!phone_label_before(&format!("x{}Phone: ", "é".repeat(200))), "cut inside a character");
+        assert!(!phone_label_before(&format!("Hotel{}:", " ".repeat(251))), "a word start at the cut");
         assert!(identifier_label_before(&format!("{}\tOrder #", "ab ".repeat(100))));
         assert!(phone_label_after(" (mobile)") && phone_label_after("\t- Office hours") && phone_label_after("fax"));
         assert!(!phone_label_after(" (telephone)") && !phone_label_after("  homework") && !phone_label_after("\nfax"));
