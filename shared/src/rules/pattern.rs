@@ -23,27 +23,19 @@ const UNICODE_SIZE_FACTOR: usize = 8;
 pub struct RulePattern {
     /// The pattern with `\d` read as `[0-9]`; the pattern itself when it has no `\d` or `\D`.
     ascii: Lazy,
-    /// The pattern as written, when it differs from `ascii`, compiled on first use.
-    unicode: Option<UnicodeForm>,
+    /// The pattern as written, when it differs from `ascii`, compiled on the first text with a non-ASCII digit.
+    unicode: Option<Lazy>,
     /// The names of the capture groups (`None` for unnamed ones), group 0 first.
     names: Box<[Option<Box<str>>]>,
 }
 
-/// A checked pattern, compiled on first use.
+/// A pattern compiled on first use. `None` when the build fails: never for a checked ASCII form (see
+/// [`checked_names`]); for the pattern as written when it exceeds its larger limit, and such a text is then read
+/// with `[0-9]`.
 #[derive(Debug, Clone)]
 struct Lazy {
     pattern: Box<str>,
     size_limit: usize,
-    /// `None` only if the build fails after the check passed, which the check rules out (see [`checked_names`]).
-    regex: OnceLock<Option<Regex>>,
-}
-
-/// The pattern as written, compiled on the first text with a non-ASCII digit.
-#[derive(Debug, Clone)]
-struct UnicodeForm {
-    pattern: Box<str>,
-    size_limit: usize,
-    /// `None` when it exceeds `size_limit`: such a text is then read with `[0-9]`.
     regex: OnceLock<Option<Regex>>,
 }
 
@@ -53,19 +45,13 @@ impl RulePattern {
     /// other scripts are read with the `[0-9]` form too (`\d` does not match those digits, and `\D` does).
     /// Errors are the `regex` crate's, for the pattern as written.
     pub fn new(pattern: &str, size_limit: usize) -> Result<Self, regex::Error> {
-        let ascii_pattern = with_ascii_digits(pattern);
-        let unicode = |ascii: Lazy, names| Self {
-            ascii,
-            unicode: Some(UnicodeForm {
-                pattern: pattern.into(),
-                size_limit: size_limit.saturating_mul(UNICODE_SIZE_FACTOR),
-                regex: OnceLock::new(),
-            }),
-            names,
+        let written = |ascii: Lazy, names| {
+            let unicode = Lazy::new(pattern, size_limit.saturating_mul(UNICODE_SIZE_FACTOR));
+            Self { ascii, unicode: Some(unicode), names }
         };
-        let checked = checked_names(ascii_pattern.as_deref().unwrap_or(pattern), size_limit);
-        match (ascii_pattern, checked) {
-            (Some(ascii), Some(names)) => return Ok(unicode(Lazy::new(&ascii, size_limit), names)),
+        let ascii_pattern = with_ascii_digits(pattern);
+        match (ascii_pattern.as_deref(), checked_names(ascii_pattern.as_deref().unwrap_or(pattern), size_limit)) {
+            (Some(ascii), Some(names)) => return Ok(written(Lazy::new(ascii, size_limit), names)),
             (None, Some(names)) => return Ok(Self { ascii: Lazy::new(pattern, size_limit), unicode: None, names }),
             _ => {}
         }
@@ -73,17 +59,19 @@ impl RulePattern {
         // strict for, such as a large literal alternation that needs no automaton).
         let build = |p: &str| RegexBuilder::new(p).size_limit(size_limit).build();
         let names = |re: &Regex| re.capture_names().map(|n| n.map(Into::into)).collect();
-        let Some(ascii_pattern) = with_ascii_digits(pattern) else {
+        let as_written = || {
             let re = build(pattern)?;
-            return Ok(Self { names: names(&re), ascii: Lazy::ready(pattern, size_limit, re), unicode: None });
+            Ok(Self { names: names(&re), ascii: Lazy::ready(pattern, size_limit, re), unicode: None })
+        };
+        let Some(ascii_pattern) = ascii_pattern else {
+            return as_written();
         };
         // The rewrite nests one level deeper and quotes itself in errors: when it does not compile, the pattern as
         // written is compiled instead, so errors are always those of the pattern as written.
-        let Ok(ascii) = build(&ascii_pattern) else {
-            let re = build(pattern)?;
-            return Ok(Self { names: names(&re), ascii: Lazy::ready(pattern, size_limit, re), unicode: None });
-        };
-        Ok(unicode(Lazy::ready(&ascii_pattern, size_limit, ascii.clone()), names(&ascii)))
+        match build(&ascii_pattern) {
+            Ok(ascii) => Ok(written(Lazy::ready(&ascii_pattern, size_limit, ascii.clone()), names(&ascii))),
+            Err(_) => as_written(),
+        }
     }
 
     /// Whether the pattern matches anywhere in `text`.
@@ -124,12 +112,6 @@ impl Lazy {
         Self { pattern: pattern.into(), size_limit, regex: OnceLock::from(Some(regex)) }
     }
 
-    fn regex(&self) -> Option<&Regex> {
-        self.regex.get_or_init(|| RegexBuilder::new(&self.pattern).size_limit(self.size_limit).build().ok()).as_ref()
-    }
-}
-
-impl UnicodeForm {
     fn regex(&self) -> Option<&Regex> {
         self.regex.get_or_init(|| RegexBuilder::new(&self.pattern).size_limit(self.size_limit).build().ok()).as_ref()
     }
