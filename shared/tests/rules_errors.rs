@@ -231,3 +231,31 @@ fn missing_file_and_unknown_extension() {
     let e = RuleSet::load(std::path::Path::new("rules.ini")).expect_err("extension");
     assert_eq!(e.to_string(), "rules.ini: unknown rules file extension (expected .toml, .yaml or .yml)");
 }
+
+#[test]
+fn lists_of_rules_and_fields_of_the_wrong_shape() {
+    assert_error("rules = \"cars\"\n", "rules.toml: rules: invalid type: string, expected a list");
+    let text = "[[rules]]\nid = \"cars-v2\"\nversion = 1\nfields = 3\n[rules.match]\nsubject = 'x'\n";
+    assert_error(text, r#"rules.toml: rule "cars-v2": fields: invalid type: integer, expected a list"#);
+    let text = "[[rules]]\nid = \"cars-v2\"\nversion = 1\n[rules.match]\nsubject = 'x'\n";
+    assert_error(text, r#"rules.toml: rule "cars-v2": missing field `fields`"#);
+    // Each rule is read on its own: the second rule's problem is reported beside the first's.
+    let vans = one_rule("region = \"XX\"", GOOD_FIELD).replace("cars-v2", "vans");
+    let text = format!("{}\n{vans}", one_rule("colour = 1", GOOD_FIELD));
+    let errs = errors(&text);
+    assert!(errs.iter().any(|e| e.starts_with(r#"rules.toml: rule "cars-v2": colour: unknown field"#)), "{errs:#?}");
+    assert!(errs.iter().any(|e| e.starts_with(r#"rules.toml: rule "vans": unknown region "XX""#)), "{errs:#?}");
+    let yaml = "rules:\n  - id: cars-v2\n    version: 1\n    match:\n      subject: x\n    fields: nope\n";
+    let e = RuleSet::parse(yaml, RulesFormat::Yaml, "rules.yaml").expect_err("fields not a list");
+    assert_eq!(e.problems(), vec![r#"rules.yaml: rule "cars-v2": fields: invalid type: string, expected a list"#]);
+}
+
+#[test]
+fn toml_dates_where_text_is_expected_are_read_as_their_text() {
+    // A bare TOML date reads as its text, as it did when TOML went through the `config` crate.
+    let field = "[[rules.fields]]\nname = \"since\"\ntype = \"date\"\nconstant = 2024-05-01\n";
+    assert_eq!(errors(&one_rule("", field)), Vec::<String>::new());
+    let field = "[[rules.fields]]\nname = \"since\"\nconstant = 2024-05-01\nformat = 2024-05-01T10:00:00Z\n";
+    let errs = errors(&one_rule("", field));
+    assert!(errs.iter().all(|e| !e.contains("invalid type")), "{errs:#?}");
+}

@@ -3,11 +3,10 @@
 
 use super::compile_field::compile_field;
 use super::error::{Problem, RulesError};
-use super::file::{OneOrMany, RawDefaults, RawField, RawFile, RawMatch, RawRule};
-use super::{Matcher, Needle, Rule, RulePattern, RuleSet};
+use super::file::{OneOrMany, RawDefaults, RawField, RawFile, RawMatch, RawRule, RawValue};
+use super::{Matcher, Needle, PatternChecks, Rule, RulePattern, RuleSet};
 use crate::anonymize::Policy;
 use chrono::FixedOffset;
-use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -46,21 +45,23 @@ impl RuleSet {
     /// Validates and compiles rules given as text; `name` is used in error messages.
     pub fn parse(text: &str, format: RulesFormat, name: &str) -> Result<Self, RulesError> {
         let read_err = |message: String| RulesError::Read { file: name.to_string(), message };
-        let value: serde_json::Value = match format {
-            // TOML is read directly: through the `config` crate it took about 30 % of the rules' load time at cold
-            // start (its own value tree, with an origin string per value).
-            RulesFormat::Toml => toml::from_str::<toml::Table>(text)
-                .map(|t| json(toml::Value::Table(t)))
-                .map_err(|e| toml_error(text, &e)),
-            RulesFormat::Yaml => config::Config::builder()
-                .add_source(config::File::from_str(text, config::FileFormat::Yaml))
-                .build()
-                .and_then(|c| c.try_deserialize())
-                .map_err(|e| e.to_string()),
+        match format {
+            // TOML is read directly and deserialized from its own values: through the `config` crate it took about
+            // 30 % of the rules' load time at cold start (its own value tree, with an origin string per value), and
+            // through JSON values another third.
+            RulesFormat::Toml => {
+                let table = toml::from_str::<toml::Table>(text).map_err(|e| read_err(toml_error(text, &e)))?;
+                compile(toml::Value::Table(table), name)
+            }
+            RulesFormat::Yaml => {
+                let value: serde_json::Value = config::Config::builder()
+                    .add_source(config::File::from_str(text, config::FileFormat::Yaml))
+                    .build()
+                    .and_then(|c| c.try_deserialize())
+                    .map_err(|e| read_err(one_line(&e.to_string())))?;
+                compile(value, name)
+            }
         }
-        .map_err(|message| read_err(one_line(&message)))?;
-        let raw: RawFile = deserialize(value).map_err(read_err)?;
-        compile(raw, name)
     }
 }
 
@@ -76,33 +77,11 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
     format!("TOML syntax, line {line}, column {column}: {message}")
 }
 
-/// A TOML value as JSON, as the `config` crate gave it: dates and times become their TOML text, non-finite floats
-/// (which JSON lacks) null.
-fn json(value: toml::Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match value {
-        toml::Value::String(s) => J::String(s),
-        toml::Value::Integer(i) => J::from(i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
-        toml::Value::Boolean(b) => J::Bool(b),
-        toml::Value::Datetime(d) => J::String(d.to_string()),
-        toml::Value::Array(a) => J::Array(a.into_iter().map(json).collect()),
-        toml::Value::Table(t) => J::Object(t.into_iter().map(|(k, v)| (k, json(v))).collect()),
-    }
-}
-
-fn deserialize<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." {
-            e.inner().to_string()
-        } else {
-            format!("{path}: {}", e.inner())
-        }
-    })
-}
-
-fn compile(raw: RawFile, name: &str) -> Result<RuleSet, RulesError> {
+fn compile<V: RawValue>(mut file: V, name: &str) -> Result<RuleSet, RulesError> {
+    let read_err = |message: String| RulesError::Read { file: name.to_string(), message };
+    let listed = file.take("rules").map(|rules| rules.into_items().map_err(|e| read_err(format!("rules: {e}"))));
+    let listed = listed.transpose()?.unwrap_or_default();
+    let raw: RawFile = file.read().map_err(read_err)?;
     let mut problems = Vec::new();
     let defaults = Settings::from_defaults(&raw.defaults, &mut problems);
     let policy = Policy::default().with_overrides(&raw.policy).unwrap_or_else(|errs| {
@@ -125,25 +104,38 @@ fn compile(raw: RawFile, name: &str) -> Result<RuleSet, RulesError> {
             })
             .collect()
     });
-    if raw.rules.is_empty() {
+    if listed.is_empty() {
         problems.push(Problem { rule: None, field: None, message: "no rules defined (expected [[rules]])".into() });
     }
     let mut seen = HashSet::new();
     let mut rules = Vec::new();
-    for (i, value) in raw.rules.into_iter().enumerate() {
-        let label = value.get("id").and_then(|v| v.as_str()).map_or_else(|| format!("#{}", i + 1), str::to_string);
-        let mut ctx = RuleCtx { rule: label.clone(), problems: &mut problems };
-        let raw_rule: RawRule = match deserialize(value) {
+    let mut checks = PatternChecks::default();
+    for (i, mut value) in listed.into_iter().enumerate() {
+        let label = value.text("id").map_or_else(|| format!("#{}", i + 1), str::to_string);
+        let mut ctx = RuleCtx { rule: label.clone(), problems: &mut problems, checks: &mut checks };
+        let fields = value.take("fields").map(V::into_items);
+        let raw_rule: RawRule = match value.read() {
             Ok(r) => r,
             Err(message) => {
                 ctx.problem(None, message);
                 continue;
             }
         };
+        let fields = match fields {
+            Some(Ok(fields)) => fields,
+            Some(Err(message)) => {
+                ctx.problem(None, format!("fields: {message}"));
+                continue;
+            }
+            None => {
+                ctx.problem(None, "missing field `fields`".into());
+                continue;
+            }
+        };
         if !seen.insert(raw_rule.id.clone()) {
             ctx.problem(None, "duplicate rule id".into());
         }
-        if let Some(rule) = compile_rule(raw_rule, &defaults, &policy, &mut ctx) {
+        if let Some(rule) = compile_rule(raw_rule, fields, &defaults, &policy, &mut ctx) {
             rules.push(rule);
         }
     }
@@ -158,6 +150,8 @@ fn compile(raw: RawFile, name: &str) -> Result<RuleSet, RulesError> {
 pub(super) struct RuleCtx<'p> {
     pub(super) rule: String,
     pub(super) problems: &'p mut Vec<Problem>,
+    /// Shared by all the file's patterns.
+    pub(super) checks: &'p mut PatternChecks,
 }
 
 impl RuleCtx<'_> {
@@ -166,7 +160,7 @@ impl RuleCtx<'_> {
     }
 
     pub(super) fn regex(&mut self, field: Option<&str>, what: &str, pattern: &str) -> Option<RulePattern> {
-        match RulePattern::new(pattern, REGEX_SIZE_LIMIT) {
+        match RulePattern::checked_with(pattern, REGEX_SIZE_LIMIT, self.checks) {
             Ok(re) => Some(re),
             Err(e) => {
                 self.problem(field, format!("{what}: invalid regex: {}", one_line(&e.to_string())));
@@ -229,7 +223,13 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
     }
 }
 
-fn compile_rule(raw: RawRule, defaults: &Settings, policy: &Policy, ctx: &mut RuleCtx<'_>) -> Option<Rule> {
+fn compile_rule<V: RawValue>(
+    raw: RawRule,
+    raw_fields: Vec<V>,
+    defaults: &Settings,
+    policy: &Policy,
+    ctx: &mut RuleCtx<'_>,
+) -> Option<Rule> {
     let before = ctx.problems.len();
     if !valid_id(&raw.id) {
         ctx.problem(None, "id must match [a-z0-9][a-z0-9._-]* (lowercase)".into());
@@ -248,14 +248,14 @@ fn compile_rule(raw: RawRule, defaults: &Settings, policy: &Policy, ctx: &mut Ru
         }
         policy.clone()
     });
-    if raw.fields.is_empty() {
+    if raw_fields.is_empty() {
         ctx.problem(None, "no fields defined".into());
     }
     let mut names = HashSet::new();
     let mut fields = Vec::new();
-    for (i, value) in raw.fields.into_iter().enumerate() {
-        let label = value.get("name").and_then(|v| v.as_str()).map_or_else(|| format!("#{}", i + 1), str::to_string);
-        let raw_field: RawField = match deserialize(value) {
+    for (i, value) in raw_fields.into_iter().enumerate() {
+        let label = value.text("name").map_or_else(|| format!("#{}", i + 1), str::to_string);
+        let raw_field: RawField = match value.read() {
             Ok(f) => f,
             Err(m) => {
                 ctx.problem(Some(&label), m);
@@ -311,7 +311,7 @@ fn compile_match(raw: RawMatch, ctx: &mut RuleCtx<'_>) -> Option<Matcher> {
     }
     let body_contains = needles
         .iter()
-        .filter_map(|s| match Needle::new(s, REGEX_SIZE_LIMIT) {
+        .filter_map(|s| match Needle::new(s, REGEX_SIZE_LIMIT, ctx.checks) {
             Ok(needle) => Some(needle),
             Err(e) => {
                 ctx.problem(None, format!("match.body_contains: {s:?}: {}", one_line(&e.to_string())));

@@ -15,7 +15,7 @@ pub use error::{Problem, RulesError};
 pub use file::MessageScope;
 pub use matcher::Matcher;
 pub use needle::Needle;
-pub use pattern::RulePattern;
+pub use pattern::{PatternChecks, RulePattern};
 
 use crate::anonymize::Policy;
 use crate::email::{AuthVerdicts, Email};

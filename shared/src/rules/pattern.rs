@@ -13,6 +13,7 @@ use crate::anonymize::detect::digits::has_non_ascii_digit;
 use regex::{Captures, Regex, RegexBuilder};
 use regex_automata::nfa::thompson::{Compiler, Config as NfaConfig, WhichCaptures};
 use regex_syntax::ast::{self, Ast, ClassPerlKind, ClassSetItem, Visitor};
+use regex_syntax::hir::{translate::Translator, Hir};
 use std::sync::OnceLock;
 
 /// How much larger than the ASCII form's size limit the pattern as written may compile.
@@ -30,7 +31,7 @@ pub struct RulePattern {
 }
 
 /// A pattern compiled on first use. `None` when the build fails: never for a checked ASCII form (see
-/// [`checked_names`]); for the pattern as written when it exceeds its larger limit, and such a text is then read
+/// [`PatternChecks::names`]); for the pattern as written when it exceeds its larger limit, and such a text is then read
 /// with `[0-9]`.
 #[derive(Debug, Clone)]
 struct Lazy {
@@ -39,18 +40,70 @@ struct Lazy {
     regex: OnceLock<Option<Regex>>,
 }
 
+/// What checking patterns takes, kept across the patterns of a rules file: the parsers, and the automata
+/// compilers, whose scratch tables cost more to set up than checking a short pattern takes.
+pub struct PatternChecks {
+    ast: ast::parse::Parser,
+    hir: Translator,
+    forward: Compiler,
+    reverse: Compiler,
+}
+
+impl Default for PatternChecks {
+    fn default() -> Self {
+        Self {
+            ast: ast::parse::Parser::new(),
+            hir: Translator::new(),
+            forward: Compiler::new(),
+            reverse: Compiler::new(),
+        }
+    }
+}
+
+impl PatternChecks {
+    /// The capture group names of `pattern` when the `regex` crate will build it within `size_limit`: it parses
+    /// with the crate's syntax settings (the defaults), and its forward and reverse automata fit the limit, the
+    /// only steps of the crate's build that can fail. Configured as the crate's build configures them.
+    fn names(&mut self, pattern: &str, size_limit: usize) -> Option<Box<[Option<Box<str>>]>> {
+        let ast = self.ast.parse(pattern).ok()?;
+        self.names_of(pattern, &ast, size_limit)
+    }
+
+    /// [`Self::names`] of a pattern already parsed.
+    fn names_of(&mut self, pattern: &str, ast: &Ast, size_limit: usize) -> Option<Box<[Option<Box<str>>]>> {
+        let hir: Hir = self.hir.translate(pattern, ast).ok()?;
+        let config = NfaConfig::new().utf8(true).shrink(false).nfa_size_limit(Some(size_limit));
+        let forward = self.forward.configure(config.clone()).build_from_hir(&hir).ok()?;
+        let reverse = config.which_captures(WhichCaptures::None).reverse(true);
+        self.reverse.configure(reverse).build_from_hir(&hir).ok()?;
+        let names = forward.group_info().pattern_names(regex_automata::PatternID::ZERO);
+        Some(names.map(|n| n.map(Into::into)).collect())
+    }
+}
+
 impl RulePattern {
     /// Checks `pattern`; `size_limit` bounds the compiled form that is used for texts with ASCII digits. The
     /// pattern as written may take [`UNICODE_SIZE_FACTOR`] times that; beyond it (`\d{300}`), texts with digits of
     /// other scripts are read with the `[0-9]` form too (`\d` does not match those digits, and `\D` does).
     /// Errors are the `regex` crate's, for the pattern as written.
     pub fn new(pattern: &str, size_limit: usize) -> Result<Self, regex::Error> {
+        Self::checked_with(pattern, size_limit, &mut PatternChecks::default())
+    }
+
+    /// [`Self::new`], reusing `checks` from earlier patterns.
+    pub fn checked_with(pattern: &str, size_limit: usize, checks: &mut PatternChecks) -> Result<Self, regex::Error> {
         let written = |ascii: Lazy, names| {
             let unicode = Lazy::new(pattern, size_limit.saturating_mul(UNICODE_SIZE_FACTOR));
             Self { ascii, unicode: Some(unicode), names }
         };
-        let ascii_pattern = with_ascii_digits(pattern);
-        match (ascii_pattern.as_deref(), checked_names(ascii_pattern.as_deref().unwrap_or(pattern), size_limit)) {
+        let ast = checks.ast.parse(pattern).ok();
+        let ascii_pattern = ast.as_ref().and_then(|ast| ascii_digits_in(pattern, ast));
+        let names = match (&ascii_pattern, &ast) {
+            (Some(ascii), _) => checks.names(ascii, size_limit),
+            (None, Some(ast)) => checks.names_of(pattern, ast, size_limit),
+            (None, None) => None,
+        };
+        match (ascii_pattern.as_deref(), names) {
             (Some(ascii), Some(names)) => return Ok(written(Lazy::new(ascii, size_limit), names)),
             (None, Some(names)) => return Ok(Self { ascii: Lazy::new(pattern, size_limit), unicode: None, names }),
             _ => {}
@@ -117,24 +170,16 @@ impl Lazy {
     }
 }
 
-/// The capture group names of `pattern` when the `regex` crate will build it within `size_limit`: it parses
-/// with the crate's syntax settings (the defaults), and its forward and reverse automata fit the limit, the only
-/// steps of the crate's build that can fail. Configured as the crate's build configures them.
-fn checked_names(pattern: &str, size_limit: usize) -> Option<Box<[Option<Box<str>>]>> {
-    let hir = regex_syntax::ParserBuilder::new().build().parse(pattern).ok()?;
-    let config = NfaConfig::new().utf8(true).shrink(false).nfa_size_limit(Some(size_limit));
-    let forward = Compiler::new().configure(config.clone()).build_from_hir(&hir).ok()?;
-    let reverse = config.which_captures(WhichCaptures::None).reverse(true);
-    Compiler::new().configure(reverse).build_from_hir(&hir).ok()?;
-    let names = forward.group_info().pattern_names(regex_automata::PatternID::ZERO);
-    Some(names.map(|n| n.map(Into::into)).collect())
-}
-
 /// `pattern` with every `\d` written `[0-9]` and every `\D` `[^0-9]` (inside a class, `0-9` and `[^0-9]`), or
 /// `None` when it has neither or does not parse (the caller's compile then reports the error).
+#[cfg(test)]
 fn with_ascii_digits(pattern: &str) -> Option<String> {
-    let parsed = ast::parse::Parser::new().parse(pattern).ok()?;
-    let spans = ast::visit(&parsed, DigitClasses::default()).ok()?;
+    ascii_digits_in(pattern, &ast::parse::Parser::new().parse(pattern).ok()?)
+}
+
+/// [`with_ascii_digits`] of a parsed pattern.
+fn ascii_digits_in(pattern: &str, parsed: &Ast) -> Option<String> {
+    let spans = ast::visit(parsed, DigitClasses::default()).ok()?;
     if spans.is_empty() {
         return None;
     }
@@ -261,11 +306,15 @@ mod tests {
             r"(?m)^(?:[^\n]*\n){3}(?P<value>\S+)$",
             r"(?i)(?:é|e)[\p{L}\p{N}]{3,40}$",
         ];
+        // One set of checks for all, as a rules file's patterns share one: reused scratch tables change nothing.
+        let mut reused = PatternChecks::default();
         for pattern in patterns {
             let limits = (8..22).map(|bits| 1usize << bits).flat_map(|l| [l, l + l / 3, l + 2 * l / 3]);
             let (mut passed, mut failed) = (0, 0);
             for limit in limits {
-                if checked_names(pattern, limit).is_some() {
+                let fresh = PatternChecks::default().names(pattern, limit);
+                assert_eq!(reused.names(pattern, limit), fresh, "{pattern} at {limit}");
+                if fresh.is_some() {
                     assert!(RegexBuilder::new(pattern).size_limit(limit).build().is_ok(), "{pattern} at {limit}");
                     passed += 1;
                 } else {
@@ -283,7 +332,7 @@ mod tests {
         let words: Vec<String> = (0..20_000).map(|i| format!("lead{i:06}x")).collect();
         let pattern = words.join("|");
         assert!(RegexBuilder::new(&pattern).size_limit(LIMIT).build().is_ok());
-        assert!(checked_names(&pattern, LIMIT).is_none());
+        assert!(PatternChecks::default().names(&pattern, LIMIT).is_none());
         let p = RulePattern::new(&pattern, LIMIT).expect("the crate builds it");
         assert!(p.is_compiled() && p.is_match("ref lead019999x") && !p.is_match("lead1x"));
     }
