@@ -3,9 +3,11 @@
 //! typed with an input method left in fullwidth mode); the detectors read ASCII, so they run on a copy of the text
 //! with every Unicode decimal digit (`Nd`) and fullwidth letter made ASCII, and the punctuation written inside such
 //! numbers and addresses (fullwidth forms, the Arabic separators) made ASCII where it stands inside them
-//! ([`folded_char`]); the hits are mapped back. So are Unicode spaces, and the Unicode dashes that word
-//! processors and web pages put between a number's digits (`415‑555‑0132` with non-breaking hyphens, `4111 1111`
-//! with a no-break space, `06 12 34 56 78` with narrow ones).
+//! ([`folded_char`]); the hits are mapped back. So are Unicode spaces, the Unicode dashes that word processors and
+//! web pages put between a number's digits (`415‑555‑0132` with non-breaking hyphens, `4111 1111` with a no-break
+//! space, `06 12 34 56 78` with narrow ones) and middle dots (`415·555·0132`). Invisible characters (zero-width
+//! space and joiners, word joiner, byte order mark, soft hyphen) that pasted text carries inside numbers and
+//! addresses (`0151` ZWSP `23456789`, `jane@exam` SHY `ple.com`) are left out of the copy.
 
 /// The first code point (digit zero) of each non-ASCII run of ten decimal digits, in order (Unicode 16, the
 /// `regex` crate's `\d` less `0-9`; a test checks the two agree on every character).
@@ -38,11 +40,12 @@ pub(crate) fn as_ascii(c: char) -> char {
 }
 
 /// The ASCII twin of `c`, if it has one: of a non-ASCII digit, a fullwidth form (U+FF01-U+FF5E), an Arabic decimal
-/// or thousands separator, a Unicode dash or minus sign, or a Unicode space.
+/// or thousands separator, a middle dot, a Unicode dash or minus sign, or a Unicode space.
 fn ascii_twin(c: char) -> Option<char> {
     match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0),
         '٫' => Some('.'),
+        _ if is_middle_dot(c) => Some('.'),
         '٬' => Some(','),
         _ if is_dash(c) => Some('-'),
         _ if is_space(c) => Some(' '),
@@ -60,6 +63,30 @@ fn is_dash(c: char) -> bool {
 /// no-break space, medium mathematical space, ideographic space.
 fn is_space(c: char) -> bool {
     matches!(c, '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
+}
+
+/// Middle dots, which some write between a number's digit groups (`415·555·0132`; Japanese `03・1234・5678`).
+fn is_middle_dot(c: char) -> bool {
+    matches!(c, '\u{00B7}' | '\u{30FB}' | '\u{FF65}')
+}
+
+/// Characters that show nothing: soft hyphen, zero-width space, non-joiner and joiner, word joiner, zero-width
+/// no-break space (byte order mark).
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// `text` without its invisible characters.
+pub(super) fn visible(text: &str) -> String {
+    text.chars().filter(|&c| !is_invisible(c)).collect()
+}
+
+/// Whether an invisible character between `before` and `after` is left out of the folded text: between two
+/// visible ASCII characters or digits of any script, that is inside a number, an address or a word written in
+/// ASCII. Elsewhere it stays: joiners shape Persian, Indic and emoji text, where nothing is detected inside words.
+fn drops_invisible(before: Option<char>, after: Option<char>) -> bool {
+    let visible = |x: Option<char>| x.is_some_and(|x| x.is_ascii_graphic() || non_ascii_digit(x).is_some());
+    visible(before) && visible(after)
 }
 
 /// The value of a non-ASCII decimal digit, or `None` (ASCII digits included: they need no folding).
@@ -84,10 +111,23 @@ fn non_ascii_digit(c: char) -> Option<u8> {
 /// script (`415‑555‑0132`), except between two numbers of seven digits or more, which it lists
 /// (`4155550132–4155550199`, `415-555-0132–415-555-0199`) and an ASCII `-` would merge. A dash with a space beside
 /// it stays: it separates ranges and times from numbers (`14:30 – 0151 23456789`, `650 000 – 700 000`).
-fn folded_char(text: &str, i: usize, c: char) -> Option<char> {
+///
+/// A middle dot folds to `.` between two digits of any script. An invisible character between two visible ASCII
+/// characters or digits ([`drops_invisible`]) folds to nothing (`Some(None)`); next to another invisible one it
+/// stays.
+fn folded_char(text: &str, i: usize, c: char) -> Option<Option<char>> {
     if c.is_ascii() {
         return None;
     }
+    if is_invisible(c) {
+        let (before, after) = (text[..i].chars().next_back(), text[i + c.len_utf8()..].chars().next());
+        return drops_invisible(before, after).then_some(None);
+    }
+    ascii_twin_in(text, i, c).map(Some)
+}
+
+/// [`folded_char`] of a visible character.
+fn ascii_twin_in(text: &str, i: usize, c: char) -> Option<char> {
     let twin = ascii_twin(c)?;
     if twin.is_ascii_alphanumeric() || is_space(c) {
         return Some(twin);
@@ -105,8 +145,10 @@ fn folded_char(text: &str, i: usize, c: char) -> Option<char> {
     let digit = |x: Option<char>| x.and_then(non_ascii_digit).is_some();
     let fullwidth = |x: Option<char>| x.is_some_and(|x| ('\u{FF10}'..='\u{FF5A}').contains(&x) && x.is_alphanumeric());
     let latin = |x: Option<char>| x.is_some_and(|x| x.is_ascii_alphabetic()) || fullwidth(x);
+    let any_digit = |x: Option<char>| x.is_some_and(|x| x.is_ascii_digit() || non_ascii_digit(x).is_some());
     let fold = match c {
         '٫' | '٬' => digit(before) && digit(after),
+        _ if is_middle_dot(c) => any_digit(before) && any_digit(after),
         '（' | '＋' if digit(after) => !before.is_some_and(char::is_alphabetic),
         '）' if digit(before) => true,
         '＠' | '．' if latin(before) && latin(after) => true,
@@ -164,7 +206,7 @@ pub(super) struct Folded {
 impl Folded {
     /// `text` folded, or `None` when it has nothing to fold (the common case: no copy).
     pub(super) fn of(text: &str) -> Option<Folded> {
-        if !any_candidate(text, |c| ascii_twin(c).is_some()) {
+        if !any_candidate(text, |c| ascii_twin(c).is_some() || is_invisible(c)) {
             return None;
         }
         // The copy starts at the first character that folds: a text with fullwidth punctuation only is not copied.
@@ -177,8 +219,10 @@ impl Folded {
                         text: String::with_capacity(text.len()) + &text[..i],
                         shifts: Vec::new(),
                     });
-                    f.text.push(ascii);
-                    extra += c.len_utf8() - 1;
+                    if let Some(ascii) = ascii {
+                        f.text.push(ascii);
+                    }
+                    extra += c.len_utf8() - ascii.map_or(0, char::len_utf8);
                     f.shifts.push((f.text.len(), extra));
                 }
                 None => {
@@ -218,6 +262,33 @@ mod tests {
         assert_eq!(ascii_digit('7'), Some('7'));
         assert_eq!(ascii_digit('x'), None);
         assert_eq!(['٧', '＋', '－', 'x', 'ü'].map(as_ascii), ['7', '+', '-', 'x', 'ü']);
+    }
+
+    #[test]
+    fn invisible_characters_are_left_out_between_visible_ascii_and_middle_dots_fold_between_digits() {
+        let text = "0151\u{200B}2345\u{2060}6789, jane\u{200D}@exam\u{AD}ple.com, \u{FEFF}x, a \u{200B} b, \
+                    \u{200C}\u{200B}1, ٠٥٠\u{200B}١٢٣, 415·555·0132, 03・12･34, 12·5, a·b, ·1";
+        let f = Folded::of(text).unwrap();
+        assert_eq!(
+            f.text,
+            "015123456789, jane@example.com, \u{FEFF}x, a \u{200B} b, \u{200C}\u{200B}1, 050123, 415.555.0132, \
+             03.12.34, 12.5, a·b, ·1"
+        );
+        // Every folded offset maps to a boundary of the original, in order, and a span's original is the folded
+        // text once folded.
+        let mut last = 0;
+        for (i, _) in f.text.char_indices().chain([(f.text.len(), ' ')]) {
+            let o = f.original(i);
+            assert!(text.is_char_boundary(o) && o >= last, "{i} -> {o}");
+            last = o;
+        }
+        for span in ["015123456789", "jane@example.com", "415.555.0132"] {
+            let start = f.text.find(span).unwrap();
+            let original = &text[f.original(start)..f.original(start + span.len())];
+            assert_eq!(Folded::of(original).map_or(original.to_string(), |g| g.text), span);
+        }
+        assert!(Folded::of("a \u{200B} b, \u{200C}\u{200D}").is_none(), "invisible beside spaces or its kind stays");
+        assert_eq!(visible("jane\u{200D}@exam\u{AD}ple.com"), "jane@example.com");
     }
 
     #[test]

@@ -188,10 +188,11 @@ impl Detector {
         for d in &mut found {
             d.start = folded.original(d.start);
             d.end = folded.original(d.end);
-            // Addresses keep their own digits: the same value in a field gets the same pseudonym.
+            // Addresses keep their own digits (the same value in a field gets the same pseudonym), but not the
+            // invisible characters pasted into them.
             match d.kind {
-                EntityKind::Email => d.normalized = text[d.start..d.end].to_lowercase(),
-                EntityKind::Url => d.normalized = text[d.start..d.end].to_string(),
+                EntityKind::Email => d.normalized = digits::visible(&text[d.start..d.end]).to_lowercase(),
+                EntityKind::Url => d.normalized = digits::visible(&text[d.start..d.end]),
                 _ => {}
             }
         }
@@ -451,6 +452,31 @@ mod tests {
                 (EntityKind::Url, "ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ／ｌｅａｄ"),
             ]
         );
+    }
+
+    #[test]
+    fn invisible_characters_and_middle_dots_do_not_hide_a_number_or_an_address() {
+        // Pasted from web pages and word processors: each of these went through in clear text.
+        let text = "Tel 415\u{200B}555\u{200B}0132 or 415·555·0132, mail jane\u{200D}@exam\u{AD}ple.com, \
+                    card 4111\u{2060}1111\u{2060}1111\u{2060}1111, 03・1234・5678, ssn 536\u{FEFF}-22-1234";
+        assert_eq!(
+            kinds(text),
+            vec![
+                (EntityKind::Phone, "415\u{200B}555\u{200B}0132"),
+                (EntityKind::Phone, "415·555·0132"),
+                (EntityKind::Email, "jane\u{200D}@exam\u{AD}ple.com"),
+                (EntityKind::PaymentCard, "4111\u{2060}1111\u{2060}1111\u{2060}1111"),
+                (EntityKind::Phone, "03・1234・5678"),
+                (EntityKind::UsSsn, "536\u{FEFF}-22-1234"),
+            ]
+        );
+        let found = Detector::new(DetectorConfig::default()).detect(text);
+        assert_eq!(found[0].normalized, "+14155550132");
+        assert_eq!(found[2].normalized, "jane@example.com", "the same pseudonym as the address typed plainly");
+        // A joiner inside words of other scripts and emoji stays, and hides nothing.
+        assert_eq!(kinds("می‌خواهم 👨\u{200D}👩 ok"), vec![]);
+        // A middle dot in a decimal is not a phone number.
+        assert_eq!(kinds("Preis 12·5 EUR, 3·4 Zimmer"), vec![]);
     }
 
     #[test]
