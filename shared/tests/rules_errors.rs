@@ -259,3 +259,22 @@ fn toml_dates_where_text_is_expected_are_read_as_their_text() {
     let errs = errors(&one_rule("", field));
     assert!(errs.iter().all(|e| !e.contains("invalid type")), "{errs:#?}");
 }
+
+#[test]
+fn a_pattern_that_fails_to_translate_leaves_the_next_ones_checked_alike() {
+    // The patterns of a file share their checks: an error, or a top-level flag, must not carry over (found by a
+    // review: a failed translation made the next pattern panic; `(?-u)` checked the next one with ASCII classes).
+    let fields = "[[rules.fields]]\nname = \"a\"\nregex = '(?P<value>x\\p{Latn_typo})'\n\n\
+                  [[rules.fields]]\nname = \"b\"\nregex = '(?-u)(?P<value>\\w+)'\n\n\
+                  [[rules.fields]]\nname = \"c\"\nregex = '(?P<value>\\w{100})'\n";
+    let errs = errors(&one_rule("", fields));
+    assert!(
+        errs.iter().any(|e| e.starts_with(r#"rules.toml: rule "cars-v2" field "a": regex: invalid regex:"#)),
+        "{errs:#?}"
+    );
+    assert!(
+        errs.iter().any(|e| e.contains(r#"field "c": regex: invalid regex:"#) && e.contains("size limit")),
+        "{errs:#?}"
+    );
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+}

@@ -9,7 +9,7 @@ use leadpipe_shared::adapters::s3::{s3_client_from, S3Reader, S3Store};
 use leadpipe_shared::adapters::secrets::load_key_with;
 use leadpipe_shared::adapters::sns::{sns_client, SnsTopic};
 use leadpipe_shared::anonymize::Anonymizer;
-use leadpipe_shared::handlers::env::{Env, ExtractEnv};
+use leadpipe_shared::handlers::env::{Env, ExtractEnv, RulesSource};
 use leadpipe_shared::handlers::extract::{handle_event, load_rules, ExtractPorts, ExtractSummary};
 use leadpipe_shared::handlers::metrics::{MetricSet, Unit};
 use leadpipe_shared::handlers::{init_failure, log_line, work_budget};
@@ -51,9 +51,17 @@ async fn init() -> anyhow::Result<Extract> {
     let s3 = s3_client_from(&sdk);
     let sns = sns_client(&sdk);
     let reader = S3Reader::new(s3.clone());
-    // The key and the rules come from two services: one round trip's wait instead of two. The rules are asked for
-    // first, so that their parsing (~2.5 ms) tends to overlap the key's answer rather than follow it.
-    let (rules, key) = tokio::join!(load_rules(&env.rules, &reader), load_key_with(&sdk, &env.key_secret));
+    // The key and the rules come from two services: one round trip's wait instead of two. Rules from S3 are asked
+    // for first, so that their parsing (~2.5 ms) tends to overlap the key's answer rather than follow it; a rules
+    // file in the package is read after the key's request is out.
+    let (rules, key) = (load_rules(&env.rules, &reader), load_key_with(&sdk, &env.key_secret));
+    let (rules, key) = match env.rules {
+        RulesSource::S3 { .. } => tokio::join!(rules, key),
+        RulesSource::File(_) => {
+            let (key, rules) = tokio::join!(key, rules);
+            (rules, key)
+        }
+    };
     let (key, rules) = match (key, rules) {
         (Ok(key), Ok(rules)) => (key, rules),
         (Err(k), Err(r)) => return Err(anyhow!("{k}; and the rules: {r}")),

@@ -40,23 +40,19 @@ struct Lazy {
     regex: OnceLock<Option<Regex>>,
 }
 
-/// What checking patterns takes, kept across the patterns of a rules file: the parsers, and the automata
-/// compilers, whose scratch tables cost more to set up than checking a short pattern takes.
+/// What checking patterns takes, kept across the patterns of a rules file: the syntax parser (which resets itself
+/// for each pattern), and the automata compilers, whose scratch tables cost more to set up than checking a short
+/// pattern takes. The translator to the high-level form is not kept: it keeps state after a failed pattern, and
+/// top-level flags (`(?-u)`) would carry over to the next one.
 pub struct PatternChecks {
     ast: ast::parse::Parser,
-    hir: Translator,
     forward: Compiler,
     reverse: Compiler,
 }
 
 impl Default for PatternChecks {
     fn default() -> Self {
-        Self {
-            ast: ast::parse::Parser::new(),
-            hir: Translator::new(),
-            forward: Compiler::new(),
-            reverse: Compiler::new(),
-        }
+        Self { ast: ast::parse::Parser::new(), forward: Compiler::new(), reverse: Compiler::new() }
     }
 }
 
@@ -71,7 +67,7 @@ impl PatternChecks {
 
     /// [`Self::names`] of a pattern already parsed.
     fn names_of(&mut self, pattern: &str, ast: &Ast, size_limit: usize) -> Option<Box<[Option<Box<str>>]>> {
-        let hir: Hir = self.hir.translate(pattern, ast).ok()?;
+        let hir: Hir = Translator::new().translate(pattern, ast).ok()?;
         let config = NfaConfig::new().utf8(true).shrink(false).nfa_size_limit(Some(size_limit));
         let forward = self.forward.configure(config.clone()).build_from_hir(&hir).ok()?;
         let reverse = config.which_captures(WhichCaptures::None).reverse(true);
@@ -306,8 +302,12 @@ mod tests {
             r"(?m)^(?:[^\n]*\n){3}(?P<value>\S+)$",
             r"(?i)(?:é|e)[\p{L}\p{N}]{3,40}$",
         ];
-        // One set of checks for all, as a rules file's patterns share one: reused scratch tables change nothing.
+        // One set of checks for all, as a rules file's patterns share one: reused scratch tables change nothing,
+        // also after patterns that fail to parse or to translate, or that set flags at the top level.
         let mut reused = PatternChecks::default();
+        for spoiler in [r"x\p{Latn_typo}", r"(?-u)\W", r"a(?-u:.)", r"(?-u)\bRef\b", r"(?i)k", r"(unclosed"] {
+            assert_eq!(reused.names(spoiler, LIMIT).is_some(), Regex::new(spoiler).is_ok(), "{spoiler}");
+        }
         for pattern in patterns {
             let limits = (8..22).map(|bits| 1usize << bits).flat_map(|l| [l, l + l / 3, l + 2 * l / 3]);
             let (mut passed, mut failed) = (0, 0);

@@ -81,12 +81,34 @@ pub(super) fn visible(text: &str) -> String {
     text.chars().filter(|&c| !is_invisible(c)).collect()
 }
 
-/// Whether an invisible character between `before` and `after` is left out of the folded text: between two
-/// visible ASCII characters or digits of any script, that is inside a number, an address or a word written in
-/// ASCII. Elsewhere it stays: joiners shape Persian, Indic and emoji text, where nothing is detected inside words.
-fn drops_invisible(before: Option<char>, after: Option<char>) -> bool {
-    let visible = |x: Option<char>| x.is_some_and(|x| x.is_ascii_graphic() || non_ascii_digit(x).is_some());
-    visible(before) && visible(after)
+/// What an invisible character between `before` and `after` folds to, if anything: nothing inside a word or an
+/// address written in ASCII (between two letters, or between a letter or digit and `@` or `.`: `exam`SHY`ple.com`,
+/// `jane`ZWJ`@example.com`), a space between other visible ASCII characters or digits of any script (it parts digit
+/// groups as a space would, and keeps a word and a number apart as it did unfolded: `Tel`ZWSP`4155550132`,
+/// `4155550132`ZWSP`4155550199`). Elsewhere it stays: joiners shape Persian, Indic and emoji text, where nothing is
+/// detected inside words.
+fn invisible_fold(before: Option<char>, after: Option<char>) -> Option<Option<char>> {
+    let (Some(b), Some(a)) = (before, after) else { return None };
+    let visible = |x: char| x.is_ascii_graphic() || non_ascii_digit(x).is_some();
+    let alnum = |x: char| x.is_ascii_alphanumeric() || non_ascii_digit(x).is_some();
+    let in_address = |x: char, y: char| alnum(x) && matches!(y, '@' | '.');
+    if (b.is_ascii_alphabetic() && a.is_ascii_alphabetic()) || in_address(b, a) || in_address(a, b) {
+        Some(None)
+    } else {
+        (visible(b) && visible(a)).then_some(Some(' '))
+    }
+}
+
+/// Whether the middle dot between `head` and `tail` is one of at least two joining the digit groups of one number
+/// (`415·555·0132`); a single one stays (`10115·030 1234567`, `12·5`).
+fn dotted_groups(head: &str, tail: &str) -> bool {
+    // The digits next to this dot, then another dot and a digit.
+    fn another_dot(chars: impl Iterator<Item = char>) -> bool {
+        let is_digit = |x: char| x.is_ascii_digit() || non_ascii_digit(x).is_some();
+        let mut chars = chars.take(48).skip_while(|&x| is_digit(x));
+        chars.next().is_some_and(is_middle_dot) && chars.next().is_some_and(is_digit)
+    }
+    another_dot(tail.chars()) || another_dot(head.chars().rev())
 }
 
 /// The value of a non-ASCII decimal digit, or `None` (ASCII digits included: they need no folding).
@@ -112,16 +134,15 @@ fn non_ascii_digit(c: char) -> Option<u8> {
 /// (`4155550132–4155550199`, `415-555-0132–415-555-0199`) and an ASCII `-` would merge. A dash with a space beside
 /// it stays: it separates ranges and times from numbers (`14:30 – 0151 23456789`, `650 000 – 700 000`).
 ///
-/// A middle dot folds to `.` between two digits of any script. An invisible character between two visible ASCII
-/// characters or digits ([`drops_invisible`]) folds to nothing (`Some(None)`); next to another invisible one it
-/// stays.
+/// A middle dot folds to `.` between two digits of any script when another one joins the same number's groups
+/// ([`dotted_groups`]). An invisible character folds as [`invisible_fold`] says (`Some(None)`: left out).
 fn folded_char(text: &str, i: usize, c: char) -> Option<Option<char>> {
     if c.is_ascii() {
         return None;
     }
     if is_invisible(c) {
         let (before, after) = (text[..i].chars().next_back(), text[i + c.len_utf8()..].chars().next());
-        return drops_invisible(before, after).then_some(None);
+        return invisible_fold(before, after);
     }
     ascii_twin_in(text, i, c).map(Some)
 }
@@ -148,7 +169,7 @@ fn ascii_twin_in(text: &str, i: usize, c: char) -> Option<char> {
     let any_digit = |x: Option<char>| x.is_some_and(|x| x.is_ascii_digit() || non_ascii_digit(x).is_some());
     let fold = match c {
         '٫' | '٬' => digit(before) && digit(after),
-        _ if is_middle_dot(c) => any_digit(before) && any_digit(after),
+        _ if is_middle_dot(c) => any_digit(before) && any_digit(after) && dotted_groups(head, tail),
         '（' | '＋' if digit(after) => !before.is_some_and(char::is_alphabetic),
         '）' if digit(before) => true,
         '＠' | '．' if latin(before) && latin(after) => true,
@@ -265,14 +286,14 @@ mod tests {
     }
 
     #[test]
-    fn invisible_characters_are_left_out_between_visible_ascii_and_middle_dots_fold_between_digits() {
+    fn invisible_characters_fold_inside_numbers_and_addresses_and_middle_dots_in_dotted_numbers() {
         let text = "0151\u{200B}2345\u{2060}6789, jane\u{200D}@exam\u{AD}ple.com, \u{FEFF}x, a \u{200B} b, \
                     \u{200C}\u{200B}1, ٠٥٠\u{200B}١٢٣, 415·555·0132, 03・12･34, 12·5, a·b, ·1";
         let f = Folded::of(text).unwrap();
         assert_eq!(
             f.text,
-            "015123456789, jane@example.com, \u{FEFF}x, a \u{200B} b, \u{200C}\u{200B}1, 050123, 415.555.0132, \
-             03.12.34, 12.5, a·b, ·1"
+            "0151 2345 6789, jane@example.com, \u{FEFF}x, a \u{200B} b, \u{200C}\u{200B}1, 050 123, 415.555.0132, \
+             03.12.34, 12·5, a·b, ·1"
         );
         // Every folded offset maps to a boundary of the original, in order, and a span's original is the folded
         // text once folded.
@@ -282,12 +303,15 @@ mod tests {
             assert!(text.is_char_boundary(o) && o >= last, "{i} -> {o}");
             last = o;
         }
-        for span in ["015123456789", "jane@example.com", "415.555.0132"] {
+        for span in ["0151 2345 6789", "jane@example.com", "415.555.0132"] {
             let start = f.text.find(span).unwrap();
             let original = &text[f.original(start)..f.original(start + span.len())];
             assert_eq!(Folded::of(original).map_or(original.to_string(), |g| g.text), span);
         }
         assert!(Folded::of("a \u{200B} b, \u{200C}\u{200D}").is_none(), "invisible beside spaces or its kind stays");
+        // Between a word and a number, or two numbers, it parts them as it did unfolded.
+        let parted = Folded::of("Tel\u{200B}4155550132\u{200B}4155550199\u{2060}ext, 10115·030 1234567").unwrap();
+        assert_eq!(parted.text, "Tel 4155550132 4155550199 ext, 10115·030 1234567");
         assert_eq!(visible("jane\u{200D}@exam\u{AD}ple.com"), "jane@example.com");
     }
 

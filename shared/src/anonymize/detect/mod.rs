@@ -458,7 +458,7 @@ mod tests {
     fn invisible_characters_and_middle_dots_do_not_hide_a_number_or_an_address() {
         // Pasted from web pages and word processors: each of these went through in clear text.
         let text = "Tel 415\u{200B}555\u{200B}0132 or 415·555·0132, mail jane\u{200D}@exam\u{AD}ple.com, \
-                    card 4111\u{2060}1111\u{2060}1111\u{2060}1111, 03・1234・5678, ssn 536\u{FEFF}-22-1234";
+                    card 4111\u{2060}1111\u{2060}1111\u{2060}1111, 03・1234・5678, ssn 536\u{FEFF}22\u{FEFF}1234";
         assert_eq!(
             kinds(text),
             vec![
@@ -467,7 +467,7 @@ mod tests {
                 (EntityKind::Email, "jane\u{200D}@exam\u{AD}ple.com"),
                 (EntityKind::PaymentCard, "4111\u{2060}1111\u{2060}1111\u{2060}1111"),
                 (EntityKind::Phone, "03・1234・5678"),
-                (EntityKind::UsSsn, "536\u{FEFF}-22-1234"),
+                (EntityKind::UsSsn, "536\u{FEFF}22\u{FEFF}1234"),
             ]
         );
         let found = Detector::new(DetectorConfig::default()).detect(text);
@@ -477,6 +477,19 @@ mod tests {
         assert_eq!(kinds("می‌خواهم 👨\u{200D}👩 ok"), vec![]);
         // A middle dot in a decimal is not a phone number.
         assert_eq!(kinds("Preis 12·5 EUR, 3·4 Zimmer"), vec![]);
+        // Between a word and a number, or between two numbers, an invisible character parts them, as it did before
+        // it was folded (found by a review: deleting it glued them, and glued numbers are dropped).
+        assert_eq!(
+            kinds("Tel\u{200B}4155550132 Card\u{2060}4111111111111111 SSN\u{200B}536-22-1234 4155550132\u{200B}4155550199"),
+            vec![
+                (EntityKind::Phone, "4155550132"),
+                (EntityKind::PaymentCard, "4111111111111111"),
+                (EntityKind::UsSsn, "536-22-1234"),
+                (EntityKind::Phone, "4155550132"),
+                (EntityKind::Phone, "4155550199"),
+            ]
+        );
+        assert_eq!(kinds("PLZ 10115·030 1234567"), vec![(EntityKind::Phone, "030 1234567")]);
     }
 
     #[test]
