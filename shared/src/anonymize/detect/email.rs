@@ -1,7 +1,8 @@
 //! E-mail addresses: the practical subset of RFC 5321/6531 that people type - a dot-atom local part, `@`, and a
 //! domain of at least two labels whose last label is a real-looking TLD (letters, or `xn--` punycode). Unicode
 //! letters are allowed on both sides (`jürgen@müller.de`). Trailing sentence punctuation is never part of the hit
-//! because a TLD cannot end in it.
+//! because a TLD cannot end in it. Addresses written out (`jane (at) example (dot) com`) are found by
+//! `spelled_email.rs`.
 
 use super::{char_after, char_before, Detection, EntityKind};
 
@@ -47,6 +48,7 @@ impl EmailDetector {
                 normalized: text[start..end].to_lowercase(),
             });
         }
+        super::spelled_email::find(text, out);
     }
 }
 

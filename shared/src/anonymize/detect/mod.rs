@@ -24,6 +24,7 @@ mod overlap;
 mod phone;
 mod phone_context;
 pub(crate) mod phone_metadata;
+mod spelled_email;
 mod ssn;
 mod url;
 

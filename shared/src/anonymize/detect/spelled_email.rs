@@ -1,0 +1,233 @@
+//! E-mail addresses written out to get past spam harvesters and the contact masking of marketplaces' message
+//! forms: `jane (at) example (dot) com`, `jane.doe[at]gmx[dot]de`, `jane at example dot com`, `jane@example (dot)
+//! com`, `jane.doe at gmail.com`. The `at` and `dot` words (also `punkt`) count in brackets - `()`, `[]`, `{}`,
+//! `<>` - with or without spaces around, or as bare words between spaces. A bare `at` is everyday English (`look at
+//! example.com`), so it needs a written-out dot in the domain or one of the big mail providers' domains after it.
+//! The address's pseudonym is that of the address written plainly (`jane@example.com`).
+
+use super::{Detection, EntityKind};
+
+/// Domains of mail providers, after which a bare `at` reads as `@` even with a plain dot (`jane.doe at gmail.com`).
+const PROVIDERS: [&str; 16] = [
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "icloud.com",
+    "aol.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "t-online.de",
+    "freenet.de",
+    "orange.fr",
+    "free.fr",
+    "proton.me",
+];
+
+/// The most labels a domain may have here.
+const MAX_LABELS: usize = 8;
+
+/// A separator word as written: its end, and whether it was bracketed (or, for `at`, an `@`).
+struct Separator {
+    end: usize,
+    marked: bool,
+}
+
+/// Finds written-out addresses; only texts with an `at` word or an `@` followed by a written-out dot can hold one.
+pub(super) fn find(text: &str, out: &mut Vec<Detection>) {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = next_at(bytes, from) {
+        from = i + 1;
+        // `i` is the `a` of an `at` word, or an `@`.
+        let Some((sep_start, at)) = at_separator(text, i) else { continue };
+        let Some(start) = local_start(text, sep_start) else { continue };
+        let Some((end, domain, spelled_dot)) = domain(text, at.end) else { continue };
+        let provider = PROVIDERS.contains(&domain.as_str());
+        let spelled = !(bytes[i] == b'@' && !spelled_dot);
+        if !spelled || !(at.marked || spelled_dot || provider) {
+            continue;
+        }
+        let local = &text[start..sep_start];
+        let normalized = format!("{}@{domain}", local.to_lowercase());
+        out.push(Detection { kind: EntityKind::Email, start, end, confidence: 0.8, normalized });
+        from = end;
+    }
+}
+
+/// The next `@`, or `a`/`A` followed by `t`/`T`, at or after `from`.
+fn next_at(bytes: &[u8], from: usize) -> Option<usize> {
+    let rest = bytes.get(from..)?;
+    rest.windows(2)
+        .position(|w| w[0] == b'@' || (w[0] | 0x20 == b'a' && w[1] | 0x20 == b't'))
+        .map(|p| from + p)
+        .or_else(|| (rest.last() == Some(&b'@')).then(|| bytes.len() - 1))
+}
+
+/// The `at` separator around byte `i` (the `a` of `at`, or an `@`): where it starts (after the local part) and
+/// where it ends (before the domain).
+fn at_separator(text: &str, i: usize) -> Option<(usize, Separator)> {
+    if text.as_bytes()[i] == b'@' {
+        return Some((i, Separator { end: i + 1, marked: true }));
+    }
+    word_separator(text, i, 2)
+}
+
+/// A separator word of `len` bytes starting at byte `i`: bracketed (`(at)`, ` [dot] `) or bare between single
+/// spaces (` at `). Its start and the separator's end.
+fn word_separator(text: &str, i: usize, len: usize) -> Option<(usize, Separator)> {
+    let bytes = text.as_bytes();
+    let (before, after) = (i.checked_sub(1).map(|b| bytes[b]), bytes.get(i + len).copied());
+    let closing = match before {
+        Some(b'(') => Some(b')'),
+        Some(b'[') => Some(b']'),
+        Some(b'{') => Some(b'}'),
+        Some(b'<') => Some(b'>'),
+        _ => None,
+    };
+    if let Some(close) = closing {
+        if after != Some(close) {
+            return None;
+        }
+        // One optional space on each side of the brackets.
+        let start = if i >= 2 && bytes[i - 2] == b' ' { i - 2 } else { i - 1 };
+        let end = if bytes.get(i + len + 1) == Some(&b' ') { i + len + 2 } else { i + len + 1 };
+        return Some((start, Separator { end, marked: true }));
+    }
+    (before == Some(b' ') && after == Some(b' ')).then(|| (i - 1, Separator { end: i + len + 1, marked: false }))
+}
+
+/// The start of the local part that ends at byte `end`: ASCII letters, digits and `._%+-`, starting with a letter
+/// or digit, not glued to a word before it.
+fn local_start(text: &str, end: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let len = bytes[..end].iter().rev().take_while(|&&b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b)).count();
+    let mut start = end - len;
+    while start < end && !bytes[start].is_ascii_alphanumeric() {
+        start += 1;
+    }
+    let glued = text[..start].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '@');
+    (start < end && len <= 64 && !glued).then_some(start)
+}
+
+/// The domain starting at byte `from`: labels joined by `.` or a written-out dot, the last one a TLD of two
+/// letters or more. Its end, the domain as written plainly (lower case), and whether a dot was written out.
+fn domain(text: &str, from: usize) -> Option<(usize, String, bool)> {
+    let bytes = text.as_bytes();
+    let mut labels: Vec<&str> = Vec::new();
+    let (mut at, mut spelled, mut end) = (from, false, None);
+    loop {
+        let len = bytes[at..].iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-').count();
+        let label = &text[at..at + len];
+        if len == 0 || len > 63 || label.starts_with('-') || label.ends_with('-') {
+            break;
+        }
+        labels.push(label);
+        at += len;
+        if labels.len() >= 2 && label.len() >= 2 && label.bytes().all(|b| b.is_ascii_alphabetic()) {
+            end = Some((at, labels.len(), spelled));
+        }
+        if labels.len() == MAX_LABELS {
+            break;
+        }
+        match dot_separator(text, at) {
+            Some((next, written)) => {
+                spelled |= written;
+                at = next;
+            }
+            None => break,
+        }
+    }
+    let (end, count, spelled) = end?;
+    // Glued to more address characters: part of something longer.
+    if text[end..].chars().next().is_some_and(|c| c.is_alphanumeric() || c == '@' || c == '_') {
+        return None;
+    }
+    Some((end, labels[..count].join(".").to_ascii_lowercase(), spelled))
+}
+
+/// A dot between labels at byte `at`: `.` followed by a label character, or a written-out `dot` / `punkt`. The
+/// next label's start, and whether it was written out.
+fn dot_separator(text: &str, at: usize) -> Option<(usize, bool)> {
+    let bytes = text.as_bytes();
+    if bytes.get(at) == Some(&b'.') && bytes.get(at + 1).is_some_and(u8::is_ascii_alphanumeric) {
+        return Some((at + 1, false));
+    }
+    // ` dot `, `(dot)`, ` [punkt] `: the word starts after one space and/or an opening bracket.
+    for skip in [1, 2] {
+        for word in ["dot", "punkt"] {
+            let i = at + skip;
+            let is_word = bytes.get(i..i + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()));
+            let opened = bytes
+                .get(at..i)
+                .is_some_and(|gap| matches!(gap, b" " | b"(" | b"[" | b"{" | b"<" | b" (" | b" [" | b" {" | b" <"));
+            if is_word && opened {
+                if let Some((_, sep)) = word_separator(text, i, word.len()) {
+                    return bytes.get(sep.end).is_some_and(u8::is_ascii_alphanumeric).then_some((sep.end, true));
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(&str, String)> {
+        let mut out = Vec::new();
+        find(text, &mut out);
+        out.into_iter().map(|d| (&text[d.start..d.end], d.normalized)).collect()
+    }
+
+    #[test]
+    fn written_out_addresses_are_found_whole() {
+        for (text, hit) in [
+            ("mail jane (at) example (dot) com please", "jane (at) example (dot) com"),
+            ("mail: jane.doe[at]gmx[dot]de.", "jane.doe[at]gmx[dot]de"),
+            ("Jane.Doe {AT} Example {DOT} Co {DOT} UK", "Jane.Doe {AT} Example {DOT} Co {DOT} UK"),
+            ("write jane at example dot com today", "jane at example dot com"),
+            ("jane@example (dot) com", "jane@example (dot) com"),
+            ("jane.doe at gmail.com, thanks", "jane.doe at gmail.com"),
+            ("hans.mueller(at)t-online(punkt)de", "hans.mueller(at)t-online(punkt)de"),
+            ("jane <at> example <dot> org", "jane <at> example <dot> org"),
+        ] {
+            let got = found(text);
+            assert_eq!(got.len(), 1, "{text}: {got:?}");
+            assert_eq!(got[0].0, hit, "{text}");
+        }
+        assert_eq!(found("JANE (AT) Example (DOT) COM")[0].1, "jane@example.com");
+        assert_eq!(found("hans.mueller(at)t-online(punkt)de")[0].1, "hans.mueller@t-online.de");
+    }
+
+    #[test]
+    fn everyday_at_and_plain_addresses_are_left_alone() {
+        for text in [
+            "look at example.com for the listing",
+            "we meet at 10 at the office",
+            "jane@example.com",
+            "at (dot) com",
+            "see you at home. Thanks",
+            "cat at dog dot",
+            "flat (at) the corner",
+            "x (at) y",
+            "jane (at) example (dot) c",
+            "format (at)example(dot)com2",
+        ] {
+            assert_eq!(found(text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn no_panic_at_the_edges() {
+        for text in ["at", "@", "(at)", "a (at) b (dot) cc", " at ", "x at y.", "é (at) é (dot) éé", "a(at)", "(dot)"]
+        {
+            found(text);
+        }
+        assert_eq!(found("a (at) b (dot) cc").len(), 1);
+    }
+}
