@@ -47,8 +47,9 @@ pub(super) fn find(text: &str, out: &mut Vec<Detection>) {
         let Some(start) = local_start(text, sep_start) else { continue };
         let Some((end, domain, spelled_dot)) = domain(text, at.end) else { continue };
         let provider = PROVIDERS.contains(&domain.as_str());
-        let spelled = !(bytes[i] == b'@' && !spelled_dot);
-        if !spelled || !(at.marked || spelled_dot || provider) {
+        // An `@` with plain dots is the plain detector's; a bare `at` needs a written-out dot or a provider.
+        let written_out = bytes[i] != b'@' || spelled_dot;
+        if !written_out || !(at.marked || spelled_dot || provider) {
             continue;
         }
         let local = &text[start..sep_start];
