@@ -2,6 +2,7 @@
 //! forwarded (nested `message/rfc822`) messages, built from raw RFC 5322/MIME bytes by [`Email::parse`].
 
 mod auth;
+mod header_parsers;
 pub mod html_text;
 mod parse;
 

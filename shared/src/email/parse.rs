@@ -1,10 +1,11 @@
 //! Raw bytes -> [`Email`] with mail-parser: charsets, transfer encodings, HTML-to-text and nesting.
 
+use super::header_parsers;
 use super::html_text::HtmlLimits;
 use super::{Attachment, Email, HtmlDocs, Mailbox};
 use chrono::{DateTime, Utc};
 use mail_parser::decoders::charsets::map::charset_decoder;
-use mail_parser::{Address, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{Address, HeaderName, HeaderValue, MessagePart, MimeHeaders, PartType};
 
 /// Limits applied before and during parsing.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +55,7 @@ impl Email {
         if raw.len() > limits.max_bytes {
             return Err(ParseError::TooLarge { size: raw.len(), limit: limits.max_bytes });
         }
-        let message = MessageParser::default()
+        let message = header_parsers::message_parser()
             .parse(raw)
             .filter(|m| !m.parts.is_empty() && has_real_headers(m))
             .ok_or(ParseError::Unparseable { size: raw.len() })?;
@@ -80,7 +81,12 @@ fn has_real_headers(message: &mail_parser::Message<'_>) -> bool {
 
 fn from_message(message: &mail_parser::Message<'_>, depth_left: usize, docs: &mut HtmlDocs) -> Email {
     let raw = message.raw_message();
-    let headers = message.root_part().headers.iter().map(|h| (h.name().to_string(), header_text(h, raw))).collect();
+    let root_headers = &message.root_part().headers;
+    let headers = root_headers.iter().map(|h| (h.name().to_string(), header_text(h, raw))).collect();
+    let received_at = root_headers
+        .iter()
+        .find(|h| h.name == HeaderName::Received)
+        .and_then(|h| header_parsers::received_date(&header_text(h, raw)));
     let body_of = |ids: &[u32], html: bool| {
         ids.iter().find_map(|id| {
             let part = message.part(*id)?;
@@ -100,6 +106,7 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize, docs: &mu
         to: message.to().map(mailboxes).unwrap_or_default(),
         subject: message.subject().map(|s| s.trim().to_string()),
         date: message.date().and_then(|d| DateTime::<Utc>::from_timestamp(d.to_timestamp(), 0)),
+        received_at,
         message_id: message.message_id().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         headers,
         text,
@@ -343,5 +350,50 @@ mod tests {
         let junk: Vec<u8> = (0..2048u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
         assert!(matches!(Email::parse(&junk, &ParseLimits::default()), Err(ParseError::Unparseable { .. })));
         assert!(matches!(Email::parse(b"", &ParseLimits::default()), Err(ParseError::Unparseable { .. })));
+    }
+
+    #[test]
+    fn received_date_is_the_topmost_received_headers() {
+        let e = parse(
+            "Received: from mx2.example by mx1.example; Fri, 20 Nov 2026 14:16:00 +0100\r\n\
+             Received: from a by mx2.example; Fri, 20 Nov 2026 13:00:00 +0000\r\n\
+             From: a@b.example\r\nDate: Fri, 20 Nov 2026 09:15:00 -0500\r\n\r\nbody",
+        );
+        assert_eq!(e.received_at.map(|d| d.to_rfc3339()), Some("2026-11-20T13:16:00+00:00".into()));
+        assert_eq!(e.header("received"), Some("from mx2.example by mx1.example; Fri, 20 Nov 2026 14:16:00 +0100"));
+        let e = parse("Received: from a by b\r\nFrom: a@b.example\r\n\r\nbody");
+        assert_eq!(e.received_at, None, "no date: none");
+    }
+
+    /// Passing over unused headers changes nothing leadpipe reads: every fixture and corpus mail gives the same
+    /// [`Email`] as with mail-parser's default parse of every header.
+    #[test]
+    fn skipped_headers_change_nothing_read() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let shared = std::env::var_os("LEADPIPE_SHARED_DIR").map_or_else(|| root.join("../shared"), Into::into);
+        let (mut files, mut dirs) = (Vec::new(), vec![root.join("fixtures/emails"), shared.join("corpus/mime")]);
+        while let Some(dir) = dirs.pop() {
+            for path in std::fs::read_dir(&dir).into_iter().flatten().flatten().map(|e| e.path()) {
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        let mut compared = 0;
+        for path in files {
+            let raw = std::fs::read(&path).expect("readable");
+            let ours = header_parsers::message_parser().parse(&raw[..]);
+            let default = mail_parser::MessageParser::default().parse(&raw[..]);
+            let (Some(ours), Some(default)) = (ours, default) else {
+                continue;
+            };
+            let email = |m: &mail_parser::Message<'_>| format!("{:?}", from_message(m, 4, &mut HtmlDocs::default()));
+            assert_eq!(email(&ours), email(&default), "{}", path.display());
+            compared += 1;
+        }
+        let corpus = shared.join("corpus/mime").is_dir();
+        assert!(compared >= if corpus { 200 } else { 45 }, "{compared} mails compared (corpus found: {corpus})");
     }
 }

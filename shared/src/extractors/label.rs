@@ -13,17 +13,16 @@ pub struct Label {
 impl Label {
     /// Finds the value for the first spelling that occurs as a label in `text`.
     pub fn find(&self, text: &str) -> Option<String> {
-        self.find_in_lines(&text.lines().collect::<Vec<_>>())
+        self.find_in_lines(&label_lines(text))
     }
 
-    /// [`Label::find`] over a text already split into lines.
+    /// [`Label::find`] over a text already split by [`label_lines`] (once per mail, for every label field).
     pub fn find_in_lines(&self, lines: &[&str]) -> Option<String> {
         self.spellings.iter().find_map(|spelling| self.find_spelling(lines, spelling))
     }
 
     fn find_spelling(&self, lines: &[&str], spelling: &str) -> Option<String> {
-        for (i, line) in lines.iter().enumerate() {
-            let content = strip_decoration(line);
+        for (i, content) in lines.iter().enumerate() {
             let Some(after) = strip_prefix_ci(content, spelling) else {
                 continue;
             };
@@ -38,7 +37,7 @@ impl Label {
                     None => continue,
                 }
             };
-            let mut rest = lines[i + 1..].iter().map(|l| strip_decoration(l));
+            let mut rest = lines[i + 1..].iter();
             let value = value.trim();
             let first = if value.is_empty() {
                 match rest.by_ref().find(|l| !l.trim().is_empty()) {
@@ -78,6 +77,11 @@ fn separated_value(after: &str) -> Option<&str> {
     None
 }
 
+/// A text's lines with their decoration removed, as [`Label::find_in_lines`] reads them.
+pub fn label_lines(text: &str) -> Vec<&str> {
+    text.lines().map(strip_decoration).collect()
+}
+
 /// Removes quoting and list decoration at the start of a line, and trailing whitespace.
 fn strip_decoration(line: &str) -> &str {
     let mut s = line.trim();
@@ -98,6 +102,16 @@ fn strip_decoration(line: &str) -> &str {
 
 /// Case-insensitive prefix match; returns the rest of `s` after the prefix.
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    // ASCII on both sides (most labels and lines): bytes compared, the same answer as the chars below.
+    if prefix.is_ascii() {
+        let Some(head) = s.as_bytes().get(..prefix.len()) else {
+            // Fewer bytes than the prefix has chars: fewer chars too.
+            return None;
+        };
+        if head.is_ascii() {
+            return head.eq_ignore_ascii_case(prefix.as_bytes()).then(|| &s[prefix.len()..]);
+        }
+    }
     let mut chars = s.char_indices();
     for p in prefix.chars() {
         let (_, c) = chars.next()?;
@@ -138,6 +152,19 @@ mod tests {
     fn a_longer_label_does_not_match_a_shorter_spelling() {
         assert_eq!(label(&["Name"]).find(MAIL), None);
         assert_eq!(label(&["Dealer"]).find(MAIL), None);
+    }
+
+    #[test]
+    fn case_is_ignored_in_ascii_and_beyond() {
+        assert_eq!(label(&["E-MAIL"]).find("e-mail: a@example.net\n").as_deref(), Some("a@example.net"));
+        // The Kelvin sign lowercases to `k`; `ß` has no one-char uppercase; a line shorter than the label.
+        assert_eq!(label(&["Kontakt"]).find("\u{212A}ontakt: x\n").as_deref(), Some("x"));
+        assert_eq!(label(&["STRASSE", "Straße"]).find("STRAßE: Hauptstr. 1\n").as_deref(), Some("Hauptstr. 1"));
+        assert_eq!(label(&["Ärger"]).find("äRGER: y\n").as_deref(), Some("y"));
+        assert_eq!(label(&["Telephone"]).find("Tel\n"), None);
+        assert_eq!(strip_prefix_ci("Ab", "abc"), None);
+        assert_eq!(strip_prefix_ci("ABc", "ab"), Some("c"));
+        assert_eq!(strip_prefix_ci("Aé", "ab"), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod xml_path;
 
 pub use html_table::HtmlTable;
 use html_table::LabelCells;
-pub use label::Label;
+pub use label::{label_lines, Label};
 pub use source::Source;
 pub use xml_path::{XmlPath, XmlPathError};
 
@@ -85,7 +85,7 @@ pub struct Context<'a> {
     html_refused: Cell<Option<NoTree>>,
     /// The HTML document's label cells, read once for every `html_table` label field.
     label_cells: OnceCell<LabelCells>,
-    /// The text body's lines, split once for every label field.
+    /// The text body's lines without decoration ([`label::label_lines`]), split once for every label field.
     lines: OnceCell<Option<Vec<&'a str>>>,
     /// Parsed XML documents by the address of their text.
     xml: RefCell<Vec<(usize, Option<Rc<roxmltree::Document<'a>>>)>>,
@@ -111,7 +111,7 @@ impl<'a> Context<'a> {
     }
 
     fn lines(&self) -> Option<&[&'a str]> {
-        self.lines.get_or_init(|| self.email.text.as_deref().map(|t| t.lines().collect())).as_deref()
+        self.lines.get_or_init(|| self.email.text.as_deref().map(label::label_lines)).as_deref()
     }
 
     fn html(&self) -> Option<&scraper::Html> {
