@@ -1,9 +1,13 @@
 //! E-mail addresses written out to get past spam harvesters and the contact masking of marketplaces' message
 //! forms: `jane (at) example (dot) com`, `jane.doe[at]gmx[dot]de`, `jane at example dot com`, `jane@example (dot)
-//! com`, `jane.doe at gmail.com`. The `at` and `dot` words (also `punkt`) count in brackets - `()`, `[]`, `{}`,
-//! `<>` - with or without spaces around, or as bare words between spaces. A bare `at` is everyday English (`look at
-//! example.com`), so it needs a written-out dot in the domain or one of the big mail providers' domains after it.
-//! The address's pseudonym is that of the address written plainly (`jane@example.com`).
+//! com`, `jane.doe at gmail.com`, `juan arroba gmail punto com`, `jean.dupont arobase orange point fr`. The `at`
+//! and `dot` words count in brackets - `()`, `[]`, `{}`, `<>` - with or without spaces around, or as bare words
+//! between spaces. A bare `at` is everyday English (`look at example.com`), so it needs a written-out dot in the
+//! domain or one of the big mail providers' domains after it. The other languages' `at` words (`arroba`,
+//! `arobase`, `chiocciola`) name nothing but the sign. Their dot words (`punto`, `point`, `ponto`, `punt`) are
+//! everyday words (`at this point in time`), so bare they count only after an `@`, a bracketed `at` or a word
+//! other than the English `at`; `dot` and `punkt` count anywhere. The address's pseudonym is that of the address
+//! written plainly (`jane@example.com`).
 
 use super::{Detection, EntityKind};
 
@@ -27,6 +31,15 @@ const PROVIDERS: [&str; 16] = [
     "proton.me",
 ];
 
+/// Words for `@` besides `at` (Spanish and Portuguese, French, Italian), lower case.
+const AT_WORDS: [&str; 3] = ["arroba", "arobase", "chiocciola"];
+
+/// Words for the dot that count anywhere (English, German), lower case.
+const DOT_WORDS: [&str; 2] = ["dot", "punkt"];
+
+/// Words for the dot that are everyday words too (Spanish and Italian, French, Portuguese, Dutch), lower case.
+const EVERYDAY_DOT_WORDS: [&str; 4] = ["punto", "point", "ponto", "punt"];
+
 /// The most labels a domain may have here.
 const MAX_LABELS: usize = 8;
 
@@ -40,12 +53,12 @@ struct Separator {
 pub(super) fn find(text: &str, out: &mut Vec<Detection>) {
     let bytes = text.as_bytes();
     let mut from = 0;
-    while let Some(i) = next_at(bytes, from) {
+    while let Some((i, len)) = next_at(bytes, from) {
         from = i + 1;
-        // `i` is the `a` of an `at` word, or an `@`.
-        let Some((sep_start, at)) = at_separator(text, i) else { continue };
+        // `i` is the start of an `at` word (`len` bytes), or an `@`.
+        let Some((sep_start, at)) = at_separator(text, i, len) else { continue };
         let Some(start) = local_start(text, sep_start) else { continue };
-        let Some((end, domain, spelled_dot)) = domain(text, at.end) else { continue };
+        let Some((end, domain, spelled_dot)) = domain(text, at.end, at.marked) else { continue };
         let provider = PROVIDERS.contains(&domain.as_str());
         // An `@` with plain dots is the plain detector's; a bare `at` needs a written-out dot or a provider.
         let written_out = bytes[i] != b'@' || spelled_dot;
@@ -59,22 +72,29 @@ pub(super) fn find(text: &str, out: &mut Vec<Detection>) {
     }
 }
 
-/// The next `@`, or `a`/`A` followed by `t`/`T`, at or after `from`.
-fn next_at(bytes: &[u8], from: usize) -> Option<usize> {
+/// The next `@` (length 1) or `at` word (`at` or one of [`AT_WORDS`], any case) at or after `from`, and its
+/// length in bytes.
+fn next_at(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
     let rest = bytes.get(from..)?;
-    rest.windows(2)
-        .position(|w| w[0] == b'@' || (w[0] | 0x20 == b'a' && w[1] | 0x20 == b't'))
-        .map(|p| from + p)
-        .or_else(|| (rest.last() == Some(&b'@')).then(|| bytes.len() - 1))
+    rest.iter().enumerate().find_map(|(p, &b)| {
+        let word = |w: &str| rest[p..].get(..w.len()).is_some_and(|r| r.eq_ignore_ascii_case(w.as_bytes()));
+        match b | 0x20 {
+            _ if b == b'@' => Some((from + p, 1)),
+            b'a' if rest.get(p + 1).is_some_and(|n| n | 0x20 == b't') => Some((from + p, 2)),
+            b'a' | b'c' => AT_WORDS.iter().find(|w| word(w)).map(|w| (from + p, w.len())),
+            _ => None,
+        }
+    })
 }
 
-/// The `at` separator around byte `i` (the `a` of `at`, or an `@`): where it starts (after the local part) and
-/// where it ends (before the domain).
-fn at_separator(text: &str, i: usize) -> Option<(usize, Separator)> {
+/// The `at` separator of `len` bytes at byte `i` (an `at` word, or an `@`): where it starts (after the local part)
+/// and where it ends (before the domain). An `@` and the words other than `at` are marked, like bracketed words.
+fn at_separator(text: &str, i: usize, len: usize) -> Option<(usize, Separator)> {
     if text.as_bytes()[i] == b'@' {
         return Some((i, Separator { end: i + 1, marked: true }));
     }
-    word_separator(text, i, 2)
+    let (start, sep) = word_separator(text, i, len)?;
+    Some((start, Separator { marked: sep.marked || len > 2, ..sep }))
 }
 
 /// A separator word of `len` bytes starting at byte `i`: bracketed (`(at)`, ` [dot] `) or bare between single
@@ -116,7 +136,8 @@ fn local_start(text: &str, end: usize) -> Option<usize> {
 
 /// The domain starting at byte `from`: labels joined by `.` or a written-out dot, the last one a TLD of two
 /// letters or more. Its end, the domain as written plainly (lower case), and whether a dot was written out.
-fn domain(text: &str, from: usize) -> Option<(usize, String, bool)> {
+/// `everyday`: the everyday dot words count bare too.
+fn domain(text: &str, from: usize, everyday: bool) -> Option<(usize, String, bool)> {
     let bytes = text.as_bytes();
     let mut labels: Vec<&str> = Vec::new();
     let (mut at, mut spelled, mut end) = (from, false, None);
@@ -134,7 +155,7 @@ fn domain(text: &str, from: usize) -> Option<(usize, String, bool)> {
         if labels.len() == MAX_LABELS {
             break;
         }
-        match dot_separator(text, at) {
+        match dot_separator(text, at, everyday) {
             Some((next, written)) => {
                 spelled |= written;
                 at = next;
@@ -150,16 +171,17 @@ fn domain(text: &str, from: usize) -> Option<(usize, String, bool)> {
     Some((end, labels[..count].join(".").to_ascii_lowercase(), spelled))
 }
 
-/// A dot between labels at byte `at`: `.` followed by a label character, or a written-out `dot` / `punkt`. The
-/// next label's start, and whether it was written out.
-fn dot_separator(text: &str, at: usize) -> Option<(usize, bool)> {
+/// A dot between labels at byte `at`: `.` followed by a label character, or a written-out dot word ([`DOT_WORDS`];
+/// [`EVERYDAY_DOT_WORDS`] bracketed, or bare when `everyday`). The next label's start, and whether it was written
+/// out.
+fn dot_separator(text: &str, at: usize, everyday: bool) -> Option<(usize, bool)> {
     let bytes = text.as_bytes();
     if bytes.get(at) == Some(&b'.') && bytes.get(at + 1).is_some_and(u8::is_ascii_alphanumeric) {
         return Some((at + 1, false));
     }
     // ` dot `, `(dot)`, ` [punkt] `: the word starts after one space and/or an opening bracket.
     for skip in [1, 2] {
-        for word in ["dot", "punkt"] {
+        for (word, always) in DOT_WORDS.map(|w| (w, true)).into_iter().chain(EVERYDAY_DOT_WORDS.map(|w| (w, false))) {
             let i = at + skip;
             let is_word = bytes.get(i..i + word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()));
             let opened = bytes
@@ -167,6 +189,9 @@ fn dot_separator(text: &str, at: usize) -> Option<(usize, bool)> {
                 .is_some_and(|gap| matches!(gap, b" " | b"(" | b"[" | b"{" | b"<" | b" (" | b" [" | b" {" | b" <"));
             if is_word && opened {
                 if let Some((_, sep)) = word_separator(text, i, word.len()) {
+                    if !(always || everyday || sep.marked) {
+                        continue;
+                    }
                     return bytes.get(sep.end).is_some_and(u8::is_ascii_alphanumeric).then_some((sep.end, true));
                 }
             }
@@ -196,6 +221,14 @@ mod tests {
             ("jane.doe at gmail.com, thanks", "jane.doe at gmail.com"),
             ("hans.mueller(at)t-online(punkt)de", "hans.mueller(at)t-online(punkt)de"),
             ("jane <at> example <dot> org", "jane <at> example <dot> org"),
+            ("escribe a juan.perez arroba gmail punto com", "juan.perez arroba gmail punto com"),
+            ("jean.dupont arobase orange point fr merci", "jean.dupont arobase orange point fr"),
+            ("mario.rossi chiocciola libero punto it", "mario.rossi chiocciola libero punto it"),
+            ("maria ARROBA uol PONTO com PONTO br", "maria ARROBA uol PONTO com PONTO br"),
+            ("jan(at)ziggo(punt)nl", "jan(at)ziggo(punt)nl"),
+            ("jane at example (point) com", "jane at example (point) com"),
+            ("juan.perez(arroba)hotmail.es", "juan.perez(arroba)hotmail.es"),
+            ("jane@example point com", "jane@example point com"),
         ] {
             let got = found(text);
             assert_eq!(got.len(), 1, "{text}: {got:?}");
@@ -203,6 +236,7 @@ mod tests {
         }
         assert_eq!(found("JANE (AT) Example (DOT) COM")[0].1, "jane@example.com");
         assert_eq!(found("hans.mueller(at)t-online(punkt)de")[0].1, "hans.mueller@t-online.de");
+        assert_eq!(found("maria ARROBA uol PONTO com PONTO br")[0].1, "maria@uol.com.br");
     }
 
     #[test]
@@ -218,6 +252,13 @@ mod tests {
             "x (at) y",
             "jane (at) example (dot) c",
             "format (at)example(dot)com2",
+            "at this point in time",
+            "we looked at the point in time",
+            "meet at home point blank",
+            "we looked at the house point by point",
+            "el punto de vista arroba",
+            "Zarroba (dot) com",
+            "una arroba de trigo",
         ] {
             assert_eq!(found(text), vec![], "{text}");
         }
@@ -225,8 +266,10 @@ mod tests {
 
     #[test]
     fn no_panic_at_the_edges() {
-        for text in ["at", "@", "(at)", "a (at) b (dot) cc", " at ", "x at y.", "é (at) é (dot) éé", "a(at)", "(dot)"]
-        {
+        for text in [
+            "at", "@", "(at)", "a (at) b (dot) cc", " at ", "x at y.", "é (at) é (dot) éé", "a(at)", "(dot)", "arroba",
+            "x arroba", "chiocciol", "a arobase b point", "(punto)",
+        ] {
             found(text);
         }
         assert_eq!(found("a (at) b (dot) cc").len(), 1);
