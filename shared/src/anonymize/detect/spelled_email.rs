@@ -72,19 +72,24 @@ pub(super) fn find(text: &str, out: &mut Vec<Detection>) {
     }
 }
 
-/// The next `@` (length 1) or `at` word (`at` or one of [`AT_WORDS`], any case) at or after `from`, and its
-/// length in bytes.
+/// The next `@` (length 1) or `at` word (`at` or one of [`AT_WORDS`], any case) after a space or an opening
+/// bracket (the only places [`word_separator`] takes one), at or after `from`, and its length in bytes.
 fn next_at(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
-    let rest = bytes.get(from..)?;
-    rest.iter().enumerate().find_map(|(p, &b)| {
-        let word = |w: &str| rest[p..].get(..w.len()).is_some_and(|r| r.eq_ignore_ascii_case(w.as_bytes()));
-        match b | 0x20 {
-            _ if b == b'@' => Some((from + p, 1)),
-            b'a' if rest.get(p + 1).is_some_and(|n| n | 0x20 == b't') => Some((from + p, 2)),
-            b'a' | b'c' => AT_WORDS.iter().find(|w| word(w)).map(|w| (from + p, w.len())),
-            _ => None,
+    let mut at = from;
+    loop {
+        let i = at + bytes.get(at..)?.iter().position(|&b| b == b'@' || matches!(b | 0x20, b'a' | b'c'))?;
+        at = i + 1;
+        if bytes[i] == b'@' {
+            return Some((i, 1));
         }
-    })
+        if i == 0 || !matches!(bytes[i - 1], b' ' | b'(' | b'[' | b'{' | b'<') {
+            continue;
+        }
+        let word = |w: &str| bytes[i..].get(..w.len()).is_some_and(|r| r.eq_ignore_ascii_case(w.as_bytes()));
+        if let Some(w) = ["at"].iter().chain(&AT_WORDS).find(|w| word(w)) {
+            return Some((i, w.len()));
+        }
+    }
 }
 
 /// The `at` separator of `len` bytes at byte `i` (an `at` word, or an `@`): where it starts (after the local part)
@@ -267,8 +272,20 @@ mod tests {
     #[test]
     fn no_panic_at_the_edges() {
         for text in [
-            "at", "@", "(at)", "a (at) b (dot) cc", " at ", "x at y.", "é (at) é (dot) éé", "a(at)", "(dot)", "arroba",
-            "x arroba", "chiocciol", "a arobase b point", "(punto)",
+            "at",
+            "@",
+            "(at)",
+            "a (at) b (dot) cc",
+            " at ",
+            "x at y.",
+            "é (at) é (dot) éé",
+            "a(at)",
+            "(dot)",
+            "arroba",
+            "x arroba",
+            "chiocciol",
+            "a arobase b point",
+            "(punto)",
         ] {
             found(text);
         }
