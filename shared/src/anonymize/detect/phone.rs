@@ -37,6 +37,10 @@ const EXTENSION: &str = r"^(?i:[ \t]*(?:x|ext\.?|extension)[ \t]*[0-9]{1,6})";
 const MIN_DIGITS: usize = 7;
 const MAX_DIGITS: usize = 18;
 
+/// Digits after a valid window, starting no number, for which [`PhoneDetector::split_before_trunk`] looks for two
+/// numbers: a subscriber number's worth, more than a year or a postcode has.
+const MIN_REST_DIGITS: usize = 6;
+
 /// At most this many digit groups in one number (`+33 1 42 68 53 00` has six); bounds the work on long
 /// runs of numbers such as tables.
 const MAX_GROUPS: usize = 8;
@@ -153,6 +157,8 @@ impl PhoneDetector {
             if let Some((last, d)) = &mut taken {
                 if let Some((wider, number)) = self.prefixed_inside(text, start, &groups, first, *last, d) {
                     (*last, *d) = (wider, number);
+                } else if let Some((shorter, number)) = self.split_before_trunk(text, start, &groups, first, *last) {
+                    (*last, *d) = (shorter, number);
                 }
             }
             ended_at_dash = taken.as_ref().is_some_and(|(last, _)| ends_at_dash(text, &groups, *last));
@@ -229,6 +235,47 @@ impl PhoneDetector {
         }
         let (wider, number) = self.widest_valid(text, start, groups, second, false).filter(|(l, _)| *l > last)?;
         Some((wider, Detection { start: window.start, ..number }))
+    }
+
+    /// For the window `first..=last`, when the groups after it start no number and hold a subscriber number's
+    /// worth of digits ([`MIN_REST_DIGITS`]: they would stay in clear text) but a number written with a trunk prefix starts at one of the window's later groups and takes every
+    /// group to the end of the run, and the groups before that one are a valid number too: two numbers written
+    /// with a space between, the window having taken the second one's first group (`Tel 089 1234567 0151
+    /// 23456789` read `089 1234567 0151`, leaving `23456789`). Returns the shorter window, as (last group,
+    /// detection); the next window then starts at the second number. Never when the groups after the window are a
+    /// number of their own, nor when the second number would end inside the run (`0171 234 0567 4111 1111 1111
+    /// 1111`: a phone and a card, not `0171 234` and `0567 4111 1111 1111`), nor for a shorter rest such as a year
+    /// or a postcode (`020 7946 0958 2024` stays one phone and a year, not `020 7946` and `0958 2024`).
+    fn split_before_trunk(
+        &self,
+        text: &str,
+        start: usize,
+        groups: &[Group],
+        first: usize,
+        last: usize,
+    ) -> Option<(usize, Detection)> {
+        let spaced = |left: Group, right: Group| {
+            let gap = &text[left.end..right.start];
+            !gap.is_empty() && gap.bytes().all(|b| b == b' ' || b == b'\t')
+        };
+        let rest_digits = |from: usize| -> usize {
+            groups[from..].iter().map(|g| text[g.start..g.end].bytes().filter(u8::is_ascii_digit).count()).sum()
+        };
+        if last + 1 >= groups.len()
+            || !spaced(groups[last], groups[last + 1])
+            || rest_digits(last + 1) < MIN_REST_DIGITS
+            || self.widest_valid(text, start, groups, last + 1, false).is_some()
+        {
+            return None;
+        }
+        let from = if first == 0 { start } else { opening_bracket(text, groups[first - 1], groups[first]) };
+        (first + 1..=last).rev().find_map(|k| {
+            if text.as_bytes()[groups[k].start] != b'0' || !spaced(groups[k - 1], groups[k]) {
+                return None;
+            }
+            self.widest_valid(text, start, groups, k, false).filter(|(l, _)| *l + 1 == groups.len())?;
+            self.window(text, from, groups[k - 1].end).map(|d| (k - 1, d))
+        })
     }
 
     /// The detection for `text[from..to]` (plus any extension), if it is a valid phone number.
@@ -638,6 +685,9 @@ mod tests {
             assert_eq!(spans(text).join("|"), phone, "{text}");
         }
         assert_eq!(spans("0151 23456789 0171 2345678"), ["0151 23456789", "0171 2345678"]);
+        // Session 15: two numbers with a space between, the first window taking the second one's first group.
+        assert_eq!(spans("Tel 089 1234567 0151 23456789"), ["089 1234567", "0151 23456789"]);
+        assert_eq!(spans("Tel. 030 901820 0171 2345678"), ["030 901820", "0171 2345678"]);
         // The cost: an identifier with spaces whose later groups form a number with a trunk prefix.
         assert_eq!(spans("Bestellnummer 2024 0815 4711"), ["0815 4711"]);
         assert_eq!(spans("Kundennummer 38171 058 3513"), ["058 3513"]);
