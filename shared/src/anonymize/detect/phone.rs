@@ -301,12 +301,17 @@ impl PhoneDetector {
     }
 
     /// The widest window of a `+` run that no plan validates but whose country code is real and whose length
-    /// fits that country, and the index of its last group.
+    /// fits that country, and the index of its last group. Narrower windows are tried when the widest does not
+    /// fit, as for valid numbers: `+972 50 123 4567 2024` is the number and a year.
     fn possible_international(&self, text: &str, start: usize, groups: &[Group]) -> Option<(Detection, usize)> {
-        let last = widest_window(text, groups, true)?;
-        let (raw, end) = self.shape(text, start, groups[last].end)?;
-        let e164 = self.plans.international_possible(&dialled_digits(raw))?;
-        Some((detection(start, end, 0.5, e164), last))
+        (0..widest(text, groups, true))
+            .rev()
+            .filter(|&l| l + 1 == groups.len() || may_end_at(text, groups[l], groups[l + 1]))
+            .find_map(|last| {
+                let (raw, end) = self.shape(text, start, groups[last].end)?;
+                let e164 = self.plans.international_possible(&dialled_digits(raw))?;
+                Some((detection(start, end, 0.5, e164), last))
+            })
     }
 
     /// A run that validated nowhere, taken as a phone number anyway when a phone label stands right before or
@@ -688,6 +693,8 @@ mod tests {
         // Session 15: two numbers with a space between, the first window taking the second one's first group.
         assert_eq!(spans("Tel 089 1234567 0151 23456789"), ["089 1234567", "0151 23456789"]);
         assert_eq!(spans("Tel. 030 901820 0171 2345678"), ["030 901820", "0171 2345678"]);
+        // A `+` number no plan validates, then a year: the narrower window whose length fits.
+        assert_eq!(spans("ruf an +972 50 123 4567 2024"), ["+972 50 123 4567"]);
         // The cost: an identifier with spaces whose later groups form a number with a trunk prefix.
         assert_eq!(spans("Bestellnummer 2024 0815 4711"), ["0815 4711"]);
         assert_eq!(spans("Kundennummer 38171 058 3513"), ["058 3513"]);
