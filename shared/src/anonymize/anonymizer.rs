@@ -72,11 +72,10 @@ impl Anonymizer {
         Self { pseudonyms: Pseudonymizer::new(key), scrubber: Scrubber::new(Detector::new(detectors)) }
     }
 
-    /// Compiles the constant patterns of the free-text scrubber (detectors, VINs) now rather than on first use:
-    /// for a thread of its own at cold start, so that the work overlaps with fetching the key and the rules.
+    /// Compiles the constant patterns of the free-text scrubber's detectors now rather than on first use: for a
+    /// thread of its own at cold start, so that the work overlaps with fetching the key and the rules.
     pub fn warm_up() {
         crate::anonymize::detect::warm_up();
-        super::vin::warm_up();
     }
 
     /// The pseudonym key id, carried in events.
