@@ -258,12 +258,14 @@ impl PhoneDetector {
             let gap = &text[left.end..right.start];
             !gap.is_empty() && gap.bytes().all(|b| b == b' ' || b == b'\t')
         };
-        let rest_digits = |from: usize| -> usize {
-            groups[from..].iter().map(|g| text[g.start..g.end].bytes().filter(u8::is_ascii_digit).count()).sum()
+        // Counted up to the minimum only: a long run of numbers costs no more than a short one.
+        let rest_reaches_minimum = |from: usize| {
+            let mut digits = groups[from..].iter().map(|g| g.end - g.start);
+            digits.try_fold(0, |sum, n| if sum + n >= MIN_REST_DIGITS { None } else { Some(sum + n) }).is_none()
         };
         if last + 1 >= groups.len()
             || !spaced(groups[last], groups[last + 1])
-            || rest_digits(last + 1) < MIN_REST_DIGITS
+            || !rest_reaches_minimum(last + 1)
             || self.widest_valid(text, start, groups, last + 1, false).is_some()
         {
             return None;

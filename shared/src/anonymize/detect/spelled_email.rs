@@ -5,9 +5,9 @@
 //! between spaces. A bare `at` is everyday English (`look at example.com`), so it needs a written-out dot in the
 //! domain or one of the big mail providers' domains after it. The other languages' `at` words (`arroba`,
 //! `arobase`, `chiocciola`) name nothing but the sign. Their dot words (`punto`, `point`, `ponto`, `punt`) are
-//! everyday words (`at this point in time`), so bare they count only after an `@`, a bracketed `at` or a word
-//! other than the English `at`; `dot` and `punkt` count anywhere. The address's pseudonym is that of the address
-//! written plainly (`jane@example.com`).
+//! everyday words (`at this point in time`, `jean@orange.fr Point de vente`), so they count only after a bracketed
+//! `at` or one of those words, and after an `@` only in brackets; never after a bare English `at`. `dot` and
+//! `punkt` count anywhere. The address's pseudonym is that of the address written plainly (`jane@example.com`).
 
 use super::{Detection, EntityKind};
 
@@ -40,6 +40,17 @@ const DOT_WORDS: [&str; 2] = ["dot", "punkt"];
 /// Words for the dot that are everyday words too (Spanish and Italian, French, Portuguese, Dutch), lower case.
 const EVERYDAY_DOT_WORDS: [&str; 4] = ["punto", "point", "ponto", "punt"];
 
+/// Where the everyday dot words ([`EVERYDAY_DOT_WORDS`]) count, by the `at` before the domain.
+#[derive(Clone, Copy, PartialEq)]
+enum Everyday {
+    /// After a bare English `at`: nowhere.
+    Never,
+    /// After an `@`: in brackets.
+    Bracketed,
+    /// After a bracketed `at` or another language's word: bare too.
+    Always,
+}
+
 /// The most labels a domain may have here.
 const MAX_LABELS: usize = 8;
 
@@ -58,7 +69,12 @@ pub(super) fn find(text: &str, out: &mut Vec<Detection>) {
         // `i` is the start of an `at` word (`len` bytes), or an `@`.
         let Some((sep_start, at)) = at_separator(text, i, len) else { continue };
         let Some(start) = local_start(text, sep_start) else { continue };
-        let Some((end, domain, spelled_dot)) = domain(text, at.end, at.marked) else { continue };
+        let everyday = match (bytes[i], at.marked) {
+            (b'@', _) => Everyday::Bracketed,
+            (_, true) => Everyday::Always,
+            (_, false) => Everyday::Never,
+        };
+        let Some((end, domain, spelled_dot)) = domain(text, at.end, everyday) else { continue };
         let provider = PROVIDERS.contains(&domain.as_str());
         // An `@` with plain dots is the plain detector's; a bare `at` needs a written-out dot or a provider.
         let written_out = bytes[i] != b'@' || spelled_dot;
@@ -141,11 +157,15 @@ fn local_start(text: &str, end: usize) -> Option<usize> {
 
 /// The domain starting at byte `from`: labels joined by `.` or a written-out dot, the last one a TLD of two
 /// letters or more. Its end, the domain as written plainly (lower case), and whether a dot was written out.
-/// `everyday`: the everyday dot words count bare too.
-fn domain(text: &str, from: usize, everyday: bool) -> Option<(usize, String, bool)> {
+/// `everyday`: where the everyday dot words count. A domain glued to more address characters is part of something
+/// longer, unless a written-out dot word led there: then the domain ends before that word (`jean(at)orange(dot)fr
+/// point très`).
+fn domain(text: &str, from: usize, everyday: Everyday) -> Option<(usize, String, bool)> {
     let bytes = text.as_bytes();
     let mut labels: Vec<&str> = Vec::new();
-    let (mut at, mut spelled, mut end) = (from, false, None);
+    // Where the domain may end: (end, labels, a dot was written out, a written-out dot word follows).
+    let mut ends: Vec<(usize, usize, bool, bool)> = Vec::new();
+    let (mut at, mut spelled) = (from, false);
     loop {
         let len = bytes[at..].iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-').count();
         let label = &text[at..at + len];
@@ -155,31 +175,33 @@ fn domain(text: &str, from: usize, everyday: bool) -> Option<(usize, String, boo
         labels.push(label);
         at += len;
         if labels.len() >= 2 && label.len() >= 2 && label.bytes().all(|b| b.is_ascii_alphabetic()) {
-            end = Some((at, labels.len(), spelled));
+            ends.push((at, labels.len(), spelled, false));
         }
         if labels.len() == MAX_LABELS {
             break;
         }
         match dot_separator(text, at, everyday) {
             Some((next, written)) => {
+                if let Some(last) = ends.last_mut().filter(|e| e.0 == at) {
+                    last.3 = written;
+                }
                 spelled |= written;
                 at = next;
             }
             None => break,
         }
     }
-    let (end, count, spelled) = end?;
-    // Glued to more address characters: part of something longer.
-    if text[end..].chars().next().is_some_and(|c| c.is_alphanumeric() || c == '@' || c == '_') {
-        return None;
-    }
+    let glued = |end: usize| text[end..].chars().next().is_some_and(|c| c.is_alphanumeric() || c == '@' || c == '_');
+    let &(end, count, spelled, _) = match ends.split_last()? {
+        (last, _) if !glued(last.0) => last,
+        (_, earlier) => earlier.iter().rev().find(|e| e.3 && !glued(e.0))?,
+    };
     Some((end, labels[..count].join(".").to_ascii_lowercase(), spelled))
 }
 
 /// A dot between labels at byte `at`: `.` followed by a label character, or a written-out dot word ([`DOT_WORDS`];
-/// [`EVERYDAY_DOT_WORDS`] bracketed, or bare when `everyday`). The next label's start, and whether it was written
-/// out.
-fn dot_separator(text: &str, at: usize, everyday: bool) -> Option<(usize, bool)> {
+/// [`EVERYDAY_DOT_WORDS`] where `everyday` says). The next label's start, and whether it was written out.
+fn dot_separator(text: &str, at: usize, everyday: Everyday) -> Option<(usize, bool)> {
     let bytes = text.as_bytes();
     if bytes.get(at) == Some(&b'.') && bytes.get(at + 1).is_some_and(u8::is_ascii_alphanumeric) {
         return Some((at + 1, false));
@@ -194,7 +216,12 @@ fn dot_separator(text: &str, at: usize, everyday: bool) -> Option<(usize, bool)>
                 .is_some_and(|gap| matches!(gap, b" " | b"(" | b"[" | b"{" | b"<" | b" (" | b" [" | b" {" | b" <"));
             if is_word && opened {
                 if let Some((_, sep)) = word_separator(text, i, word.len()) {
-                    if !(always || everyday || sep.marked) {
+                    let counts = match everyday {
+                        Everyday::Never => always,
+                        Everyday::Bracketed => always || sep.marked,
+                        Everyday::Always => true,
+                    };
+                    if !counts {
                         continue;
                     }
                     return bytes.get(sep.end).is_some_and(u8::is_ascii_alphanumeric).then_some((sep.end, true));
@@ -231,9 +258,11 @@ mod tests {
             ("mario.rossi chiocciola libero punto it", "mario.rossi chiocciola libero punto it"),
             ("maria ARROBA uol PONTO com PONTO br", "maria ARROBA uol PONTO com PONTO br"),
             ("jan(at)ziggo(punt)nl", "jan(at)ziggo(punt)nl"),
-            ("jane at example (point) com", "jane at example (point) com"),
+            ("juan@gmail(punto)com", "juan@gmail(punto)com"),
             ("juan.perez(arroba)hotmail.es", "juan.perez(arroba)hotmail.es"),
-            ("jane@example point com", "jane@example point com"),
+            // Written-out dot words that end the domain leave the rest (review, session 15).
+            ("jean(at)orange(dot)fr point très important", "jean(at)orange(dot)fr"),
+            ("juan(at)gmail(dot)com punto después", "juan(at)gmail(dot)com"),
         ] {
             let got = found(text);
             assert_eq!(got.len(), 1, "{text}: {got:?}");
@@ -264,6 +293,11 @@ mod tests {
             "el punto de vista arroba",
             "Zarroba (dot) com",
             "una arroba de trigo",
+            // Everyday dot words after an `@` or a bare `at` (review, session 15).
+            "Email: jean@orange.fr Point de vente: Lyon",
+            "jane@example.com point of contact",
+            "contact at home (point) of sale",
+            "jane at example (point) com",
         ] {
             assert_eq!(found(text), vec![], "{text}");
         }
