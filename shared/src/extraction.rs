@@ -168,7 +168,7 @@ pub fn extract_raw(
     limits: &ParseLimits,
     auth: Option<&AuthVerdicts>,
 ) -> (Option<Email>, Outcome) {
-    match Email::parse_keeping_html(raw, limits) {
+    match Email::parse_keeping_html(raw, limits, &|message| rules.may_read_html_tables(message)) {
         Ok((email, parsed)) => {
             let outcome = match auth {
                 Some(a) => extract_parsed(&email, &parsed, rules, a),
@@ -378,6 +378,41 @@ html_table = { label = ["Name"] }
             "required field \"name\" is missing: the HTML body's document tree would pass 100000 nodes (its HTML \
              counted, 128 bytes to a node), the most an html_table field reads"
         );
+    }
+
+    #[test]
+    fn a_table_tree_is_built_with_the_text_where_a_rule_may_read_it_and_on_demand_elsewhere() {
+        const RULES: &str = r#"
+[[rules]]
+id = "h"
+version = 1
+[rules.match]
+sender = '^a@homes\.example$'
+body_contains = ["Inquiry"]
+[[rules.fields]]
+name = "name"
+required = true
+html_table = { label = ["Name"] }
+"#;
+        let rules = RuleSet::parse(RULES, RulesFormat::Toml, "h.toml").expect("rules");
+        let mail = |from: &str| {
+            format!(
+                "From: {from}\r\nSubject: x\r\nContent-Type: text/html\r\n\r\n<h1>Inquiry</h1>\
+                 <table><tr><th>Name</th><td>Jane</td></tr></table>\r\n"
+            )
+        };
+        let parse = |raw: &str| Email::parse(raw.as_bytes(), &ParseLimits::default()).expect("parses");
+        // The body's condition is not read for this: its text is not made yet.
+        assert!(rules.may_read_html_tables(&parse(&mail("a@homes.example"))));
+        assert!(!rules.may_read_html_tables(&parse(&mail("b@homes.example"))));
+        let (_, outcome) = extract_raw(mail("a@homes.example").as_bytes(), &rules, &ParseLimits::default(), None);
+        let Outcome::Lead(x) = outcome else { panic!("lead expected, got {outcome:?}") };
+        assert_eq!(x.fields[0].value, FieldValue::Text("Jane".into()));
+        // Parsed without a tree (`extract` of a parsed mail), the field gets one when it asks.
+        let Outcome::Lead(x) = extract(&parse(&mail("a@homes.example")), &rules, &AuthVerdicts::default()) else {
+            panic!("lead expected")
+        };
+        assert_eq!(x.fields[0].value, FieldValue::Text("Jane".into()));
     }
 
     #[test]

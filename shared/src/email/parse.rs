@@ -47,11 +47,17 @@ impl Email {
     /// Parses raw RFC 5322/MIME bytes. Decoding problems are repaired (invalid bytes become U+FFFD),
     /// never a panic; only oversize input and input without any header are errors.
     pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<Email, ParseError> {
-        Self::parse_keeping_html(raw, limits).map(|(email, _)| email)
+        Self::parse_keeping_html(raw, limits, &|_| false).map(|(email, _)| email)
     }
 
-    /// [`Email::parse`], also returning the HTML documents parsed to make text bodies, for the extractors.
-    pub(crate) fn parse_keeping_html(raw: &[u8], limits: &ParseLimits) -> Result<(Email, HtmlDocs), ParseError> {
+    /// [`Email::parse`], also returning the HTML documents parsed to make text bodies, for the extractors: the
+    /// document trees of the HTML bodies of the messages (the mail, forwarded ones) for which `tables_read` is true,
+    /// built in the same pass as their texts, and those that the texts needed.
+    pub(crate) fn parse_keeping_html(
+        raw: &[u8],
+        limits: &ParseLimits,
+        tables_read: &dyn Fn(&Email) -> bool,
+    ) -> Result<(Email, HtmlDocs), ParseError> {
         if raw.len() > limits.max_bytes {
             return Err(ParseError::TooLarge { size: raw.len(), limit: limits.max_bytes });
         }
@@ -60,7 +66,7 @@ impl Email {
             .filter(|m| !m.parts.is_empty() && has_real_headers(m))
             .ok_or(ParseError::Unparseable { size: raw.len() })?;
         let mut docs = HtmlDocs::with_limits(limits.html);
-        let email = from_message(&message, limits.max_nesting, &mut docs);
+        let email = from_message(&message, limits.max_nesting, &mut docs, tables_read);
         Ok((email, docs))
     }
 }
@@ -79,7 +85,12 @@ fn has_real_headers(message: &mail_parser::Message<'_>) -> bool {
     valid > 0 && valid * 2 >= headers.len()
 }
 
-fn from_message(message: &mail_parser::Message<'_>, depth_left: usize, docs: &mut HtmlDocs) -> Email {
+fn from_message(
+    message: &mail_parser::Message<'_>,
+    depth_left: usize,
+    docs: &mut HtmlDocs,
+    tables_read: &dyn Fn(&Email) -> bool,
+) -> Email {
     let raw = message.raw_message();
     let root_headers = &message.root_part().headers;
     let headers = root_headers.iter().map(|h| (h.name().to_string(), header_text(h, raw))).collect();
@@ -98,8 +109,6 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize, docs: &mu
     };
     let html = body_of(&message.html_body, true);
     let plain = body_of(&message.text_body, false);
-    // The HTML String is moved into the Email below: its text, and so the document's key, stays where it is.
-    let text = plain.or_else(|| html.as_deref().map(|h| docs.text_of(h)));
     let mut email = Email {
         from: message.from().and_then(first_mailbox),
         reply_to: message.reply_to().map(mailboxes).unwrap_or_default(),
@@ -109,28 +118,33 @@ fn from_message(message: &mail_parser::Message<'_>, depth_left: usize, docs: &mu
         received_at,
         message_id: message.message_id().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         headers,
-        text,
+        text: plain,
         html,
         had_decoding_problem: message.parts.iter().any(|p| p.is_encoding_problem),
         ..Email::default()
     };
+    if email.text.is_none() {
+        // The headers are read: whether a rule may read the body's tables is known.
+        let tree_wanted = email.html.is_some() && tables_read(&email);
+        email.text = email.html.as_deref().map(|h| docs.text_of(h, tree_wanted));
+    }
     for part in message.attachments() {
         match &part.body {
             PartType::Message(inner) if depth_left > 0 => {
-                email.forwarded.push(from_message(inner, depth_left - 1, docs))
+                email.forwarded.push(from_message(inner, depth_left - 1, docs, tables_read))
             }
             _ => email.attachments.push(attachment(raw, part)),
         }
     }
     if email.text.is_none() && email.html.is_none() {
-        adopt_unnamed_text_attachment(&mut email, docs);
+        adopt_unnamed_text_attachment(&mut email, docs, tables_read);
     }
     email
 }
 
 /// Broken MIME (an unclosed boundary, a wrong multipart type) can make a parser file the body as an
 /// attachment. When a mail has no body at all, its first unnamed text attachment is the body.
-fn adopt_unnamed_text_attachment(email: &mut Email, docs: &mut HtmlDocs) {
+fn adopt_unnamed_text_attachment(email: &mut Email, docs: &mut HtmlDocs, tables_read: &dyn Fn(&Email) -> bool) {
     let Some(i) = email
         .attachments
         .iter()
@@ -141,7 +155,7 @@ fn adopt_unnamed_text_attachment(email: &mut Email, docs: &mut HtmlDocs) {
     let a = email.attachments.remove(i);
     let text = a.text.unwrap_or_default();
     if a.content_type == "text/html" {
-        email.text = Some(docs.text_of(&text));
+        email.text = Some(docs.text_of(&text, tables_read(email)));
         email.html = Some(text);
     } else {
         email.text = Some(text);
@@ -286,7 +300,7 @@ mod tests {
              From: p@dealer.example\r\nContent-Type: multipart/alternative; boundary=c\r\n\r\n\
              --c\r\nContent-Type: text/plain\r\n\r\nName: Joe\r\n--c\r\nContent-Type: text/html\r\n\r\n\
              <p>Name: <b>Joe</b></p>\r\n--c--\r\n--b--\r\n";
-        let (e, docs) = Email::parse_keeping_html(raw.as_bytes(), &ParseLimits::default()).expect("parses");
+        let (e, docs) = Email::parse_keeping_html(raw.as_bytes(), &ParseLimits::default(), &|_| true).expect("parses");
         let th = scraper::Selector::parse("th").expect("selector");
         let html = e.html.as_deref().expect("html body");
         let doc = docs.get(html).expect("the tree built with the text body");
@@ -300,10 +314,33 @@ mod tests {
     }
 
     #[test]
+    fn trees_are_built_with_the_texts_only_where_tables_may_be_read() {
+        let raw = "From: a@homes.example\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+             --b\r\nContent-Type: text/html\r\n\r\n<table><tr><th>Name</th><td>Jane</td></tr></table>\r\n\
+             --b\r\nContent-Type: message/rfc822\r\n\r\n\
+             From: p@dealer.example\r\nContent-Type: text/html\r\n\r\n<p>Name: <b>Joe</b></p>\r\n--b--\r\n";
+        let outer_only = |m: &Email| m.from.as_ref().is_some_and(|f| f.address == "a@homes.example");
+        let (e, docs) =
+            Email::parse_keeping_html(raw.as_bytes(), &ParseLimits::default(), &outer_only).expect("parses");
+        let (outer, inner) = (e.html.as_deref().expect("html"), e.forwarded[0].html.as_deref().expect("forwarded"));
+        assert!(docs.get(outer).is_some(), "built with the text");
+        assert!(docs.get(inner).is_none(), "not wanted, and its text is exact without one");
+        assert_eq!(
+            docs.tree_for_tables(inner).map(|t| t.root_element().text().collect::<String>()),
+            Ok("Name: Joe".into())
+        );
+        let (none, docs) =
+            Email::parse_keeping_html(raw.as_bytes(), &ParseLimits::default(), &|_| false).expect("parses");
+        assert!(docs.get(none.html.as_deref().expect("html")).is_none());
+        assert_eq!((none.text, &none.forwarded[0].text), (e.text.clone(), &e.forwarded[0].text), "the same texts");
+        assert_eq!(e.text.as_deref(), Some("Name\tJane\n"));
+    }
+
+    #[test]
     fn a_body_filed_as_an_unnamed_html_attachment_is_the_body() {
         let raw = "From: a@rentals.example\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
              --b\r\nContent-Type: text/html\r\nContent-Disposition: attachment\r\n\r\n<p>Name: <b>Jane</b></p>\r\n--b--\r\n";
-        let (e, docs) = Email::parse_keeping_html(raw.as_bytes(), &ParseLimits::default()).expect("parses");
+        let (e, docs) = Email::parse_keeping_html(raw.as_bytes(), &ParseLimits::default(), &|_| true).expect("parses");
         assert!(e.had_decoding_problem && e.attachments.is_empty(), "{e:?}");
         assert_eq!(e.text.as_deref(), Some("Name: Jane\n"));
         assert!(docs.get(e.html.as_deref().expect("adopted html")).is_some());
@@ -389,7 +426,9 @@ mod tests {
             let (Some(ours), Some(default)) = (ours, default) else {
                 continue;
             };
-            let email = |m: &mail_parser::Message<'_>| format!("{:?}", from_message(m, 4, &mut HtmlDocs::default()));
+            let email = |m: &mail_parser::Message<'_>| {
+                format!("{:?}", from_message(m, 4, &mut HtmlDocs::default(), &|_| false))
+            };
             assert_eq!(email(&ours), email(&default), "{}", path.display());
             compared += 1;
         }

@@ -25,12 +25,17 @@ pub struct Matcher {
 impl Matcher {
     /// True when every given condition holds for `email`. The cheap conditions are checked first, the body last.
     pub fn matches(&self, email: &Email) -> bool {
+        self.header_conditions_hold(email)
+            && self.body_contains.iter().all(|needle| needle.is_match(email.text.as_deref().unwrap_or("")))
+    }
+
+    /// True when the conditions on the sender, subject and headers hold for `email` (all but `body_contains`).
+    pub fn header_conditions_hold(&self, email: &Email) -> bool {
         let from = email.from.as_ref().map(|m| m.address.as_str());
         self.sender.as_ref().is_none_or(|re| from.is_some_and(|a| re.is_match(a)))
             && self.sender_domain.as_ref().is_none_or(|re| email.sender_domain().is_some_and(|d| re.is_match(d)))
             && self.subject.as_ref().is_none_or(|re| email.subject.as_deref().is_some_and(|s| re.is_match(s)))
             && self.headers.iter().all(|(name, re)| email.header_values(name).any(|v| re.is_match(v)))
-            && self.body_contains.iter().all(|needle| needle.is_match(email.text.as_deref().unwrap_or("")))
     }
 
     /// The message of `email` this matcher applies to, if its conditions hold there: the mail itself, or the

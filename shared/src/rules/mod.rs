@@ -98,6 +98,16 @@ impl RuleSet {
         config
     }
 
+    /// Whether a rule whose sender, subject and header conditions hold for `message` (a mail or a forwarded
+    /// message, before its text body is made) has an `html_table` field: then its HTML body's document tree is
+    /// built with its text. (A tree is built later for a field that asks anyway; this only saves a second pass.)
+    pub fn may_read_html_tables(&self, message: &Email) -> bool {
+        self.rules.iter().any(|rule| {
+            rule.fields.iter().any(|f| matches!(f.extractor, Extractor::HtmlTable(_)))
+                && rule.matcher.header_conditions_hold(message)
+        })
+    }
+
     /// Looks a rule up by id.
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)

@@ -1,7 +1,8 @@
-//! What converting a mail's HTML bodies leaves for its `html_table` extractors: the document trees built from the
-//! same tokens as the texts, within one node budget for the mail.
+//! What converting a mail's HTML bodies leaves for its `html_table` extractors: the document trees built while
+//! the texts were made (where a rule may read them, or the token model's text is not exact), and the trees built
+//! when a field asks, within one node budget for the mail.
 
-use super::{convert, stream, HtmlLimits, NoTree};
+use super::{convert, stream, tidy, HtmlLimits, NoTree};
 use scraper::Html;
 
 /// Bytes of a body's HTML that count as one node of the budget: a kept tree holds its HTML too (its text nodes
@@ -36,8 +37,24 @@ impl HtmlDocs {
         self.limits.max_nodes.saturating_sub(self.kept_nodes)
     }
 
-    /// Converts `html` to text lines, keeping its tree when it fits, with its HTML, in what is left of the budget.
-    pub(crate) fn text_of(&mut self, html: &str) -> String {
+    /// Converts `html` to text lines. With `tree_wanted` (a rule that may apply reads the body's tables), the
+    /// tokens make the text and a document tree in one pass, and the tree is kept when it fits, with its HTML, in
+    /// what is left of the budget. Without, the token model's text comes first: where it is exact (the tree
+    /// walk's text), no tree is built, and an `html_table` field that asks after all gets one then
+    /// ([`Self::tree_for_tables`], a second pass); where it is not, the tokens are read again with a tree, as
+    /// above, unless the model went flat (too much work), when no tree would be kept anyway.
+    pub(crate) fn text_of(&mut self, html: &str, tree_wanted: bool) -> String {
+        if !tree_wanted {
+            let model = stream::run(html, None);
+            if model.exact {
+                return tidy(model.text);
+            }
+            if model.flat {
+                let refused = NoTree::TooMuchWork { limit: stream::max_steps(html.len()) };
+                self.made.push((key(html), Err(refused)));
+                return tidy(model.text);
+            }
+        }
         let budget = self.budget();
         let converted = convert(html, nodes_left(budget, html));
         let made = match converted.tree {

@@ -4,11 +4,13 @@
 //!
 //! The text is made from html5ever's tokens (`stream`): a model of what the tree builder does to its stack of
 //! open elements decides where each element starts and ends, so the text is the one a walk of the document tree
-//! gives ([`by_tree`]). The same tokenizer pass builds the tree too, for the `html_table` extractors
-//! ([`HtmlDocs`]), but only up to [`HtmlLimits::max_nodes`] nodes (~150 bytes each; the HTML counts too). The text is the model's where
-//! it is exact, else the tree's; past the limit the tree is dropped, the text is the model's, exact or not (close
-//! to the tree's), and `html_table` fields find nothing. Tests compare the texts on the fixtures and the MIME
-//! corpus, and a fuzz target on any input ([`streamed`] is the model's text alone).
+//! gives ([`by_tree`]). The same tokenizer pass builds the document tree too where a rule may read the body's
+//! tables; where the model's text is not exact, the tokens are read again into a tree, and the text is the
+//! tree's; `html_table` extractors that find no tree get one when they ask ([`HtmlDocs`]). Trees are
+//! built only up to [`HtmlLimits::max_nodes`] nodes per mail (~150 bytes each; the HTML counts too); past the
+//! limit the tree is dropped, the text is the model's, exact or not (close to the tree's), and `html_table`
+//! fields find nothing. Tests compare the texts on the fixtures and the MIME corpus, and a fuzz target on any
+//! input ([`streamed`] is the model's text alone).
 
 mod attributes;
 mod kept;
@@ -78,9 +80,10 @@ pub fn html_to_text(html: &str) -> String {
     html_to_text_within(html, &HtmlLimits::default())
 }
 
-/// Converts an HTML document to plain text lines, building a document tree only within `limits`.
+/// Converts an HTML document to plain text lines, as a mail's body is: a document tree is built only where the
+/// token model's text is not exact, and only within `limits`.
 pub fn html_to_text_within(html: &str, limits: &HtmlLimits) -> String {
-    convert(html, kept::nodes_left(limits.max_nodes, html)).text
+    HtmlDocs::with_limits(*limits).text_of(html, false)
 }
 
 /// The text lines of `html` made from its tokens, or `None` where the tree builder would move content or the
@@ -205,13 +208,30 @@ mod tests {
         assert_eq!(Html::parse_document(&ten_rows).tree.nodes().len(), 1 + 5 + 10 * 6);
         let mut docs = HtmlDocs::with_limits(HtmlLimits { max_nodes: 120 });
         for html in [&ten_rows, &fostered] {
-            assert_eq!(docs.text_of(html), by_tree(html), "{html}");
+            assert_eq!(docs.text_of(html, false), by_tree(html), "{html}");
         }
-        // The 475 bytes of HTML count as 4 nodes: 70 fit in 120.
-        assert_eq!(ten_rows.len().div_ceil(BYTES_PER_NODE), 4);
-        assert!(docs.get(&ten_rows).is_some(), "66 + 4 nodes fit in 120");
+        // The model's text of `ten_rows` is exact: no tree yet. `fostered`'s is not: its text is the tree's, and
+        // the tree (67 nodes, and 4 for its 483 bytes of HTML) is kept.
+        assert!(docs.get(&ten_rows).is_none(), "exact text: no tree built with it");
+        assert_eq!(fostered.len().div_ceil(BYTES_PER_NODE), 4);
+        assert_eq!(docs.get(&fostered).map(|t| t.tree.nodes().len()), Some(67));
+        // A field asking for `ten_rows`'s tree gets one only within what is left: 66 + 4 nodes do not fit in 49.
+        assert_eq!(docs.tree_for_tables(&ten_rows).err(), Some(NoTree::TooManyNodes { limit: 49 }));
+        let mut docs = HtmlDocs::with_limits(HtmlLimits { max_nodes: 120 });
+        docs.text_of(&ten_rows, false);
+        assert_eq!(docs.tree_for_tables(&ten_rows).map(|t| t.tree.nodes().len()), Ok(66), "66 + 4 fit in 120");
+        // Wanted, the tree is built in the same pass as the text, and counts against the budget of the next.
+        let mut docs = HtmlDocs::with_limits(HtmlLimits { max_nodes: 120 });
+        assert_eq!(docs.text_of(&ten_rows, true), by_tree(&ten_rows));
+        assert_eq!(docs.get(&ten_rows).map(|t| t.tree.nodes().len()), Some(66));
+        docs.text_of(&fostered, true);
         assert!(docs.get(&fostered).is_none(), "67 + 4 more do not fit in the 50 left: no tree");
         assert_eq!(docs.tree_for_tables(&fostered).err(), Some(NoTree::TooManyNodes { limit: 50 }));
+        // A body whose text needs a tree that does not fit gets none, and no field gets one later.
+        let mut docs = HtmlDocs::with_limits(HtmlLimits { max_nodes: 70 });
+        docs.text_of(&fostered, false);
+        assert!(docs.get(&fostered).is_none(), "67 + 4 nodes do not fit in 70");
+        assert_eq!(docs.tree_for_tables(&fostered).err(), Some(NoTree::TooManyNodes { limit: 70 }));
         // Without a tree, text the tree builder would move stays in place.
         assert!(streamed(&fostered).is_none());
         let text = html_to_text_within(&fostered, &HtmlLimits { max_nodes: 10 });
@@ -225,16 +245,17 @@ mod tests {
         assert_eq!(Html::parse_document(&long).tree.nodes().len(), 6);
         let within = HtmlLimits { max_nodes: 1000 + 6 };
         let mut docs = HtmlDocs::with_limits(within);
-        assert_eq!(docs.text_of(&long).len(), 128_000 - 3 + 1);
-        assert!(docs.get(&long).is_some(), "1000 nodes for the HTML and 6 for the tree fit in 1006");
+        assert_eq!(docs.text_of(&long, false).len(), 128_000 - 3 + 1);
+        let tree = docs.tree_for_tables(&long).map(|t| t.tree.nodes().len());
+        assert_eq!(tree, Ok(6), "1000 nodes for the HTML and 6 for the tree fit in 1006");
         let mut docs = HtmlDocs::with_limits(HtmlLimits { max_nodes: 1000 + 5 });
-        assert_eq!(docs.text_of(&long).len(), 128_000 - 3 + 1, "the same text without a tree");
-        assert!(docs.get(&long).is_none(), "1006 nodes do not fit in 1005");
+        assert_eq!(docs.text_of(&long, false).len(), 128_000 - 3 + 1, "the same text");
+        let refused = docs.tree_for_tables(&long).err();
+        assert_eq!(refused, Some(NoTree::TooManyNodes { limit: 1005 }), "1006 nodes do not fit in 1005");
         let mut docs = HtmlDocs::with_limits(HtmlLimits { max_nodes: 1000 });
-        docs.text_of(&long);
-        assert!(docs.get(&long).is_none(), "the HTML alone takes the whole budget: no tree is started");
-        assert_eq!(docs.tree_for_tables(&long).err(), Some(NoTree::TooManyNodes { limit: 1000 }));
-        assert_eq!(HtmlDocs::with_limits(within).tree_for_tables(&long).map(|t| t.tree.nodes().len()), Ok(6));
+        docs.text_of(&long, false);
+        let refused = docs.tree_for_tables(&long).err();
+        assert_eq!(refused, Some(NoTree::TooManyNodes { limit: 1000 }), "the HTML alone takes the whole budget");
     }
 
     #[test]
@@ -246,7 +267,7 @@ mod tests {
             let nodes = Html::parse_document(html).tree.nodes().len();
             assert!(nodes > 30, "{nodes} nodes");
             let mut docs = HtmlDocs::with_limits(HtmlLimits { max_nodes: 30 });
-            assert_eq!(docs.text_of(html), by_tree(html));
+            assert_eq!(docs.text_of(html, false), by_tree(html));
             assert!(docs.get(html).is_none(), "{html}: the tree was dropped at 30 nodes");
         }
     }
@@ -285,12 +306,12 @@ mod tests {
         // 1,000 nested divs take ~500,000 steps: within the limit, a tree.
         let within = nested(1000);
         let mut docs = HtmlDocs::default();
-        assert_eq!(docs.text_of(&within), by_tree(&within));
-        assert!(docs.get(&within).is_some());
+        assert_eq!(docs.text_of(&within, false), by_tree(&within));
+        assert!(docs.tree_for_tables(&within).is_ok());
         // 100,000: the model goes flat and the tree is dropped; the text keeps its words.
         let deep = nested(100_000);
         let mut docs = HtmlDocs::default();
-        assert_eq!(docs.text_of(&deep).split_whitespace().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(docs.text_of(&deep, false).split_whitespace().collect::<Vec<_>>(), ["a", "b", "c"]);
         assert!(docs.get(&deep).is_none());
         let limit = max_steps(deep.len());
         assert_eq!(docs.tree_for_tables(&deep).err(), Some(NoTree::TooMuchWork { limit }));
@@ -300,13 +321,13 @@ mod tests {
         let fonts: String = (0..1000).map(|i| format!("<font id={i}>")).collect();
         let reopened = format!("{fonts}{}", "<p>x</p>".repeat(50_000));
         let mut docs = HtmlDocs::default();
-        assert_eq!(docs.text_of(&reopened).matches('x').count(), 50_000);
+        assert_eq!(docs.text_of(&reopened, false).matches('x').count(), 50_000);
         assert!(matches!(docs.tree_for_tables(&reopened), Err(NoTree::TooMuchWork { .. })));
         // Tags that make no node and that the model has no walk for, where the tree builder walks its whole stack
         // (the template check of `</body>`, `</form>`, ...): counted too.
         let walked = format!("{}{}", "<x>".repeat(20_000), "</body></form><body>".repeat(30_000));
         let mut docs = HtmlDocs::default();
-        docs.text_of(&walked);
+        docs.text_of(&walked, false);
         assert!(matches!(docs.tree_for_tables(&walked), Err(NoTree::TooMuchWork { .. })));
         // Once flat, raw text elements are still read as raw text and skipped, and so are the other skipped ones,
         // open or not when the model went flat.

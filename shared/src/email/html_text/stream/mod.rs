@@ -39,6 +39,8 @@ pub(super) struct Streamed {
     pub(super) tree: Option<Html>,
     /// Whether the tree was dropped for the work it would take (see [`max_steps`], [`MAX_TREE_FORMATTING`]).
     pub(super) overworked: bool,
+    /// Whether the model passed [`max_steps`] and stopped modelling (a tree would have been dropped).
+    pub(super) flat: bool,
 }
 
 /// Steps of the tree builder (elements its scope checks and searches pass, elements it reopens) that `len` bytes
@@ -81,7 +83,7 @@ pub(super) fn run(html: &str, tree_limit: Option<usize>) -> Streamed {
     let Sink { model, tree, overworked, .. } = tokenizer.sink;
     let b = model.into_inner();
     let tree = tree.into_inner().map(|t| t.sink.finish());
-    Streamed { text: b.out, exact: !b.inexact, tree, overworked: overworked.get() }
+    Streamed { text: b.out, exact: !b.inexact, tree, overworked: overworked.get(), flat: b.flat }
 }
 
 /// The tokenizer's sink: every token goes to the model, and to the tree builder while there is one. The tree
