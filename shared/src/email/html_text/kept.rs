@@ -42,18 +42,15 @@ impl HtmlDocs {
     /// what is left of the budget. Without, the token model's text comes first: where it is exact (the tree
     /// walk's text), no tree is built, and an `html_table` field that asks after all gets one then
     /// ([`Self::tree_for_tables`], a second pass); where it is not, the tokens are read again with a tree, as
-    /// above, unless the model went flat (too much work), when no tree would be kept anyway.
+    /// above (the first pass stops soon after the model finds that), unless the model went flat (too much work),
+    /// when no tree would be kept anyway.
     pub(crate) fn text_of(&mut self, html: &str, tree_wanted: bool) -> String {
-        if !tree_wanted {
-            let model = stream::run(html, None);
-            if model.exact {
-                return tidy(model.text);
-            }
+        if let Some(model) = (!tree_wanted).then(|| stream::run_while_exact(html)).flatten() {
             if model.flat {
                 let refused = NoTree::TooMuchWork { limit: stream::max_steps(html.len()) };
                 self.made.push((key(html), Err(refused)));
-                return tidy(model.text);
             }
+            return tidy(model.text);
         }
         let budget = self.budget();
         let converted = convert(html, nodes_left(budget, html));

@@ -66,6 +66,20 @@ const MAX_TREE_FORMATTING: usize = 100;
 /// Reads `html`'s tokens into text and, with `tree_limit`, into a document tree while it has at most that many
 /// nodes (elements, text and comments).
 pub(super) fn run(html: &str, tree_limit: Option<usize>) -> Streamed {
+    read(html, tree_limit, false).expect("read to the end")
+}
+
+/// The model's text of `html` (no tree), or `None` once the model finds that its text would not be the tree's
+/// (the HTML is read in pieces of [`PIECE`] bytes, and what follows the piece where that was found is not
+/// read). A model that went flat reads on: it is marked inexact, but no tree would be kept for it anyway.
+pub(super) fn run_while_exact(html: &str) -> Option<Streamed> {
+    read(html, None, true)
+}
+
+/// See [`run_while_exact`].
+const PIECE: usize = 8 << 10;
+
+fn read(html: &str, tree_limit: Option<usize>, while_exact: bool) -> Option<Streamed> {
     let tree =
         tree_limit.map(|_| TreeBuilder::new(HtmlTreeSink::new(Html::new_document()), TreeBuilderOpts::default()));
     let sink = Sink {
@@ -76,14 +90,31 @@ pub(super) fn run(html: &str, tree_limit: Option<usize>) -> Streamed {
     };
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(&cap_attributes(html)));
-    // A `</script>` hands back its element (for a browser to run it): go on, as html5ever's own driver does.
-    while let TokenizerResult::Script(_) = tokenizer.feed(&input) {}
+    let capped = cap_attributes(html);
+    let mut rest: &str = &capped;
+    while !rest.is_empty() {
+        let mut end = if while_exact { PIECE.min(rest.len()) } else { rest.len() };
+        while !rest.is_char_boundary(end) {
+            end += 1;
+        }
+        let (piece, after) = rest.split_at(end);
+        rest = after;
+        input.push_back(StrTendril::from_slice(piece));
+        // A `</script>` hands back its element (for a browser to run it): go on, as html5ever's own driver does.
+        while let TokenizerResult::Script(_) = tokenizer.feed(&input) {}
+        let model = tokenizer.sink.model.borrow();
+        if while_exact && model.inexact && !model.flat {
+            return None;
+        }
+    }
     tokenizer.end();
     let Sink { model, tree, overworked, .. } = tokenizer.sink;
     let b = model.into_inner();
+    if while_exact && b.inexact && !b.flat {
+        return None;
+    }
     let tree = tree.into_inner().map(|t| t.sink.finish());
-    Streamed { text: b.out, exact: !b.inexact, tree, overworked: overworked.get(), flat: b.flat }
+    Some(Streamed { text: b.out, exact: !b.inexact, tree, overworked: overworked.get(), flat: b.flat })
 }
 
 /// The tokenizer's sink: every token goes to the model, and to the tree builder while there is one. The tree
